@@ -1,0 +1,48 @@
+# relsim: `make run` runs the main job, `make test` the checks; both set themselves up.
+# A Python >= 3.12 is found by tools/find-python; override with `make test PYTHON=/path/to/python3.12`.
+
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.relsim-installed
+export MPLBACKEND := Agg
+
+.PHONY: all run test lint check format bench clean venv
+
+all: test
+
+$(BIN)/python:
+	@py=$$(PYTHON="$(PYTHON)" tools/find-python) || exit 1; \
+	echo "creating $(VENV) with $$py"; \
+	"$$py" -m venv --clear $(VENV)
+
+# Reinstall whenever the project's metadata changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || \
+	  { echo "$(VENV) holds a Python older than 3.12; remove it and run make again" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/relsim run nhs_vmi_partnership --seed 1
+	$(BIN)/relsim run hierarchical_baseline --seed 1
+
+lint: $(STAMP)
+	$(BIN)/ruff check relsim tests benchmarks
+	$(BIN)/ruff format --check relsim tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+format: $(STAMP)
+	$(BIN)/ruff format relsim tests benchmarks
+	$(BIN)/ruff check --fix relsim tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
