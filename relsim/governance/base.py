@@ -1,0 +1,257 @@
+"""What every governance rule shares: the month's interactions, and problems meeting a regulator.
+
+A governance rule is a strategy object with one entry point, :meth:`GovernanceRule.govern`: it
+takes the month's state and returns the month's :class:`Interactions` (who met whom, with what
+valence and weight, what was disclosed, what surfaced, who was exposed to which practice).
+The model then applies them (trust update, safety, learning) the same way whatever the rule.
+Agents never ask which rule is in force.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import cache
+from typing import ClassVar
+
+import numpy as np
+
+from relsim.mechanisms import Bool, Float, Int, disclosure_probability
+from relsim.scenario import Scenario
+from relsim.state import REGULATOR, State
+from relsim.streams import Streams
+
+
+class Interactions:
+    """One month's interactions, accumulated by the governance rule and applied by the model.
+
+    Pair matrices are over actors (0 = regulator, 1 + i = trust i) and directed: ``positive[i, j]``
+    is the total weight of positive interactions from i's point of view with j.
+    """
+
+    __slots__ = (
+        "_regulator",
+        "attendance_rate",
+        "attended",
+        "board_met",
+        "board_positive_share",
+        "breaches",
+        "contact",
+        "disclosures",
+        "encounters",
+        "negative",
+        "positive",
+        "punitive",
+        "repaired",
+        "supportive",
+        "surprises",
+    )
+
+    def __init__(self, n_trusts: int) -> None:
+        n = n_trusts + 1
+        self.positive: Float = np.zeros((n, n))
+        self.negative: Float = np.zeros((n, n))
+        self.contact: Bool = np.zeros((n, n), dtype=bool)
+        self.disclosures: Int = np.zeros(n_trusts, dtype=np.int64)
+        self.surprises: Int = np.zeros(n_trusts, dtype=np.int64)
+        self.supportive: Int = np.zeros(n_trusts, dtype=np.int64)
+        self.punitive: Int = np.zeros(n_trusts, dtype=np.int64)
+        self.attended: Bool = np.zeros(n_trusts, dtype=bool)
+        self.encounters: list[tuple[Bool, Bool]] = []
+        """Peer encounters as (met, presented): ``met[j, i]`` if trust j met trust i, and
+        ``presented[i, k]`` if i told those it met about practice k."""
+        self.board_met = False
+        self.attendance_rate = float("nan")
+        self.board_positive_share: float | None = None
+        self.breaches = 0
+        self.repaired = False
+        # Regulator-trust exchanges, accumulated as vectors and folded into the pair matrices
+        # once, by finish(): rows are trust+, trust-, regulator+, regulator- (per trust).
+        self._regulator: Float = np.zeros((4, n_trusts))
+
+    def exchange(self, pair: Bool, weight: float, positive: Bool, negative_weight: float) -> None:
+        """Each ``pair`` of actors exchanges once, both ways.
+
+        The exchange is positive where ``positive`` holds, and otherwise negative with
+        ``negative_weight`` times the weight.
+        """
+        self.positive += np.where(pair & positive, weight, 0.0)
+        self.negative += np.where(pair & ~positive, weight * negative_weight, 0.0)
+        self.contact |= pair
+
+    def trust_sees_regulator(self, positive: Float | float, negative: Float | float) -> None:
+        """Interactions with the regulator from each trust's point of view (weights per trust)."""
+        self._regulator[0] += positive
+        self._regulator[1] += negative
+
+    def regulator_sees_trust(self, positive: Float | float, negative: Float | float) -> None:
+        """Interactions with each trust from the regulator's point of view (weights per trust)."""
+        self._regulator[2] += positive
+        self._regulator[3] += negative
+
+    def finish(self) -> Interactions:
+        """Fold the regulator-trust exchanges into the pair matrices; call once, at month end."""
+        reg = self._regulator
+        self.positive[1:, REGULATOR] += reg[0]
+        self.negative[1:, REGULATOR] += reg[1]
+        self.positive[REGULATOR, 1:] += reg[2]
+        self.negative[REGULATOR, 1:] += reg[3]
+        touched = reg.sum(axis=0) > 0
+        self.contact[1:, REGULATOR] |= touched
+        self.contact[REGULATOR, 1:] |= touched
+        reg[:] = 0.0
+        return self
+
+
+def binomial(stream: np.random.Generator, counts: Int, p: float | Float) -> Int:
+    """``stream.binomial(counts, p)``, skipped when every count is zero.
+
+    NumPy draws nothing for a zero count, so the skip leaves the stream exactly where the
+    draw would have: results are bit for bit the same, only faster in quiet months.
+    """
+    if not np.count_nonzero(counts):
+        return np.zeros_like(counts)
+    return stream.binomial(counts, p)
+
+
+def respond(
+    counts: Int, p_supportive: float, streams: Streams, ix: Interactions, scenario: Scenario
+) -> None:
+    """The regulator responds to each event (disclosure or surprise) supportively or not (M4).
+
+    Supportive responses are positive interactions for the trust, punitive ones negative; both
+    are counted, for psychological safety and enforcement.
+    """
+    if not np.count_nonzero(counts):
+        return
+    supportive = streams.response.binomial(counts, p_supportive)
+    punitive = counts - supportive
+    reg = scenario.regulator
+    ix.trust_sees_regulator(reg.supportive_weight * supportive, reg.punitive_weight * punitive)
+    ix.supportive += supportive
+    ix.punitive += punitive
+
+
+def disclose(
+    state: State,
+    scenario: Scenario,
+    streams: Streams,
+    ix: Interactions,
+    contacted: Bool,
+    p_supportive: float,
+    severity: Float,
+) -> Int:
+    """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
+
+    The regulator responds to each disclosure (M4). A trust anticipates the sanction it risks:
+    the probability of a punitive response times ``severity`` (1 at a board; higher up the
+    enforcement pyramid).
+
+    Returns:
+        The number of problems each trust disclosed.
+    """
+    at_contact = np.where(contacted, state.pending, 0)
+    if not np.count_nonzero(at_contact):
+        return at_contact
+    pr = scenario.problems
+    expected_sanction = (1.0 - p_supportive) * severity
+    p_disclose = disclosure_probability(
+        state.safety,
+        state.trust[1:, REGULATOR],
+        expected_sanction,
+        pr.disclosure_intercept,
+        pr.disclosure_safety,
+        pr.disclosure_trust,
+        pr.disclosure_sanction,
+    )
+    disclosed = streams.disclosure.binomial(at_contact, p_disclose)
+    state.hidden += at_contact - disclosed
+    state.known += disclosed
+    state.pending -= at_contact
+    ix.disclosures += disclosed
+    ix.regulator_sees_trust(scenario.regulator.disclosure_credit * disclosed, 0.0)
+    respond(disclosed, p_supportive, streams, ix, scenario)
+    return disclosed
+
+
+def surface(
+    state: State, scenario: Scenario, streams: Streams, ix: Interactions, p_supportive: float
+) -> Int:
+    """Hidden problems surface by themselves as surprises (M3), and the regulator responds (M4).
+
+    A surprise is a strong negative interaction in both directions ("early warning and no
+    surprises" broken).
+
+    Returns:
+        The number of surprises per trust.
+    """
+    surfaced = binomial(streams.surprises, state.hidden, scenario.problems.surface_probability)
+    if not np.count_nonzero(surfaced):
+        return surfaced
+    state.hidden -= surfaced
+    state.known += surfaced
+    ix.surprises += surfaced
+    weight = scenario.problems.surprise_weight * surfaced
+    ix.trust_sees_regulator(0.0, weight)
+    ix.regulator_sees_trust(0.0, weight)
+    respond(surfaced, p_supportive, streams, ix, scenario)
+    return surfaced
+
+
+@cache
+def _upper(n: int) -> Bool:
+    """Mask of the strict upper triangle of an n × n matrix (cached: it is used every month)."""
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    mask.flags.writeable = False
+    return mask
+
+
+@cache
+def _off_diagonal(n: int) -> Bool:
+    """Mask of the off-diagonal entries of an n × n matrix (cached)."""
+    mask = ~np.eye(n, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
+def all_pairs(members: Bool) -> Bool:
+    """Pair mask in which every two distinct ``members`` meet (a meeting of a group)."""
+    return members[:, None] & members[None, :] & _off_diagonal(len(members))
+
+
+def symmetric(draws: Float, probability: float) -> Bool:
+    """One shared outcome per unordered pair: ``draws < probability``, mirrored.
+
+    The upper triangle decides, so that an exchange is positive (or not) for both sides alike.
+    """
+    upper = (draws < probability) & _upper(draws.shape[0])
+    return upper | upper.T
+
+
+class GovernanceRule(ABC):
+    """A style of governance: how the regulator and trusts meet each month.
+
+    Subclasses set :attr:`name` (the key used in scenario files and on the command line) and
+    implement :meth:`govern`. To add a style, write one subclass in its own module and add it to
+    :data:`relsim.governance.GOVERNANCE`.
+    """
+
+    name: ClassVar[str]
+    #: Whether this rule has a board that can hold a compact (for reporting only).
+    has_board: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    def start(self, state: State) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Set up governance state when the rule takes over (at month 0 or a scripted change)."""
+
+    @abstractmethod
+    def govern(self, state: State, streams: Streams, month: int) -> Interactions:
+        """Produce this month's interactions.
+
+        A rule also updates the governance state its interactions imply: disclosures,
+        enforcement levels, attendance, the compact.
+        """
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,319 @@
+"""The regulation model: a regulator and NHS trusts whose trust evolves under a governance rule.
+
+See MODEL.md (and docs/ODD.md) for the specification; each mechanism lives in
+:mod:`relsim.mechanisms` and each governance style in :mod:`relsim.governance`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from relsim.agents import ImprovementPartner, Regulator, Trust
+from relsim.governance import GOVERNANCE, GovernanceRule, Interactions
+from relsim.governance.base import binomial
+from relsim.mechanisms import (
+    CompactState,
+    Posture,
+    abandonment_hazard,
+    active_shock,
+    adoption_hazard,
+    allocate_training,
+    capability,
+    classify_posture,
+    drift_trust,
+    energy,
+    internal_training,
+    learn_orientation,
+    pressure_level,
+    step_pressure,
+    update_gaming_gap,
+    update_quality,
+    update_trust,
+)
+from relsim.recording import History, MonthlyCollector, trust_snapshot
+from relsim.scenario import Scenario, load_scenario
+from relsim.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, initial_state
+from relsim.streams import Streams
+
+
+class RegulationModel(mesa.Model):
+    """A regulator, NHS trusts and an improvement partner, month by month.
+
+    Each month (``step``) runs in this fixed order (MODEL.md §3):
+
+    1. **Environment**: pressure moves (M2); scripted events apply: pressure shocks, the
+       partner's arrival or exit, practices introduced by their origin trust, mandates, and
+       changes of governance rule.
+    2. **Improvement work** inside each trust: training from the partner and internal trainers
+       is allocated across departments (with or without the heat map) and staff turnover
+       erodes it (M8); capability, energy (M9) and true quality follow; known and hidden
+       problems get fixed and new problems arise (M3).
+    3. **Governance**: the active rule (:mod:`relsim.governance`) produces the month's
+       interactions: reviews or board meetings, disclosures and the regulator's responses
+       (M3-M6), surprises, peer encounters and showcases, and the compact's progress.
+    4. **Trust update** from the month's interactions, asymmetric (M1); pairs with no contact
+       drift toward their initial trust.
+    5. **Psychological safety and posture**: supportive responses and board attendance raise
+       safety, punitive ones lower it; postures are derived and gaming follows (M4, M5).
+    6. **Learning**: trusts adopt practices after trusted exposures (M7), implementation
+       matures, and some adopters abandon.
+    7. **Regulator learning**: the relational orientation ρ moves with the month (M10).
+    8. **Data collection**: model-level reporters (``datacollector``) and per-trust, per-
+       department and per-pair history (``history``).
+
+    Month 0 is the initial state; ``step`` number t produces month t, and the model sets
+    ``running = False`` at the scenario's horizon, so ``mesa.batch_run`` can drive it.
+
+    Args:
+        scenario: A :class:`~relsim.scenario.Scenario`, a path to a scenario file, or the name
+            of a bundled scenario; ``None`` gives the defaults.
+        rng: Seed or generator; all randomness comes from it, through one independent stream
+            per mechanism (:mod:`relsim.streams`).
+        record: ``"full"`` keeps per-trust, per-department and per-pair history for the run's
+            tables; ``"months"`` keeps only the model-level series (faster, for sweeps).
+        **overrides: Scenario overrides, with ``__`` for a dot:
+            ``governance__mode="hierarchical"``.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        *,
+        rng: Any = None,
+        record: str = "full",
+        **overrides: Any,
+    ) -> None:
+        super().__init__(rng=rng)
+        dotted = {key.replace("__", "."): value for key, value in overrides.items()}
+        self.config: Scenario = load_scenario(scenario, dotted, override_source="overrides")
+        """The resolved relsim scenario (Mesa's own ``model.scenario`` holds only the seed)."""
+        self.streams = Streams(self.rng)
+        self.state: State = initial_state(self.config, self.streams.setup)
+        self.months = self.config.months
+
+        practices = self.config.practices
+        self._targets_training = np.array([p.targets_training for p in practices], dtype=float)
+        self._benefit = np.array([p.benefit for p in practices], dtype=float)
+        self._complexity = np.array([p.complexity for p in practices], dtype=np.int64)
+        index = {name: i for i, name in enumerate(self.config.trust_names)}
+        self._origin = np.array([index[p.origin] for p in practices], dtype=np.int64)
+        self._shocks = tuple(
+            (s.month, s.magnitude, s.duration) for s in self.config.pressure.shocks
+        )
+        self._changes = {c.month: c.mode for c in self.config.governance.changes}
+
+        self.regulator = Regulator(self)
+        self.trusts = [Trust(self, i, name) for i, name in enumerate(self.config.trust_names)]
+        partner = self.config.partner
+        self.partner = ImprovementPartner(self, partner.name) if partner.enabled else None
+
+        self.rule: GovernanceRule = self._install_rule(self.config.governance.mode)
+        self.interactions = Interactions(self.state.n_trusts)
+        """The last month's interactions (empty at month 0)."""
+        self.exposures = np.zeros(self.state.adoption.shape, dtype=np.int64)
+        """Trusted exposures per trust and practice in the last month (M7)."""
+        self._scripted_events(0)
+        self._derive(0)
+
+        self.history = History(self.config, full=(record == "full"))
+        self.datacollector = MonthlyCollector(self.config)
+        self.snapshot = np.empty(0)
+        """This month's per-trust state, fields × trusts (see :mod:`relsim.recording`)."""
+        self.snapshot_sums = np.empty(0)
+        self._record(0)
+
+    # -----------------------------------------------------------------------------------------
+    # The monthly loop
+    # -----------------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one month, in the order given in the class docstring."""
+        month = self.steps
+        self._environment(month)
+        self._improvement_work(month)
+        ix = self.rule.govern(self.state, self.streams, month)
+        self._update_trust(ix)
+        self._update_safety_and_posture(ix)
+        self._learning(ix, month)
+        self._regulator_learning(ix)
+        self.interactions = ix
+        self._record(month)
+        if month >= self.months:
+            self.running = False
+
+    def _environment(self, month: int) -> None:
+        st, p = self.state, self.config.pressure
+        noise = float(self.streams.pressure.standard_normal())
+        st.latent_pressure = step_pressure(
+            st.latent_pressure, p.baseline, p.reversion, p.volatility, noise
+        )
+        st.pressure = pressure_level(st.latent_pressure, active_shock(month, self._shocks))
+        self._scripted_events(month)
+
+    def _scripted_events(self, month: int) -> None:
+        """Governance changes, the partner's presence, practice introductions and mandates."""
+        st = self.state
+        if month in self._changes:
+            self.rule = self._install_rule(self._changes[month])
+        partner = self.config.partner
+        st.partner_active = partner.enabled and partner.start_month <= month < partner.end_month
+        for k, practice in enumerate(self.config.practices):
+            if practice.introduced_month == month:
+                origin = self._origin[k]
+                if st.adoption[origin, k] == NOT_ADOPTED:
+                    st.adoption[origin, k] = EMBEDDED
+                    st.adopted_month[origin, k] = month
+            if practice.mandated_month == month:
+                # A mandate is adopted at once by everyone, but shallowly (MODEL.md M5).
+                new = st.adoption[:, k] == NOT_ADOPTED
+                st.adoption[new, k] = IMPLEMENTING
+                st.adopted_month[new, k] = month
+                st.mandated[new, k] = True
+
+    def _install_rule(self, mode: str) -> GovernanceRule:
+        rule = GOVERNANCE[mode](self.config)
+        rule.start(self.state)
+        self.state.mode = mode
+        return rule
+
+    def _improvement_work(self, month: int) -> None:
+        st, sc = self.state, self.config
+        tr = sc.training
+        budget = internal_training(st.capability, tr.internal_rate, tr.internal_threshold)
+        if st.partner_active:
+            budget = budget + sc.partner.training_capacity
+        # Absorptive capacity: readier trusts turn the same training into more coverage
+        # (Cohen & Levinthal 1990).
+        effective = budget * st.readiness
+        targeted = ((st.adoption == EMBEDDED) @ self._targets_training) > 0
+        gained = allocate_training(st.coverage, effective, targeted)
+        st.coverage = np.minimum(1.0, st.coverage + gained) * (1.0 - tr.turnover)
+        self._derive(month)
+
+        pr = sc.problems
+        draw = self.streams.problems
+        # Disclosed problems are fixed faster than hidden ones (MODEL.md M3).
+        fixed_known = binomial(draw, st.known, pr.fix_disclosed)
+        fixed_hidden = binomial(draw, st.hidden, pr.fix_hidden)
+        st.known -= fixed_known
+        st.hidden -= fixed_hidden
+        fixed = fixed_known + fixed_hidden
+        benefit = (st.adoption == EMBEDDED) @ self._benefit
+        q = sc.quality
+        st.quality = update_quality(
+            st.quality,
+            st.capability,
+            st.energy,
+            fixed,
+            benefit,
+            st.pressure,
+            q.growth,
+            q.fix_gain,
+            q.pressure_erosion,
+        )
+        st.pending += draw.poisson(pr.rate * (1.0 - st.quality))
+
+    def _derive(self, month: int) -> None:
+        """Capability and energy follow from coverage, enforcement and pressure."""
+        st, sc = self.state, self.config
+        st.capability = capability(st.coverage, sc.training.capability_coverage)
+        st.energy = energy(
+            st.level, st.pressure, sc.energy.level_weight, sc.energy.pressure_weight, MAX_LEVEL
+        )
+        if month == 0:
+            st.posture = self._classify()
+
+    def _update_trust(self, ix: Interactions) -> None:
+        st, td = self.state, self.config.trust_dynamics
+        trust = update_trust(st.trust, ix.positive, ix.negative, td.gain, td.loss_ratio)
+        st.trust = drift_trust(trust, st.trust_baseline, td.drift, ix.contact)
+
+    def _update_safety_and_posture(self, ix: Interactions) -> None:
+        st, sc = self.state, self.config
+        sf = sc.safety
+        safety = 1.0 - (1.0 - st.safety) * (1.0 - sf.supportive_gain) ** ix.supportive
+        safety = safety * (1.0 - sf.punitive_loss) ** ix.punitive
+        # Attending a protected relational space builds safety (Edmondson 1999).
+        gain = sc.governance.board.safety_gain
+        safety = np.where(ix.attended, safety + gain * (1.0 - safety), safety)
+        st.safety = safety + sf.drift * (st.safety_baseline - safety)
+        st.posture = self._classify()
+        en = sc.enforcement
+        st.gaming_gap = update_gaming_gap(
+            st.gaming_gap,
+            st.posture == Posture.GAME_PLAYING,
+            en.gaming_rate,
+            en.max_gaming_gap,
+            en.gaming_decay,
+        )
+
+    def _classify(self) -> np.ndarray:
+        st, po = self.state, self.config.posture
+        return classify_posture(
+            st.trust[1:, 0],
+            st.level,
+            st.energy,
+            po.commitment_trust,
+            po.capitulation_trust,
+            po.gaming_level,
+            po.disengagement_energy,
+        )
+
+    def _learning(self, ix: Interactions, month: int) -> None:
+        st, ad = self.state, self.config.adoption
+        adopters = st.adoption > NOT_ADOPTED
+        trusted = st.peer_trust >= ad.trust_threshold  # trusted[j, i]: j trusts i
+        exposed = np.zeros((st.n_trusts, st.n_trusts, adopters.shape[1]), dtype=bool)
+        for met, presented in ix.encounters:
+            sources = presented & adopters
+            if np.count_nonzero(sources):
+                exposed |= (met & trusted)[:, :, None] & sources[None, :, :]
+        self.exposures = np.add.reduce(exposed, axis=1, dtype=np.int64)
+
+        readiness, energy_ = st.readiness[:, None], st.energy[:, None]
+        hazard = adoption_hazard(
+            readiness, energy_, self.exposures, self._complexity[None, :], ad.p1, ad.p2
+        )
+        # Both streams are drawn every month, whatever happens, to stay aligned across runs.
+        u_adopt = self.streams.adoption.random(adopters.shape)
+        u_drop = self.streams.abandonment.random(adopters.shape)
+        drop_hazard = abandonment_hazard(
+            readiness, energy_, ad.abandonment, st.mandated, ad.mandate_abandonment_multiplier
+        )
+        # Nothing is abandoned in the month it was taken up.
+        dropped = adopters & (st.adopted_month < month) & (u_drop < drop_hazard)
+        matured = (
+            (st.adoption == IMPLEMENTING)
+            & (month - st.adopted_month >= ad.implementation_months)
+            & ~dropped
+        )
+        new = ~adopters & (u_adopt < hazard)
+        if not np.count_nonzero(dropped | matured | new):
+            return
+        st.adoption[matured] = EMBEDDED
+        st.adoption[dropped] = NOT_ADOPTED
+        st.adopted_month[dropped] = -1
+        st.mandated[dropped] = False
+        st.adoption[new] = EMBEDDED if ad.implementation_months == 0 else IMPLEMENTING
+        st.adopted_month[new] = month
+
+    def _regulator_learning(self, ix: Interactions) -> None:
+        st, reg = self.state, self.config.regulator
+        st.orientation = learn_orientation(
+            st.orientation,
+            ix.board_positive_share,
+            st.pressure,
+            st.compact is CompactState.IN_FORCE,
+            reg.learning_rate,
+            reg.pressure_sensitivity,
+        )
+
+    def _record(self, month: int) -> None:
+        self.snapshot = trust_snapshot(self.state, self.interactions)
+        self.snapshot_sums = self.snapshot.sum(axis=1)
+        self.history.record(month, self.snapshot, self.state)
+        self.datacollector.collect(self)

@@ -1,0 +1,338 @@
+"""What a run records: model-level reporters for Mesa's DataCollector, and per-trust history.
+
+Model-level series (one row a month) go through ``mesa.DataCollector`` with named reporter
+functions (named, not lambdas, so a model can be pickled to a worker). Per-trust, per-department
+and per-pair state is copied each month into preallocated numpy arrays (:class:`History`), which
+is much cheaper than agent reporters and is turned into tidy tables once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from relsim.mechanisms import COMPACT_NAMES, POSTURE_NAMES, coefficient_of_variation
+from relsim.scenario import Scenario
+from relsim.state import ADOPTION_NAMES, REGULATOR, State
+
+if TYPE_CHECKING:
+    from relsim.governance import Interactions
+    from relsim.model import RegulationModel
+
+# ---------------------------------------------------------------------------------------------
+# The per-trust snapshot: one row per field, one column per trust
+# ---------------------------------------------------------------------------------------------
+
+#: Numeric per-trust columns of trusts.csv, in order (posture and practices follow as text).
+TRUST_FIELDS: tuple[str, ...] = (
+    "readiness",
+    "trust_in_regulator",
+    "regulator_trust",
+    "peer_trust",
+    "trusted_by_peers",
+    "safety",
+    "capability",
+    "energy",
+    "true_quality",
+    "reported_quality",
+    "gaming_gap",
+    "known_problems",
+    "hidden_problems",
+    "enforcement_level",
+    "attended",
+    "disclosures",
+    "surprises",
+    "supportive_responses",
+    "sanctions",
+    "mean_coverage",
+    "coverage_cv",
+)
+FIELD: dict[str, int] = {name: i for i, name in enumerate(TRUST_FIELDS)}
+
+_INTEGER_FIELDS = frozenset(
+    {
+        "known_problems",
+        "hidden_problems",
+        "enforcement_level",
+        "disclosures",
+        "surprises",
+        "supportive_responses",
+        "sanctions",
+    }
+)
+
+
+def trust_snapshot(state: State, ix: Interactions) -> np.ndarray:
+    """This month's per-trust state as a fields × trusts array (rows in ``TRUST_FIELDS`` order).
+
+    Both tables are built from it: ``trusts.csv`` row by row, and the model-level means and
+    totals of ``months.csv`` in one reduction, so the two always agree.
+    """
+    n = state.n_trusts
+    peers = state.peer_trust
+    diagonal = np.diagonal(peers)
+    off = max(n - 1, 1)
+    out = np.empty((len(TRUST_FIELDS), n))
+    out[0] = state.readiness
+    out[1] = state.trust[1:, REGULATOR]
+    out[2] = state.trust[REGULATOR, 1:]
+    out[3] = (np.add.reduce(peers, axis=1) - diagonal) / off
+    out[4] = (np.add.reduce(peers, axis=0) - diagonal) / off
+    out[5] = state.safety
+    out[6] = state.capability
+    out[7] = state.energy
+    out[8] = state.quality
+    out[9] = state.reported_quality
+    out[10] = state.gaming_gap
+    out[11] = state.known
+    out[12] = state.hidden
+    out[13] = state.level
+    out[14] = ix.attended
+    out[15] = ix.disclosures
+    out[16] = ix.surprises
+    out[17] = ix.supportive
+    out[18] = ix.punitive
+    out[19] = np.add.reduce(state.coverage, axis=1) / state.coverage.shape[1]
+    out[20] = coefficient_of_variation(state.coverage)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-level reporters (months.csv)
+# ---------------------------------------------------------------------------------------------
+
+
+def month(m: RegulationModel) -> int:
+    """Month number; 0 is the initial state."""
+    return int(m.steps)
+
+
+def governance(m: RegulationModel) -> str:
+    """Name of the governance rule in force."""
+    return m.state.mode
+
+
+def pressure(m: RegulationModel) -> float:
+    """External pressure P_t."""
+    return m.state.pressure
+
+
+def relational_orientation(m: RegulationModel) -> float:
+    """The regulator's relational orientation ρ."""
+    return m.state.orientation
+
+
+def compact_state(m: RegulationModel) -> str:
+    """State of the compact: none, negotiating or in_force."""
+    return COMPACT_NAMES[m.state.compact]
+
+
+def board_met(m: RegulationModel) -> bool:
+    """Whether a board met this month."""
+    return m.interactions.board_met
+
+
+def attendance_rate(m: RegulationModel) -> float:
+    """Share of trusts attending the board this month (NaN when no board met)."""
+    return m.interactions.attendance_rate
+
+
+def repairs(m: RegulationModel) -> int:
+    """1 if a repair conversation took place at this month's meeting, else 0."""
+    return int(m.interactions.repaired)
+
+
+def partner_active(m: RegulationModel) -> bool:
+    """Whether the improvement partner is active."""
+    return m.state.partner_active
+
+
+def trust_mean(m: RegulationModel, field: int) -> float:
+    """Mean over trusts of a per-trust field (a row of the month's snapshot)."""
+    return float(m.snapshot_sums[field]) / m.state.n_trusts
+
+
+def trust_total(m: RegulationModel, field: int) -> int:
+    """Sum over trusts of a per-trust count (a row of the month's snapshot)."""
+    return round(float(m.snapshot_sums[field]))
+
+
+def adopters(m: RegulationModel, k: int) -> int:
+    """Trusts that have adopted practice k (implementing or embedded)."""
+    return int(np.count_nonzero(m.state.adoption[:, k]))
+
+
+def _mean(name: str) -> Callable[[RegulationModel], float]:
+    return partial(trust_mean, field=FIELD[name])
+
+
+def _total(name: str) -> Callable[[RegulationModel], int]:
+    return partial(trust_total, field=FIELD[name])
+
+
+def model_reporters(scenario: Scenario) -> dict[str, Callable[[RegulationModel], Any]]:
+    """Reporters for ``mesa.DataCollector``: the columns of ``months.csv``, in order.
+
+    Named functions and partials only (no lambdas), so that a model can be pickled.
+    """
+    reporters: dict[str, Callable[[RegulationModel], Any]] = {
+        "month": month,
+        "governance": governance,
+        "pressure": pressure,
+        "mean_trust_in_regulator": _mean("trust_in_regulator"),
+        "mean_regulator_trust": _mean("regulator_trust"),
+        "mean_peer_trust": _mean("peer_trust"),
+        "relational_orientation": relational_orientation,
+        "compact_state": compact_state,
+        "board_met": board_met,
+        "attendance_rate": attendance_rate,
+        "disclosures": _total("disclosures"),
+        "surprises": _total("surprises"),
+        "sanctions": _total("sanctions"),
+        "supportive_responses": _total("supportive_responses"),
+        "repairs": repairs,
+        "mean_safety": _mean("safety"),
+        "mean_capability": _mean("capability"),
+        "mean_energy": _mean("energy"),
+        "mean_true_quality": _mean("true_quality"),
+        "mean_reported_quality": _mean("reported_quality"),
+        "gaming_gap": _mean("gaming_gap"),
+        "hidden_problems": _total("hidden_problems"),
+        "mean_enforcement_level": _mean("enforcement_level"),
+        "partner_active": partner_active,
+    }
+    for k, name in enumerate(scenario.practice_names):
+        reporters[f"adopters_{name}"] = partial(adopters, k=k)
+    return reporters
+
+
+def month_columns(scenario: Scenario) -> list[str]:
+    """Column names of the monthly table for a scenario."""
+    return list(model_reporters(scenario))
+
+
+class MonthlyCollector(mesa.DataCollector):
+    """Mesa's DataCollector for relsim's model-level reporters.
+
+    It collects exactly as ``mesa.DataCollector`` does, minus the defensive deep copy of each
+    value: relsim's reporters return fresh Python scalars, so the copy (a third of collection
+    time) protects nothing. ``mesa.batch_run`` and ``get_model_vars_dataframe`` work unchanged.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(model_reporters=model_reporters(scenario))
+
+    def collect(self, model: mesa.Model) -> None:
+        """Append this month's value of every model reporter."""
+        self._collection_steps.append(model.time)
+        for name, reporter in self.model_reporters.items():
+            self.model_vars[name].append(reporter(model))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-trust, per-department and per-pair history
+# ---------------------------------------------------------------------------------------------
+
+
+class History:
+    """Monthly copies of per-trust, per-department and per-pair state in numpy arrays.
+
+    Arrays grow if the model is stepped past its horizon (e.g. in the dashboard).
+    """
+
+    def __init__(self, scenario: Scenario, *, full: bool = True) -> None:
+        self.scenario = scenario
+        self.full = full
+        self.months_recorded = 0
+        n = len(scenario.trusts)
+        rows = scenario.months + 1
+        if full:
+            self.trusts = np.zeros((rows, len(TRUST_FIELDS), n))
+            self.posture = np.zeros((rows, n), dtype=np.int8)
+            self.adoption = np.zeros((rows, n, len(scenario.practices)), dtype=np.int8)
+            self.coverage = np.zeros((rows, n, scenario.training.departments))
+            self.relationships = np.zeros((rows, n + 1, n + 1))
+
+    def _grow(self, month: int) -> None:
+        for name in ("trusts", "posture", "adoption", "coverage", "relationships"):
+            array = getattr(self, name)
+            if month >= array.shape[0]:
+                extra = np.zeros((array.shape[0], *array.shape[1:]), dtype=array.dtype)
+                setattr(self, name, np.concatenate([array, extra]))
+
+    def record(self, month: int, snapshot: np.ndarray, state: State) -> None:
+        """Copy this month's snapshot and state into the history."""
+        self.months_recorded = month + 1
+        if not self.full:
+            return
+        if month >= self.trusts.shape[0]:
+            self._grow(month)
+        self.trusts[month] = snapshot
+        self.posture[month] = state.posture
+        self.adoption[month] = state.adoption
+        self.coverage[month] = state.coverage
+        self.relationships[month] = state.trust
+
+    # -----------------------------------------------------------------------------------------
+    # Tidy tables
+    # -----------------------------------------------------------------------------------------
+
+    def _months(self) -> np.ndarray:
+        return np.arange(self.months_recorded)
+
+    def trusts_frame(self) -> pd.DataFrame:
+        """Month × trust state: the table written as ``trusts.csv``."""
+        sc, m = self.scenario, self.months_recorded
+        names = sc.trust_names
+        n = len(names)
+        frame: dict[str, Any] = {
+            "month": np.repeat(self._months(), n),
+            "trust": np.tile(np.array(names, dtype=object), m),
+        }
+        values = self.trusts[:m]
+        for f, field in enumerate(TRUST_FIELDS):
+            column = values[:, f, :].reshape(-1)
+            if field in _INTEGER_FIELDS:
+                column = column.astype(np.int64)
+            elif field == "attended":
+                column = column.astype(bool)
+            frame[field] = column
+        frame["posture"] = np.array(POSTURE_NAMES, dtype=object)[self.posture[:m].reshape(-1)]
+        states = np.array(ADOPTION_NAMES, dtype=object)
+        for k, practice in enumerate(sc.practice_names):
+            frame[f"practice_{practice}"] = states[self.adoption[:m, :, k].reshape(-1)]
+        return pd.DataFrame(frame)
+
+    def coverage_frame(self) -> pd.DataFrame:
+        """Month × trust × department coverage: the heat map, written as ``coverage.csv``."""
+        sc, m = self.scenario, self.months_recorded
+        n, d = len(sc.trusts), sc.training.departments
+        return pd.DataFrame(
+            {
+                "month": np.repeat(self._months(), n * d),
+                "trust": np.tile(np.repeat(np.array(sc.trust_names, dtype=object), d), m),
+                "department": np.tile(np.arange(1, d + 1), m * n),
+                "coverage": self.coverage[:m].reshape(-1),
+            }
+        )
+
+    def relationships_frame(self) -> pd.DataFrame:
+        """Month × ordered pair trust (self-pairs left out): written as ``relationships.csv``."""
+        sc, m = self.scenario, self.months_recorded
+        actors = np.array(["regulator", *sc.trust_names], dtype=object)
+        a = len(actors)
+        src, dst = np.nonzero(~np.eye(a, dtype=bool))
+        pairs = len(src)
+        return pd.DataFrame(
+            {
+                "month": np.repeat(self._months(), pairs),
+                "from": np.tile(actors[src], m),
+                "to": np.tile(actors[dst], m),
+                "trust": self.relationships[:m][:, src, dst].reshape(-1),
+            }
+        )

@@ -1,0 +1,114 @@
+"""Run one scenario and get its tables: ``simulate(scenario, seed=...)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from relsim.io import MANIFEST, atomic_directory, write_json
+from relsim.model import RegulationModel
+from relsim.provenance import scenario_provenance, versions
+from relsim.scenario import Scenario, load_scenario
+
+#: The tables of a run, by file name.
+TABLES = ("months", "trusts", "coverage", "relationships")
+
+#: How floats are written to CSV: enough digits to re-run an analysis, identical bytes every time.
+CSV_FLOAT_FORMAT = "%.8g"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The tables of one run, with the scenario and seed that produced them.
+
+    Attributes:
+        scenario: The resolved scenario.
+        seed: The seed of the run.
+        months: One row a month from month 0: model-level series (``months.csv``).
+        trusts: Month × trust state (``trusts.csv``).
+        coverage: Month × trust × department training coverage, the heat map
+            (``coverage.csv``).
+        relationships: Month × ordered pair of actors, their trust (``relationships.csv``).
+    """
+
+    scenario: Scenario
+    seed: int
+    months: pd.DataFrame
+    trusts: pd.DataFrame
+    coverage: pd.DataFrame
+    relationships: pd.DataFrame
+
+    def manifest(self, source: str | None = None) -> dict[str, object]:
+        """Provenance of the run: resolved scenario and its hash, seed, versions, files."""
+        return {
+            "relsim": "run",
+            "seed": self.seed,
+            "months": int(self.months["month"].iloc[-1]),
+            "versions": versions(),
+            "tables": {f"{name}.csv": len(getattr(self, name)) for name in TABLES},
+            **scenario_provenance(self.scenario, source),
+        }
+
+    def write_tables(self, directory: Path, source: str | None = None) -> list[Path]:
+        """Write the CSV tables and ``manifest.json`` into an existing directory."""
+        written = []
+        for name in TABLES:
+            path = Path(directory) / f"{name}.csv"
+            getattr(self, name).to_csv(path, index=False, float_format=CSV_FLOAT_FORMAT)
+            written.append(path)
+        write_json(Path(directory) / MANIFEST, self.manifest(source))
+        return [*written, Path(directory) / MANIFEST]
+
+    def save(
+        self, directory: Path | str, *, source: str | None = None, figures: bool = True
+    ) -> list[Path]:
+        """Write the run's tables, manifest and (optionally) figures to ``directory``.
+
+        The directory is written whole or not at all; an existing relsim output directory
+        there is replaced, anything else is left alone (:func:`relsim.io.atomic_directory`).
+
+        Returns:
+            Names of the files written, relative to ``directory``.
+        """
+        with atomic_directory(Path(directory)) as tmp:
+            written = self.write_tables(tmp, source)
+            if figures:
+                from relsim.figures import save_run_figures  # plotting stays out of the core
+
+                written += save_run_figures(self, tmp)
+        return [Path(p.name) for p in written]
+
+
+def months_frame(model: RegulationModel) -> pd.DataFrame:
+    """The model-level series a model's DataCollector gathered, one row a month."""
+    return model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+
+def simulate(
+    scenario: Scenario | str | Path | None = None,
+    seed: int = 1,
+    months: int | None = None,
+) -> RunResult:
+    """Run a scenario once and return its tables.
+
+    Args:
+        scenario: A :class:`Scenario`, a scenario file, or a bundled scenario's name.
+        seed: Seed of the run; the same scenario and seed give identical tables.
+        months: Horizon, if different from the scenario's.
+    """
+    resolved = load_scenario(scenario)
+    if months is not None:
+        resolved = resolved.with_overrides({"scenario.months": months}, "months")
+    model = RegulationModel(resolved, rng=seed)
+    model.run_model()
+    history = model.history
+    return RunResult(
+        scenario=resolved,
+        seed=seed,
+        months=months_frame(model),
+        trusts=history.trusts_frame(),
+        coverage=history.coverage_frame(),
+        relationships=history.relationships_frame(),
+    )
