@@ -41,7 +41,8 @@ def update_trust(
         gain: α, trust gained per unit of positive weight.
         loss_ratio: λ, how many times faster trust is lost than gained.
     """
-    built = 1.0 - (1.0 - trust) * np.exp(-gain * positive)
+    # expm1 keeps zero weight an exact identity and small weights accurate.
+    built = trust - (1.0 - trust) * np.expm1(-gain * positive)
     return built * np.exp(-loss_ratio * gain * negative)
 
 
