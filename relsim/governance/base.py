@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from relsim.mechanisms import Bool, Float, Int, disclosure_probability
+from relsim.mechanisms import Bool, CompactState, Float, Int, disclosure_probability
 from relsim.scenario import Scenario
 from relsim.state import REGULATOR, State
 from relsim.streams import Streams
@@ -242,8 +242,15 @@ class GovernanceRule(ABC):
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
 
-    def start(self, state: State) -> None:  # noqa: B027 - an optional hook, empty by default
-        """Set up governance state when the rule takes over (at month 0 or a scripted change)."""
+    def start(self, state: State) -> None:
+        """Set up governance state when the rule takes over (at month 0 or a scripted change).
+
+        By default there is no board, so no compact: one negotiated under a previous rule
+        does not survive the change.
+        """
+        state.compact = CompactState.NONE
+        state.months_negotiating = 0
+        state.pending_repair = False
 
     @abstractmethod
     def govern(self, state: State, streams: Streams, month: int) -> Interactions:
