@@ -13,7 +13,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
@@ -248,9 +248,16 @@ def save_run_figures(
         fig = make(result)
         for fmt in formats:
             path = Path(directory) / f"{stem}.{fmt}"
-            fig.savefig(path, dpi=120, metadata=_METADATA[fmt])
+            save_figure(fig, path)
             written.append(path)
     return written
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Save a figure so that the same figure always gives the same bytes (PNG, SVG or PDF)."""
+    # A fixed salt makes SVG element ids deterministic instead of random.
+    with rc_context({"svg.hashsalt": "relsim"}):
+        fig.savefig(path, dpi=120, metadata=_METADATA[path.suffix.lstrip(".")])
 
 
 # Leave out creation dates and software versions so the same run gives the same bytes.
