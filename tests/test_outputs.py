@@ -1,0 +1,106 @@
+"""Run outputs: complete or absent, documented, and with their provenance."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from relsim import RelsimError, load_scenario, simulate
+from relsim.io import atomic_directory
+from relsim.simulation import TABLES
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@cache
+def result():
+    return simulate(load_scenario("nhs_vmi_partnership"), seed=4, months=6)
+
+
+def documented_columns(table: str) -> set[str]:
+    """Column names in the README's data dictionary section for ``<table>.csv``."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split(f"### `{table}.csv`", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    return set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_readme_documents_every_column(table):
+    documented = documented_columns(table)
+    assert documented, f"no data dictionary for {table}.csv"
+    practices = result().scenario.practice_names
+    for column in getattr(result(), table).columns:
+        generic = column
+        for practice in practices:
+            generic = generic.replace(f"_{practice}", "_<practice>")
+        assert generic in documented, f"{table}.csv column {column!r} is not in the README"
+    # ... and documents nothing that is not there.
+    produced = set(getattr(result(), table).columns)
+    for column in documented:
+        if "<practice>" not in column:
+            assert column in produced, f"README documents {column!r}, which {table}.csv lacks"
+
+
+def test_save_writes_tables_manifest_and_figures(tmp_path):
+    out = tmp_path / "run"
+    written = result().save(out, source="nhs_vmi_partnership")
+    names = {p.name for p in written}
+    assert {f"{t}.csv" for t in TABLES} | {"manifest.json"} <= names
+    assert {"trust_trajectories.png", "heat_map.png"} <= names
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 4
+    assert manifest["months"] == 6
+    assert manifest["scenario_hash"] == result().scenario.digest()
+    assert manifest["scenario"] == result().scenario.to_dict()
+    assert manifest["scenario_source"] == "nhs_vmi_partnership"
+    assert {"relsim", "mesa", "python"} <= set(manifest["versions"])
+    assert manifest["tables"]["trusts.csv"] == 7 * 5
+
+
+def write_half_then_fail(out: Path) -> None:
+    with atomic_directory(out) as tmp:
+        (tmp / "months.csv").write_text("half")
+        raise RuntimeError("killed")
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
+    with pytest.raises(RuntimeError, match="killed"):
+        write_half_then_fail(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_while_replacing_keeps_the_previous_output(tmp_path):
+    out = tmp_path / "run"
+    result().save(out, figures=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(RuntimeError, match="killed"):
+        write_half_then_fail(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_relsim_output_is_replaced_but_other_directories_are_refused(tmp_path):
+    out = tmp_path / "run"
+    result().save(out, figures=True)
+    result().save(out, figures=False)  # a relsim directory: replaced
+    assert not list(out.glob("*.png"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("precious")
+    with pytest.raises(RelsimError, match="refusing to overwrite"):
+        result().save(mine)
+    assert [p.name for p in mine.iterdir()] == ["keep.txt"]
+    with pytest.raises(RelsimError, match="refusing to overwrite"):
+        result().save(mine / "keep.txt")
+
+
+def test_output_directory_has_the_permissions_mkdir_would_give(tmp_path):
+    out, reference = tmp_path / "run", tmp_path / "reference"
+    result().save(out, figures=False)
+    reference.mkdir()
+    assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
