@@ -30,16 +30,16 @@ run: $(STAMP)
 	$(BIN)/relsim run hierarchical_baseline --seed 1
 
 lint: $(STAMP)
-	$(BIN)/ruff check relsim tests benchmarks
-	$(BIN)/ruff format --check relsim tests benchmarks
+	$(BIN)/ruff check relsim tests benchmarks tools
+	$(BIN)/ruff format --check relsim tests benchmarks tools
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q
 
 format: $(STAMP)
-	$(BIN)/ruff format relsim tests benchmarks
-	$(BIN)/ruff check --fix relsim tests benchmarks
+	$(BIN)/ruff format relsim tests benchmarks tools
+	$(BIN)/ruff check --fix relsim tests benchmarks tools
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

@@ -406,7 +406,7 @@ def learn_orientation(
 ) -> float:
     """One month of regulator learning (M10).
 
-    ρ moves toward the share of positive board exchanges it took part in ("regulators
+    ρ moves toward the share of positive exchanges at this month's board meeting ("regulators
     reflecting on their behaviours", Burgess et al. 2019), and, without a compact in force,
     falls in proportion to external pressure.
     """
