@@ -14,11 +14,12 @@ def run_summary(result: RunResult) -> str:
     """A few lines on what happened in a run: trust, compact, disclosure, adoption."""
     m = result.months
     n = len(result.scenario.trusts)
+    width = max(26, *(len(p) + 1 for p in result.scenario.practice_names))
     first, last = m.iloc[0], m.iloc[-1]
     lines = [
         f"{result.scenario.name} · seed {result.seed} · {int(last['month'])} months · "
         f"{result.scenario.governance.mode}",
-        f"  trust in the regulator     {first['mean_trust_in_regulator']:.2f} -> "
+        f"  {'trust in the regulator':{width}} {first['mean_trust_in_regulator']:.2f} -> "
         f"{last['mean_trust_in_regulator']:.2f}   "
         f"(regulator in trusts {first['mean_regulator_trust']:.2f} -> "
         f"{last['mean_regulator_trust']:.2f}; among trusts {first['mean_peer_trust']:.2f} -> "
@@ -26,19 +27,19 @@ def run_summary(result: RunResult) -> str:
     ]
     compact = _first_month(m["month"], m["compact_state"].eq("in_force"))
     if compact is not None:
-        lines.append(f"  compact                    in force from month {compact}")
+        lines.append(f"  {'compact':{width}} in force from month {compact}")
     elif (m["compact_state"] == "negotiating").any():
-        lines.append("  compact                    still being negotiated at the end")
+        lines.append(f"  {'compact':{width}} still being negotiated at the end")
     attendance = m["attendance_rate"].dropna()
     if len(attendance):
-        lines.append(f"  board attendance           {attendance.mean():.0%} of seats filled")
+        lines.append(f"  {'board attendance':{width}} {attendance.mean():.0%} of seats filled")
     lines.append(
-        f"  disclosed / surprises      {int(m['disclosures'].sum())} / "
+        f"  {'disclosed / surprises':{width}} {int(m['disclosures'].sum())} / "
         f"{int(m['surprises'].sum())}   sanctions {int(m['sanctions'].sum())}   "
         f"mean gaming gap {m['gaming_gap'].mean():.3f}"
     )
     lines.append(
-        f"  relational orientation     {first['relational_orientation']:.2f} -> "
+        f"  {'relational orientation':{width}} {first['relational_orientation']:.2f} -> "
         f"{last['relational_orientation']:.2f}   capability {first['mean_capability']:.2f} -> "
         f"{last['mean_capability']:.2f}"
     )
@@ -46,7 +47,6 @@ def run_summary(result: RunResult) -> str:
         adopters = m[f"adopters_{practice}"]
         full = _first_month(m["month"], adopters.eq(n))
         reach = f"all {n} by month {full}" if full is not None else f"at most {adopters.max()}"
-        lines.append(
-            f"  {practice.replace('_', ' '):26s} {int(adopters.iloc[-1])}/{n} at the end ({reach})"
-        )
+        label = practice.replace("_", " ")
+        lines.append(f"  {label:{width}} {int(adopters.iloc[-1])}/{n} at the end ({reach})")
     return "\n".join(lines)
