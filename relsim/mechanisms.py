@@ -9,6 +9,7 @@ and applied to every trust (or every pair) at once. The model in :mod:`relsim.mo
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,7 @@ def logistic(x: Float) -> Float:
 def disclosure_probability(
     safety: Float,
     trust_in_regulator: Float,
-    expected_sanction: Float,
+    expected_sanction: Float | float,
     intercept: float,
     w_safety: float,
     w_trust: float,
@@ -166,12 +167,14 @@ def classify_posture(
     trusts disengage; otherwise posture follows trust in the regulator: commitment above
     ``commitment_trust``, capitulation above ``capitulation_trust``, resistance below.
     """
-    posture = np.full(trust_in_regulator.shape, Posture.RESISTANCE, dtype=np.int8)
-    posture[trust_in_regulator >= capitulation_trust] = Posture.CAPITULATION
-    posture[trust_in_regulator >= commitment_trust] = Posture.COMMITMENT
+    # RESISTANCE (2), one step up to CAPITULATION (1) and another to COMMITMENT (0); the
+    # thresholds are ordered (capitulation <= commitment), so the steps add up.
+    above_capitulation = trust_in_regulator >= capitulation_trust
+    posture = (
+        Posture.RESISTANCE - above_capitulation - (trust_in_regulator >= commitment_trust)
+    ).astype(np.int8)
     posture[energy < disengagement_energy] = Posture.DISENGAGEMENT
-    gaming = (trust_in_regulator < capitulation_trust) & (level >= gaming_level)
-    posture[gaming] = Posture.GAME_PLAYING
+    posture[~above_capitulation & (level >= gaming_level)] = Posture.GAME_PLAYING
     return posture
 
 
@@ -264,6 +267,37 @@ def adoption_hazard(
     return np.where(exposures >= complexity, readiness * energy * reinforced, 0.0)
 
 
+def trusted_exposures(
+    encounters: list[tuple[Bool, Bool]], trusted: Bool, adopters: Bool
+) -> NDArray[np.int64]:
+    """How many trusted adopters of each practice each trust was exposed to this month (M7).
+
+    Only exposures to adopters a trust trusts count (``T[j, i] >= θ_T``); an adopter met in
+    several encounters in one month counts once (Centola 2010 counts distinct contacts).
+
+    Args:
+        encounters: ``(met, presented)`` pairs: ``met[j, i]`` if trust j met trust i, and
+            ``presented[i, k]`` if i talked about practice k at that encounter.
+        trusted: ``trusted[j, i]`` if j trusts i enough for an exposure to count.
+        adopters: ``adopters[i, k]`` if i has adopted practice k.
+
+    Returns:
+        ``exposures[j, k]``, trusts × practices.
+    """
+    n, k = adopters.shape
+    sources = [(met & trusted, presented & adopters) for met, presented in encounters]
+    sources = [(seen, told) for seen, told in sources if np.count_nonzero(told)]
+    if not sources:
+        return np.zeros((n, k), dtype=np.int64)
+    if len(sources) == 1:
+        seen, told = sources[0]
+        return seen.astype(np.int64) @ told.astype(np.int64)
+    exposed = np.zeros((n, n, k), dtype=bool)
+    for seen, told in sources:
+        exposed |= seen[:, :, None] & told[None, :, :]
+    return np.add.reduce(exposed, axis=1, dtype=np.int64)
+
+
 def abandonment_hazard(
     readiness: Float, energy: Float, base: float, mandated: Bool, mandate_multiplier: float
 ) -> Float:
@@ -288,17 +322,23 @@ def water_fill(coverage: Float, budget: Float) -> Float:
     ``max(0, λ − c_d)``, capped so that coverage stays at most 1. This is what the training heat
     map makes possible: seeing where trained staff are missing and sending training there.
     """
-    n_depts = coverage.shape[1]
+    rows, n_depts = coverage.shape
     ordered = np.sort(coverage, axis=1)
-    cumulative = np.cumsum(ordered, axis=1)
-    k = np.arange(1, n_depts + 1)
     # Level if the k lowest departments are filled: (budget + sum of the k lowest) / k.
-    levels = (budget[:, None] + cumulative) / k
-    # The right k is the largest one whose level is above its k-th lowest coverage.
-    valid = levels >= ordered
-    k_star = n_depts - np.argmax(valid[:, ::-1], axis=1) - 1
-    level = np.minimum(levels[np.arange(levels.shape[0]), k_star], 1.0)
+    levels = (budget[:, None] + np.add.accumulate(ordered, axis=1)) / _ranks(n_depts)
+    # The levels that clear their k-th lowest coverage form a prefix (if filling k departments
+    # does not reach the k-th, filling more cannot reach the next); the right k is its length.
+    k_star = np.add.reduce(levels >= ordered, axis=1) - 1
+    level = np.minimum(levels[_ranks(rows) - 1, k_star], 1.0)
     return np.maximum(0.0, level[:, None] - coverage)
+
+
+@cache
+def _ranks(n: int) -> NDArray[np.int64]:
+    """``[1, 2, ..., n]``, read-only (cached: used every month)."""
+    ranks = np.arange(1, n + 1)
+    ranks.flags.writeable = False
+    return ranks
 
 
 def allocate_training(coverage: Float, budget: Float, targeted: Bool) -> Float:
@@ -313,12 +353,15 @@ def allocate_training(coverage: Float, budget: Float, targeted: Bool) -> Float:
         budget: Effective training per trust this month, in department-equivalents (N).
         targeted: Whether each trust uses the heat map (N).
     """
-    total = coverage.sum(axis=-1, keepdims=True)
-    share = np.divide(
-        coverage, total, out=np.full_like(coverage, 1.0 / coverage.shape[-1]), where=total > 0
-    )
+    total = np.add.reduce(coverage, axis=1, keepdims=True)
+    if np.count_nonzero(total) == total.shape[0]:
+        share = coverage / total
+    else:  # a trust with no trained staff at all spreads its first training evenly
+        share = np.divide(
+            coverage, total, out=np.full_like(coverage, 1.0 / coverage.shape[1]), where=total > 0
+        )
     clustered = budget[:, None] * share * (1.0 - coverage)
-    if not targeted.any():
+    if not np.count_nonzero(targeted):
         return clustered
     return np.where(targeted[:, None], water_fill(coverage, budget), clustered)
 

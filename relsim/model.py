@@ -14,7 +14,6 @@ import numpy as np
 
 from relsim.agents import ImprovementPartner, Regulator, Trust
 from relsim.governance import GOVERNANCE, GovernanceRule, Interactions
-from relsim.governance.base import binomial
 from relsim.mechanisms import (
     CompactState,
     Posture,
@@ -30,6 +29,7 @@ from relsim.mechanisms import (
     learn_orientation,
     pressure_level,
     step_pressure,
+    trusted_exposures,
     update_gaming_gap,
     update_quality,
     update_trust,
@@ -37,7 +37,7 @@ from relsim.mechanisms import (
 from relsim.recording import History, MonthlyCollector, trust_snapshot
 from relsim.scenario import Scenario, load_scenario
 from relsim.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, initial_state
-from relsim.streams import Streams
+from relsim.streams import Streams, binomial, poisson
 
 
 class RegulationModel(mesa.Model):
@@ -99,6 +99,9 @@ class RegulationModel(mesa.Model):
         self._targets_training = np.array([p.targets_training for p in practices], dtype=float)
         self._benefit = np.array([p.benefit for p in practices], dtype=float)
         self._complexity = np.array([p.complexity for p in practices], dtype=np.int64)
+        n_trusts = len(self.config.trusts)
+        pr = self.config.problems
+        self._fix_probability = np.repeat([pr.fix_disclosed, pr.fix_hidden], n_trusts)
         index = {name: i for i, name in enumerate(self.config.trust_names)}
         self._origin = np.array([index[p.origin] for p in practices], dtype=np.int64)
         self._shocks = tuple(
@@ -123,7 +126,12 @@ class RegulationModel(mesa.Model):
         self.datacollector = MonthlyCollector(self.config)
         self.snapshot = np.empty(0)
         """This month's per-trust state, fields × trusts (see :mod:`relsim.recording`)."""
-        self.snapshot_sums = np.empty(0)
+        self.snapshot_sums: list[float] = []
+        """Sums over trusts of each snapshot field, for the model-level reporters."""
+        self.snapshot_means: list[float] = []
+        """Means over trusts of each snapshot field, for the model-level reporters."""
+        self.adopter_counts: list[int] = []
+        """Trusts that have adopted each practice (implementing or embedded)."""
         self._record(0)
 
     # -----------------------------------------------------------------------------------------
@@ -189,20 +197,22 @@ class RegulationModel(mesa.Model):
         # Absorptive capacity: readier trusts turn the same training into more coverage
         # (Cohen & Levinthal 1990).
         effective = budget * st.readiness
-        targeted = ((st.adoption == EMBEDDED) @ self._targets_training) > 0
+        embedded = st.adoption == EMBEDDED
+        targeted = (embedded @ self._targets_training) > 0
         gained = allocate_training(st.coverage, effective, targeted)
         st.coverage = np.minimum(1.0, st.coverage + gained) * (1.0 - tr.turnover)
         self._derive(month)
 
         pr = sc.problems
         draw = self.streams.problems
-        # Disclosed problems are fixed faster than hidden ones (MODEL.md M3).
-        fixed_known = binomial(draw, st.known, pr.fix_disclosed)
-        fixed_hidden = binomial(draw, st.hidden, pr.fix_hidden)
-        st.known -= fixed_known
-        st.hidden -= fixed_hidden
-        fixed = fixed_known + fixed_hidden
-        benefit = (st.adoption == EMBEDDED) @ self._benefit
+        # Disclosed problems are fixed faster than hidden ones (MODEL.md M3). One draw for both
+        # kinds: the same numbers as two draws, known problems first.
+        n = st.n_trusts
+        fixed_both = binomial(draw, np.concatenate((st.known, st.hidden)), self._fix_probability)
+        st.known -= fixed_both[:n]
+        st.hidden -= fixed_both[n:]
+        fixed = fixed_both[:n] + fixed_both[n:]
+        benefit = embedded @ self._benefit
         q = sc.quality
         st.quality = update_quality(
             st.quality,
@@ -215,7 +225,7 @@ class RegulationModel(mesa.Model):
             q.fix_gain,
             q.pressure_erosion,
         )
-        st.pending += draw.poisson(pr.rate * (1.0 - st.quality))
+        st.pending += poisson(draw, pr.rate * (1.0 - st.quality))
 
     def _derive(self, month: int) -> None:
         """Capability and energy follow from coverage, enforcement and pressure."""
@@ -242,14 +252,13 @@ class RegulationModel(mesa.Model):
         safety = np.where(ix.attended, safety + gain * (1.0 - safety), safety)
         st.safety = safety + sf.drift * (st.safety_baseline - safety)
         st.posture = self._classify()
-        en = sc.enforcement
-        st.gaming_gap = update_gaming_gap(
-            st.gaming_gap,
-            st.posture == Posture.GAME_PLAYING,
-            en.gaming_rate,
-            en.max_gaming_gap,
-            en.gaming_decay,
-        )
+        gaming = st.posture == Posture.GAME_PLAYING
+        # Without gaming, and with no gap left to decay, the gap stays exactly zero.
+        if np.count_nonzero(gaming) or np.count_nonzero(st.gaming_gap):
+            en = sc.enforcement
+            st.gaming_gap = update_gaming_gap(
+                st.gaming_gap, gaming, en.gaming_rate, en.max_gaming_gap, en.gaming_decay
+            )
 
     def _classify(self) -> np.ndarray:
         st, po = self.state, self.config.posture
@@ -266,40 +275,41 @@ class RegulationModel(mesa.Model):
     def _learning(self, ix: Interactions, month: int) -> None:
         st, ad = self.state, self.config.adoption
         adopters = st.adoption > NOT_ADOPTED
-        trusted = st.peer_trust >= ad.trust_threshold  # trusted[j, i]: j trusts i
-        exposed = np.zeros((st.n_trusts, st.n_trusts, adopters.shape[1]), dtype=bool)
-        for met, presented in ix.encounters:
-            sources = presented & adopters
-            if np.count_nonzero(sources):
-                exposed |= (met & trusted)[:, :, None] & sources[None, :, :]
-        self.exposures = np.add.reduce(exposed, axis=1, dtype=np.int64)
+        self.exposures = trusted_exposures(
+            ix.encounters, st.peer_trust >= ad.trust_threshold, adopters
+        )
 
         readiness, energy_ = st.readiness[:, None], st.energy[:, None]
-        hazard = adoption_hazard(
-            readiness, energy_, self.exposures, self._complexity[None, :], ad.p1, ad.p2
-        )
         # Both streams are drawn every month, whatever happens, to stay aligned across runs.
         u_adopt = self.streams.adoption.random(adopters.shape)
         u_drop = self.streams.abandonment.random(adopters.shape)
+        # (Each step below is skipped when it cannot change anything: no exposures, no
+        # adopters, nobody implementing. The draws above are made regardless.)
+        if np.count_nonzero(self.exposures):
+            hazard = adoption_hazard(
+                readiness, energy_, self.exposures, self._complexity[None, :], ad.p1, ad.p2
+            )
+            new = ~adopters & (u_adopt < hazard)
+            if np.count_nonzero(new):
+                st.adoption[new] = EMBEDDED if ad.implementation_months == 0 else IMPLEMENTING
+                st.adopted_month[new] = month
+        if not np.count_nonzero(adopters):
+            return
         drop_hazard = abandonment_hazard(
             readiness, energy_, ad.abandonment, st.mandated, ad.mandate_abandonment_multiplier
         )
         # Nothing is abandoned in the month it was taken up.
         dropped = adopters & (st.adopted_month < month) & (u_drop < drop_hazard)
-        matured = (
-            (st.adoption == IMPLEMENTING)
-            & (month - st.adopted_month >= ad.implementation_months)
-            & ~dropped
-        )
-        new = ~adopters & (u_adopt < hazard)
-        if not np.count_nonzero(dropped | matured | new):
-            return
-        st.adoption[matured] = EMBEDDED
-        st.adoption[dropped] = NOT_ADOPTED
-        st.adopted_month[dropped] = -1
-        st.mandated[dropped] = False
-        st.adoption[new] = EMBEDDED if ad.implementation_months == 0 else IMPLEMENTING
-        st.adopted_month[new] = month
+        implementing = adopters & (st.adoption == IMPLEMENTING)
+        if np.count_nonzero(implementing):
+            matured = (
+                implementing & (month - st.adopted_month >= ad.implementation_months) & ~dropped
+            )
+            st.adoption[matured] = EMBEDDED
+        if np.count_nonzero(dropped):
+            st.adoption[dropped] = NOT_ADOPTED
+            st.adopted_month[dropped] = -1
+            st.mandated[dropped] = False
 
     def _regulator_learning(self, ix: Interactions) -> None:
         st, reg = self.state, self.config.regulator
@@ -313,7 +323,11 @@ class RegulationModel(mesa.Model):
         )
 
     def _record(self, month: int) -> None:
-        self.snapshot = trust_snapshot(self.state, self.interactions)
-        self.snapshot_sums = self.snapshot.sum(axis=1)
-        self.history.record(month, self.snapshot, self.state)
+        st = self.state
+        self.snapshot = trust_snapshot(st, self.interactions, self.history.snapshot_row(month))
+        sums = np.add.reduce(self.snapshot, axis=1)
+        self.snapshot_sums = sums.tolist()
+        self.snapshot_means = (sums / st.n_trusts).tolist()
+        self.adopter_counts = np.add.reduce(st.adoption > NOT_ADOPTED, axis=0).tolist()
+        self.history.record(month, st)
         self.datacollector.collect(self)

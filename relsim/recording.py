@@ -3,7 +3,9 @@
 Model-level series (one row a month) go through ``mesa.DataCollector`` with named reporter
 functions (named, not lambdas, so a model can be pickled to a worker). Per-trust, per-department
 and per-pair state is copied each month into preallocated numpy arrays (:class:`History`), which
-is much cheaper than agent reporters and is turned into tidy tables once, at the end.
+is much cheaper than agent reporters and is turned into tidy tables once, at the end. Per-trust
+columns that follow from other recorded state (trust from the trust matrix, mean coverage and
+its dispersion from the heat map) are derived then, for all months at once, not every month.
 """
 
 from __future__ import annotations
@@ -28,7 +30,30 @@ if TYPE_CHECKING:
 # The per-trust snapshot: one row per field, one column per trust
 # ---------------------------------------------------------------------------------------------
 
+#: Per-trust state copied every month (rows of the snapshot), in this order.
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "trust_in_regulator",
+    "regulator_trust",
+    "peer_trust",
+    "safety",
+    "capability",
+    "energy",
+    "true_quality",
+    "reported_quality",
+    "gaming_gap",
+    "known_problems",
+    "hidden_problems",
+    "enforcement_level",
+    "attended",
+    "disclosures",
+    "surprises",
+    "supportive_responses",
+    "sanctions",
+)
+FIELD: dict[str, int] = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
+
 #: Numeric per-trust columns of trusts.csv, in order (posture and practices follow as text).
+#: Those not in the snapshot are derived from the recorded matrices when the table is built.
 TRUST_FIELDS: tuple[str, ...] = (
     "readiness",
     "trust_in_regulator",
@@ -52,7 +77,6 @@ TRUST_FIELDS: tuple[str, ...] = (
     "mean_coverage",
     "coverage_cv",
 )
-FIELD: dict[str, int] = {name: i for i, name in enumerate(TRUST_FIELDS)}
 
 _INTEGER_FIELDS = frozenset(
     {
@@ -67,38 +91,53 @@ _INTEGER_FIELDS = frozenset(
 )
 
 
-def trust_snapshot(state: State, ix: Interactions) -> np.ndarray:
-    """This month's per-trust state as a fields × trusts array (rows in ``TRUST_FIELDS`` order).
+def off_diagonal_means(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column means of a square block (or a stack of them), leaving out the diagonal.
+
+    For the trusts' block of the trust matrix these are each trust's mean trust in its peers
+    and its peers' mean trust in it.
+    """
+    n = block.shape[-1]
+    diagonal = np.diagonal(block, axis1=-2, axis2=-1)
+    off = max(n - 1, 1)
+    rows = (np.add.reduce(block, axis=-1) - diagonal) / off
+    cols = (np.add.reduce(block, axis=-2) - diagonal) / off
+    return rows, cols
+
+
+def trust_snapshot(state: State, ix: Interactions, out: np.ndarray | None = None) -> np.ndarray:
+    """This month's per-trust state as a fields × trusts array (rows in ``SNAPSHOT_FIELDS`` order).
 
     Both tables are built from it: ``trusts.csv`` row by row, and the model-level means and
     totals of ``months.csv`` in one reduction, so the two always agree.
+
+    Args:
+        state: The model's state.
+        ix: This month's interactions.
+        out: Array to write into (e.g. the history's row for this month); a new one if None.
     """
     n = state.n_trusts
-    peers = state.peer_trust
-    diagonal = np.diagonal(peers)
-    off = max(n - 1, 1)
-    out = np.empty((len(TRUST_FIELDS), n))
-    out[0] = state.readiness
-    out[1] = state.trust[1:, REGULATOR]
-    out[2] = state.trust[REGULATOR, 1:]
-    out[3] = (np.add.reduce(peers, axis=1) - diagonal) / off
-    out[4] = (np.add.reduce(peers, axis=0) - diagonal) / off
-    out[5] = state.safety
-    out[6] = state.capability
-    out[7] = state.energy
-    out[8] = state.quality
-    out[9] = state.reported_quality
-    out[10] = state.gaming_gap
-    out[11] = state.known
-    out[12] = state.hidden
-    out[13] = state.level
-    out[14] = ix.attended
-    out[15] = ix.disclosures
-    out[16] = ix.surprises
-    out[17] = ix.supportive
-    out[18] = ix.punitive
-    out[19] = np.add.reduce(state.coverage, axis=1) / state.coverage.shape[1]
-    out[20] = coefficient_of_variation(state.coverage)
+    if out is None:
+        out = np.empty((len(SNAPSHOT_FIELDS), n))
+    trust = state.trust
+    out[0] = trust[1:, REGULATOR]
+    out[1] = trust[REGULATOR, 1:]
+    peers = trust[1:, 1:]
+    out[2] = (np.add.reduce(peers, axis=1) - peers.diagonal()) / max(n - 1, 1)
+    out[3] = state.safety
+    out[4] = state.capability
+    out[5] = state.energy
+    out[6] = state.quality
+    out[7] = state.reported_quality
+    out[8] = state.gaming_gap
+    out[9] = state.known
+    out[10] = state.hidden
+    out[11] = state.level
+    out[12] = ix.attended
+    out[13] = ix.disclosures
+    out[14] = ix.surprises
+    out[15] = ix.supportive
+    out[16] = ix.punitive
     return out
 
 
@@ -154,17 +193,17 @@ def partner_active(m: RegulationModel) -> bool:
 
 def trust_mean(m: RegulationModel, field: int) -> float:
     """Mean over trusts of a per-trust field (a row of the month's snapshot)."""
-    return float(m.snapshot_sums[field]) / m.state.n_trusts
+    return m.snapshot_means[field]
 
 
 def trust_total(m: RegulationModel, field: int) -> int:
     """Sum over trusts of a per-trust count (a row of the month's snapshot)."""
-    return round(float(m.snapshot_sums[field]))
+    return round(m.snapshot_sums[field])
 
 
 def adopters(m: RegulationModel, k: int) -> int:
     """Trusts that have adopted practice k (implementing or embedded)."""
-    return int(np.count_nonzero(m.state.adoption[:, k]))
+    return m.adopter_counts[k]
 
 
 def _mean(name: str) -> Callable[[RegulationModel], float]:
@@ -251,8 +290,9 @@ class History:
         self.months_recorded = 0
         n = len(scenario.trusts)
         rows = scenario.months + 1
+        self.readiness = np.array([t.readiness for t in scenario.trusts], dtype=float)
         if full:
-            self.trusts = np.zeros((rows, len(TRUST_FIELDS), n))
+            self.trusts = np.zeros((rows, len(SNAPSHOT_FIELDS), n))
             self.posture = np.zeros((rows, n), dtype=np.int8)
             self.adoption = np.zeros((rows, n, len(scenario.practices)), dtype=np.int8)
             self.coverage = np.zeros((rows, n, scenario.training.departments))
@@ -265,18 +305,39 @@ class History:
                 extra = np.zeros((array.shape[0], *array.shape[1:]), dtype=array.dtype)
                 setattr(self, name, np.concatenate([array, extra]))
 
-    def record(self, month: int, snapshot: np.ndarray, state: State) -> None:
-        """Copy this month's snapshot and state into the history."""
+    def snapshot_row(self, month: int) -> np.ndarray | None:
+        """The array to write this month's snapshot into, or None when not keeping history."""
+        if not self.full:
+            return None
+        if month >= self.trusts.shape[0]:
+            self._grow(month)
+        return self.trusts[month]
+
+    def record(self, month: int, state: State) -> None:
+        """Copy this month's state into the history (the snapshot is already in place)."""
         self.months_recorded = month + 1
         if not self.full:
             return
-        if month >= self.trusts.shape[0]:
-            self._grow(month)
-        self.trusts[month] = snapshot
         self.posture[month] = state.posture
         self.adoption[month] = state.adoption
         self.coverage[month] = state.coverage
         self.relationships[month] = state.trust
+
+    def field(self, name: str) -> np.ndarray:
+        """One numeric per-trust column of ``trusts.csv`` as a months × trusts array."""
+        m = self.months_recorded
+        if name in FIELD:
+            return self.trusts[:m, FIELD[name], :]
+        if name == "readiness":
+            return np.broadcast_to(self.readiness, (m, len(self.readiness)))
+        if name == "trusted_by_peers":
+            return off_diagonal_means(self.relationships[:m, 1:, 1:])[1]
+        if name == "mean_coverage":
+            coverage = self.coverage[:m]
+            return np.add.reduce(coverage, axis=-1) / coverage.shape[-1]
+        if name == "coverage_cv":
+            return coefficient_of_variation(self.coverage[:m])
+        raise KeyError(name)
 
     # -----------------------------------------------------------------------------------------
     # Tidy tables
@@ -294,9 +355,8 @@ class History:
             "month": np.repeat(self._months(), n),
             "trust": np.tile(np.array(names, dtype=object), m),
         }
-        values = self.trusts[:m]
-        for f, field in enumerate(TRUST_FIELDS):
-            column = values[:, f, :].reshape(-1)
+        for field in TRUST_FIELDS:
+            column = np.ascontiguousarray(self.field(field)).reshape(-1)
             if field in _INTEGER_FIELDS:
                 column = column.astype(np.int64)
             elif field == "attended":

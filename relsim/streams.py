@@ -10,8 +10,10 @@ then differ only through the thing changed, which is what makes them informative
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 #: The mechanisms that draw random numbers; each gets its own stream.
 STREAM_NAMES: tuple[str, ...] = (
@@ -69,3 +71,42 @@ class Streams:
                 pool_size=seed_seq.pool_size,
             )
             setattr(self, name, np.random.Generator(bit_generator(child)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Draws on small arrays
+# ---------------------------------------------------------------------------------------------
+
+#: Arrays up to this size are drawn element by element. NumPy's array calls check their
+#: arguments with whole-array reductions that cost a few microseconds, more than the draws for
+#: a handful of trusts; scalar calls run the same sampler on the same stream, so both ways give
+#: exactly the same numbers (tests/test_streams.py).
+SMALL = 32
+
+
+def binomial(
+    stream: np.random.Generator, counts: NDArray[np.integer[Any]], p: float | NDArray[Any]
+) -> NDArray[np.int64]:
+    """``stream.binomial(counts, p)`` for a 1-d array of counts, fast for small arrays.
+
+    A zero count draws nothing (as in NumPy), so quiet months leave the stream untouched.
+    """
+    if counts.size > SMALL:
+        if not np.count_nonzero(counts):
+            return np.zeros(counts.shape, dtype=np.int64)
+        return stream.binomial(counts, p).astype(np.int64, copy=False)
+    draw = stream.binomial
+    ks = counts.tolist()
+    if isinstance(p, float):
+        return np.array([draw(k, p) if k else 0 for k in ks], dtype=np.int64)
+    return np.array(
+        [draw(k, q) if k else 0 for k, q in zip(ks, p.tolist(), strict=True)], dtype=np.int64
+    )
+
+
+def poisson(stream: np.random.Generator, lam: NDArray[np.floating[Any]]) -> NDArray[np.int64]:
+    """``stream.poisson(lam)`` for a 1-d array of rates, fast for small arrays."""
+    if lam.size > SMALL:
+        return stream.poisson(lam).astype(np.int64, copy=False)
+    draw = stream.poisson
+    return np.array([draw(x) for x in lam.tolist()], dtype=np.int64)

@@ -23,7 +23,6 @@ import pytest
 
 from relsim import RegulationModel, load_scenario
 from relsim.governance.base import Interactions, respond
-from relsim.recording import FIELD
 from relsim.simulation import months_frame
 
 pytestmark = pytest.mark.slow
@@ -166,7 +165,7 @@ def test_fact6_targets_with_sanctions_produce_gaming():
 def test_fact7_the_same_intervention_gives_trajectories_ordered_by_readiness():
     readiness = np.array([t.readiness for t in BASE.trusts])
     capability = np.array(
-        [final_history(BASE, seed).history.trusts[36, FIELD["capability"]] for seed in SEEDS[:40]]
+        [final_history(BASE, seed).history.field("capability")[36] for seed in SEEDS[:40]]
     )
     mean_by_trust = capability.mean(axis=0)
     order = np.argsort(-readiness)
@@ -183,11 +182,9 @@ def test_fact9_the_heat_map_evens_coverage():
     cv_with, cv_without, adopter_cv, other_cv = [], [], [], []
     for seed in SEEDS[:40]:
         with_model = final_history(BASE, seed)
-        cv = with_model.history.trusts[60, FIELD["coverage_cv"]]
+        cv = with_model.history.field("coverage_cv")[60]
         cv_with.append(cv.mean())
-        cv_without.append(
-            final_history(without, seed).history.trusts[60, FIELD["coverage_cv"]].mean()
-        )
+        cv_without.append(final_history(without, seed).history.field("coverage_cv")[60].mean())
         adopted = with_model.state.adoption[:, 0] == 2
         adopter_cv.extend(cv[adopted])
         other_cv.extend(cv[~adopted])

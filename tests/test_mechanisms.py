@@ -32,6 +32,7 @@ from relsim.mechanisms import (
     shielded_probability,
     step_pressure,
     supportive_probability,
+    trusted_exposures,
     update_gaming_gap,
     update_quality,
     update_trust,
@@ -244,6 +245,42 @@ def test_complex_practice_needs_enough_trusted_exposures_at_once():
     assert h[0] == 0.0
     assert h[1] > 0
     assert h[2] > h[1]
+
+
+def naive_exposures(encounters, trusted, adopters):
+    n, k = adopters.shape
+    out = np.zeros((n, k), dtype=int)
+    for j in range(n):
+        for p in range(k):
+            sources = {
+                i
+                for met, presented in encounters
+                for i in range(n)
+                if met[j, i] and trusted[j, i] and presented[i, p] and adopters[i, p]
+            }
+            out[j, p] = len(sources)
+    return out
+
+
+@pytest.mark.parametrize("n_encounters", [0, 1, 2, 3])
+@pytest.mark.parametrize("seed", range(5))
+def test_exposures_count_distinct_trusted_adopters_met(n_encounters, seed):
+    rng = np.random.default_rng(seed)
+    n, k = 6, 3
+    trusted = rng.random((n, n)) < 0.6
+    adopters = rng.random((n, k)) < 0.4
+    encounters = [(rng.random((n, n)) < 0.5, rng.random((n, k)) < 0.7) for _ in range(n_encounters)]
+    got = trusted_exposures(encounters, trusted, adopters)
+    np.testing.assert_array_equal(got, naive_exposures(encounters, trusted, adopters))
+
+
+def test_an_adopter_met_twice_in_a_month_counts_once():
+    met = np.array([[False, True], [True, False]])
+    presented = np.array([[True], [True]])
+    trusted, adopters = np.ones((2, 2), dtype=bool), np.array([[True], [False]])
+    once = trusted_exposures([(met, presented)], trusted, adopters)
+    twice = trusted_exposures([(met, presented), (met, presented)], trusted, adopters)
+    assert once.tolist() == twice.tolist() == [[0], [1]]
 
 
 def test_mandated_adoption_is_abandoned_more_readily():

@@ -18,7 +18,7 @@ import numpy as np
 from relsim.mechanisms import Bool, CompactState, Float, Int, disclosure_probability
 from relsim.scenario import Scenario
 from relsim.state import REGULATOR, State
-from relsim.streams import Streams
+from relsim.streams import Streams, binomial
 
 
 class Interactions:
@@ -68,25 +68,36 @@ class Interactions:
         # once, by finish(): rows are trust+, trust-, regulator+, regulator- (per trust).
         self._regulator: Float = np.zeros((4, n_trusts))
 
-    def exchange(self, pair: Bool, weight: float, positive: Bool, negative_weight: float) -> None:
+    def exchange(self, pair: Bool, weight: float, positive: Bool, negative_weight: float) -> Bool:
         """Each ``pair`` of actors exchanges once, both ways.
 
         The exchange is positive where ``positive`` holds, and otherwise negative with
         ``negative_weight`` times the weight.
+
+        Returns:
+            The pairs whose exchange was positive.
         """
-        self.positive += np.where(pair & positive, weight, 0.0)
-        self.negative += np.where(pair & ~positive, weight * negative_weight, 0.0)
+        good = pair & positive
+        self.positive += good * weight
+        if negative_weight:
+            self.negative += (pair ^ good) * (weight * negative_weight)
         self.contact |= pair
+        return good
 
     def trust_sees_regulator(self, positive: Float | float, negative: Float | float) -> None:
         """Interactions with the regulator from each trust's point of view (weights per trust)."""
-        self._regulator[0] += positive
-        self._regulator[1] += negative
+        self._fold(0, positive, negative)
 
     def regulator_sees_trust(self, positive: Float | float, negative: Float | float) -> None:
         """Interactions with each trust from the regulator's point of view (weights per trust)."""
-        self._regulator[2] += positive
-        self._regulator[3] += negative
+        self._fold(2, positive, negative)
+
+    def _fold(self, row: int, positive: Float | float, negative: Float | float) -> None:
+        # Adding a literal zero changes nothing; skipping it saves a pass over the array.
+        if not (isinstance(positive, float) and positive == 0.0):
+            self._regulator[row] += positive
+        if not (isinstance(negative, float) and negative == 0.0):
+            self._regulator[row + 1] += negative
 
     def finish(self) -> Interactions:
         """Fold the regulator-trust exchanges into the pair matrices; call once, at month end."""
@@ -95,22 +106,10 @@ class Interactions:
         self.negative[1:, REGULATOR] += reg[1]
         self.positive[REGULATOR, 1:] += reg[2]
         self.negative[REGULATOR, 1:] += reg[3]
-        touched = reg.sum(axis=0) > 0
+        touched = np.add.reduce(reg, axis=0) > 0
         self.contact[1:, REGULATOR] |= touched
         self.contact[REGULATOR, 1:] |= touched
-        reg[:] = 0.0
         return self
-
-
-def binomial(stream: np.random.Generator, counts: Int, p: float | Float) -> Int:
-    """``stream.binomial(counts, p)``, skipped when every count is zero.
-
-    NumPy draws nothing for a zero count, so the skip leaves the stream exactly where the
-    draw would have: results are bit for bit the same, only faster in quiet months.
-    """
-    if not np.count_nonzero(counts):
-        return np.zeros_like(counts)
-    return stream.binomial(counts, p)
 
 
 def respond(
@@ -123,7 +122,7 @@ def respond(
     """
     if not np.count_nonzero(counts):
         return
-    supportive = streams.response.binomial(counts, p_supportive)
+    supportive = binomial(streams.response, counts, p_supportive)
     punitive = counts - supportive
     reg = scenario.regulator
     ix.trust_sees_regulator(reg.supportive_weight * supportive, reg.punitive_weight * punitive)
@@ -138,7 +137,7 @@ def disclose(
     ix: Interactions,
     contacted: Bool,
     p_supportive: float,
-    severity: Float,
+    severity: Float | float,
 ) -> Int:
     """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
 
@@ -163,7 +162,7 @@ def disclose(
         pr.disclosure_trust,
         pr.disclosure_sanction,
     )
-    disclosed = streams.disclosure.binomial(at_contact, p_disclose)
+    disclosed = binomial(streams.disclosure, at_contact, p_disclose)
     state.hidden += at_contact - disclosed
     state.known += disclosed
     state.pending -= at_contact

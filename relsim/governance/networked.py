@@ -41,7 +41,7 @@ def board_trust(trust: np.ndarray, members: np.ndarray | None = None) -> float:
     n = block.shape[0]
     if n < 2:
         return 1.0
-    return float((block.sum() - np.trace(block)) / (n * (n - 1)))
+    return float((np.add.reduce(block, axis=None) - block.trace()) / (n * (n - 1)))
 
 
 class Networked(GovernanceRule):
@@ -78,7 +78,7 @@ class Networked(GovernanceRule):
             # A breach of the compact (a punitive response, a surprise) leads, with some
             # probability, to a repair conversation at the next meeting (Burgess, Richmond &
             # Kiefer 2020).
-            ix.breaches = int(ix.punitive.sum() + ix.surprises.sum())
+            ix.breaches = int(np.add.reduce(ix.punitive) + np.add.reduce(ix.surprises))
             p_repair = 1.0 - (1.0 - gov.compact.repair_probability) ** ix.breaches
             state.pending_repair = state.pending_repair or u_repair < p_repair
         return ix.finish()
@@ -89,6 +89,8 @@ class Networked(GovernanceRule):
             return
         if state.compact is CompactState.NEGOTIATING:
             state.months_negotiating += 1
+            if state.months_negotiating < compact.negotiation_months:
+                return  # too early for the compact, whatever the board's trust
         new = next_compact_state(
             state.compact,
             state.months_negotiating,
@@ -125,28 +127,31 @@ class Networked(GovernanceRule):
             board.attendance_norm_weight,
         )
         present = np.concatenate(([True], attend))  # the regulator always attends
-        weight = board_pair_weight(board.hours, int(present.sum()), board.pair_hours_scale)
+        attendees = int(np.count_nonzero(present))
+        weight = board_pair_weight(board.hours, attendees, board.pair_hours_scale)
         pi = compact.positive_probability if in_force else board.positive_probability
-        positive = symmetric(u_pairs, pi)
         pair = all_pairs(present)
-        ix.exchange(pair, weight, positive, board.negative_weight)
+        good = ix.exchange(pair, weight, symmetric(u_pairs, pi), board.negative_weight)
 
         # The value each attendee found in the meeting: its share of positive exchanges.
-        partners = pair.sum(axis=1)
-        good = (pair & positive).sum(axis=1)
-        share = np.divide(good, partners, out=np.zeros(len(partners)), where=partners > 0)
+        partners = attendees - 1
+        good_counts = np.add.reduce(good, axis=1)
         v = board.value_memory
-        state.meeting_value = np.where(
-            attend, (1 - v) * state.meeting_value + v * share[1:], state.meeting_value
-        )
+        if partners > 0:
+            share = good_counts[1:] / partners
+            state.meeting_value = np.where(
+                attend, (1 - v) * state.meeting_value + v * share, state.meeting_value
+            )
         ix.board_met = True
         ix.attended = attend
-        ix.attendance_rate = state.attendance_norm = np.count_nonzero(attend) / len(attend)
-        ix.board_positive_share = float(good.sum() / partners.sum()) if partners.sum() else None
+        ix.attendance_rate = state.attendance_norm = (attendees - 1) / len(attend)
+        ix.board_positive_share = (
+            np.count_nonzero(good) / (attendees * partners) if partners > 0 else None
+        )
 
         # Frank talk in a protected space: each attendee presents progress and problems.
         p_board = shielded_probability(p_supportive, board.protection)
-        disclose(state, self.scenario, streams, ix, attend, p_board, np.ones(state.n_trusts))
+        disclose(state, self.scenario, streams, ix, attend, p_board, 1.0)
 
         # Showcases: an attending adopter may present a practice to every attendee at once.
         presented = (state.adoption > 0) & attend[:, None] & (u_show < board.showcase_probability)
