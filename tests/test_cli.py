@@ -51,11 +51,23 @@ def test_run_writes_every_table_manifest_and_figures(tmp_path, capsys):
     assert any(n.endswith(".png") for n in names)
     months = pd.read_csv(out / "months.csv")
     assert months["month"].tolist() == list(range(13))
-    for column in (
-        "month pressure mean_trust_in_regulator mean_regulator_trust mean_peer_trust "
-        "relational_orientation compact_state attendance_rate disclosures surprises sanctions "
-        "mean_capability mean_true_quality mean_reported_quality adopters_training_heat_map"
-    ).split():
+    for column in [
+        "month",
+        "pressure",
+        "mean_trust_in_regulator",
+        "mean_regulator_trust",
+        "mean_peer_trust",
+        "relational_orientation",
+        "compact_state",
+        "attendance_rate",
+        "disclosures",
+        "surprises",
+        "sanctions",
+        "mean_capability",
+        "mean_true_quality",
+        "mean_reported_quality",
+        "adopters_training_heat_map",
+    ]:
         assert column in months.columns
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3
