@@ -17,6 +17,24 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
+_LAZY = {
+    "load_experiment": "relsim.experiment",
+    "run_sweep": "relsim.sweep",
+    "summarize": "relsim.summary",
+    "read_runs": "relsim.store",
+    "read_months": "relsim.store",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Sweep tools, imported on first use (they bring in pyarrow, scipy and SALib)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'relsim' has no attribute {name!r}")
+
+
 __all__ = [
     "GOVERNANCE",
     "GovernanceRule",
@@ -27,6 +45,11 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "bundled_scenarios",
+    "load_experiment",
     "load_scenario",
+    "read_months",
+    "read_runs",
+    "run_sweep",
     "simulate",
+    "summarize",
 ]

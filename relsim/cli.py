@@ -11,7 +11,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -127,6 +127,86 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bounded(lo: int, hi: int) -> Callable[[str], int]:
+    """A parser for a whole-number flag from ``lo`` to ``hi``."""
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\s*\d+\s*", text) or not lo <= int(text) <= hi:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {lo} to {hi} (got {text!r})"
+            )
+        return int(text)
+
+    return parse
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``relsim sweep``: run an experiment into a resumable Parquet store, then summarise it."""
+    from relsim.experiment import load_experiment
+    from relsim.progress import make_progress
+    from relsim.sweep import run_sweep
+
+    experiment = load_experiment(args.experiment)
+    slug = Path(experiment.source).stem
+    out = Path(args.out) if args.out else Path("results") / "sweeps" / slug
+    outcome = run_sweep(
+        experiment,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=make_progress(quiet=args.quiet),
+        flush_runs=args.flush_every,
+    )
+    if outcome.interrupted:
+        print(
+            f"relsim: interrupted: {outcome.done} of {outcome.total} runs are saved in {out}; "
+            f"continue with: relsim sweep {args.experiment} --out {out} --resume",
+            file=sys.stderr,
+        )
+        return 130
+    rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
+    if not args.quiet:
+        print(
+            f"sweep {experiment.name!r}: {outcome.done} of {outcome.total} runs saved in {out} "
+            f"({outcome.ran} ran now, in {outcome.seconds:.1f} s, {rate:.0f} runs/s; "
+            f"{outcome.failed} failed)"
+        )
+    if not args.no_summary:
+        _summarize(out, quiet=args.quiet)
+    return 0
+
+
+def _summarize(directory: Path, *, quiet: bool) -> None:
+    from relsim.summary import format_summary, summarize, write_summary
+
+    summary = summarize(directory)
+    written = write_summary(summary, directory)
+    if not quiet:
+        print(format_summary(summary))
+        if written:
+            print("wrote " + ", ".join(str(p) for p in written))
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    """``relsim summarize``: summary tables of a sweep directory."""
+    _summarize(Path(args.directory), quiet=args.quiet)
+    return 0
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    """``relsim experiments``: list the bundled experiments."""
+    from relsim.experiment import bundled_experiments, load_experiment
+
+    for name, path in bundled_experiments().items():
+        experiment = load_experiment(path)
+        print(f"{name:24s} {experiment.n_runs:6d} runs  {experiment.name}")
+        if args.verbose and experiment.description:
+            print(f"{'':24s} {experiment.description}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``relsim`` argument parser and its subcommands."""
     parser = _Parser(
@@ -165,6 +245,48 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_args(show)
     show.add_argument("--format", choices=("toml", "json"), default="toml")
     show.set_defaults(func=cmd_show)
+
+    sweep = sub.add_parser(
+        "sweep", help="run an experiment's runs into a resumable Parquet store, and summarise"
+    )
+    sweep.add_argument("experiment", help="an experiment file, or the name of a bundled one")
+    sweep.add_argument("--out", help="sweep directory (default results/sweeps/<experiment>/)")
+    sweep.add_argument(
+        "--workers",
+        type=_bounded(1, 1024),
+        help="processes (default: all cores; 1 runs serially)",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' to "
+        "start a LocalCluster with --workers processes",
+    )
+    sweep.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep in --out, running only what is missing",
+    )
+    sweep.add_argument("--overwrite", action="store_true", help="replace a sweep already in --out")
+    sweep.add_argument(
+        "--flush-every",
+        type=_bounded(1, 1_000_000),
+        default=200,
+        metavar="N",
+        help="write finished runs to disk every N runs (and at least every 10 s; default 200)",
+    )
+    sweep.add_argument("--no-summary", action="store_true", help="do not summarise at the end")
+    sweep.add_argument("--quiet", action="store_true", help="no progress and no summary table")
+    sweep.set_defaults(func=cmd_sweep)
+
+    summarize = sub.add_parser("summarize", help="summary tables of a sweep directory")
+    summarize.add_argument("directory", help="a directory written by relsim sweep")
+    summarize.add_argument("--quiet", action="store_true", help="write the CSV files only")
+    summarize.set_defaults(func=cmd_summarize)
+
+    experiments = sub.add_parser("experiments", help="list the bundled experiments")
+    experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")
+    experiments.set_defaults(func=cmd_experiments)
     return parser
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from relsim.scenario import Scenario
@@ -35,3 +38,18 @@ def scenario_provenance(scenario: Scenario, source: str | None = None) -> dict[s
         "scenario_hash": scenario.digest(),
         "scenario": scenario.to_dict(),
     }
+
+
+@cache
+def code_digest() -> str:
+    """A SHA-256 hash of relsim's own source files.
+
+    The version number does not change with every edit; this does. A sweep records it, so that
+    one started with other code is never resumed with this code (its results would mix).
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

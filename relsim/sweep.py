@@ -1,0 +1,212 @@
+"""Run an experiment: every run once, streamed into a sweep store, resumable after any stop.
+
+:func:`run_sweep` expands the experiment (:func:`relsim.experiment.expand`), skips the runs the
+store already holds, cuts the rest into chunks and hands them to an executor
+(:mod:`relsim.executors`). Each worker runs its chunk with :func:`run_chunk` and returns one row
+per run (its outcomes, :mod:`relsim.outcomes`) and the runs' monthly series; the parent writes
+them into the store (:mod:`relsim.store`) as they arrive. A run that raises is recorded with its
+error, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+from relsim.executors import Executor, make_executor
+from relsim.experiment import Experiment, RunSpec, expand
+from relsim.model import RegulationModel
+from relsim.outcomes import outcome_names, run_outcomes
+from relsim.progress import Progress, make_progress
+from relsim.scenario import Scenario
+from relsim.store import SweepStore
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back for a chunk of runs."""
+
+    rows: list[dict[str, Any]]
+    """One row per run: ids, factor values, status, error, duration, outcomes."""
+    months: dict[str, Any]
+    """The successful runs' monthly series, concatenated, with a ``run_id`` column."""
+
+
+@lru_cache(maxsize=256)
+def _scenario(base: Scenario, values: tuple[tuple[str, Any], ...]) -> Scenario:
+    """A design point's scenario (cached per process: replications share their point's)."""
+    return base.with_overrides(dict(values), "experiment") if values else base
+
+
+def _frozen(value: Any) -> Any:
+    """Lists (from TOML) as tuples, so that design points can be cache keys."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
+    """Run one specification: its row, and its monthly series (None if it raised)."""
+    row: dict[str, Any] = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        **dict(spec.values),
+    }
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(base, tuple((k, _frozen(v)) for k, v in spec.values))
+        model = RegulationModel(scenario, rng=spec.seed, record="months")
+        model.run_model()
+        series = model.datacollector.model_vars
+        row.update(run_outcomes(series, scenario))
+        row.update(status="ok", error=None)
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}{where}")
+        series = None
+    row["duration_s"] = time.perf_counter() - start
+    return row, series
+
+
+def run_chunk(base: Scenario, specs: Sequence[RunSpec]) -> ChunkResult:
+    """Run a chunk of specifications (in a worker): rows and concatenated monthly series."""
+    rows = []
+    columns: dict[str, list[Any]] = {}
+    for spec in specs:
+        row, series = run_one(base, spec)
+        rows.append(row)
+        if series is None:
+            continue
+        length = len(series["month"])
+        columns.setdefault("run_id", []).extend([spec.run_id] * length)
+        for name, values in series.items():
+            columns.setdefault(name, []).extend(values)
+    months = {
+        name: values if isinstance(values[0], str) else np.asarray(values)
+        for name, values in columns.items()
+    }
+    return ChunkResult(rows, months)
+
+
+def chunk_size(runs: int, workers: int) -> int:
+    """Runs per task: enough tasks to balance the workers, few enough to keep overhead low."""
+    return max(1, min(16, math.ceil(runs / (8 * workers))))
+
+
+def _chunks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
+    for start in range(0, len(specs), size):
+        yield list(specs[start : start + size])
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """How a sweep ended."""
+
+    directory: Path
+    total: int
+    done: int
+    failed: int
+    ran: int
+    """Runs executed by this invocation (the rest were saved before)."""
+    seconds: float
+    interrupted: bool = False
+
+
+class _StopRequestedError(Exception):
+    """SIGTERM, turned into an orderly stop that saves finished runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _StopRequestedError
+
+
+def run_sweep(
+    experiment: Experiment,
+    out: Path | str,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    flush_runs: int = 200,
+) -> SweepOutcome:
+    """Run every run of ``experiment`` not yet in the store at ``out``.
+
+    Args:
+        experiment: The validated experiment.
+        out: The sweep directory.
+        workers: Local processes (default: all cores; 1 runs serially in this process).
+        scheduler: A Dask scheduler address, or ``"local"`` for a Dask LocalCluster.
+        resume: Continue the sweep in ``out`` (refused if it is another experiment's).
+        overwrite: Start again, replacing the sweep in ``out``.
+        progress: Where progress goes (default: a bar on a terminal, lines otherwise).
+        executor: An executor to use instead of building one from ``workers``/``scheduler``.
+        flush_runs: Finished runs buffered before a pair of part files is written.
+
+    Ctrl-C or SIGTERM stops the sweep after saving every finished run; the outcome says so.
+    """
+    started = time.perf_counter()
+    store = SweepStore.open(
+        out, experiment, resume=resume, overwrite=overwrite, flush_runs=flush_runs
+    )
+    specs = [s for s in expand(experiment) if s.run_id not in store.done]
+    total = experiment.n_runs
+    ran = 0
+    interrupted = False
+    progress = progress or make_progress()
+    previous = signal.getsignal(signal.SIGTERM)
+    owns_executor = executor is None
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # pragma: no cover - not in the main thread
+        previous = None
+    try:
+        if specs:
+            ex = executor or make_executor(workers, scheduler)
+            try:
+                size = chunk_size(len(specs), ex.workers)
+                progress.start(total, len(store.done), store.failed, ex.description)
+                for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
+                    store.add(result.rows, result.months)
+                    ran += len(result.rows)
+                    progress.update(*store.finished)
+            finally:
+                if owns_executor:
+                    ex.close()
+        store.finish()
+    except (KeyboardInterrupt, _StopRequestedError):
+        interrupted = True
+        store.finish(interrupted=True)
+    finally:
+        progress.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return SweepOutcome(
+        directory=Path(out),
+        total=total,
+        done=len(store.done),
+        failed=store.failed,
+        ran=ran,
+        seconds=time.perf_counter() - started,
+        interrupted=interrupted,
+    )
+
+
+__all__ = ["ChunkResult", "SweepOutcome", "outcome_names", "run_chunk", "run_one", "run_sweep"]
