@@ -25,9 +25,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
+# The headline: hierarchical vs networked governance, with and without a compact (800 runs).
 run: $(STAMP)
-	$(BIN)/relsim run nhs_vmi_partnership --seed 1
-	$(BIN)/relsim run hierarchical_baseline --seed 1
+	$(BIN)/relsim sweep governance_comparison --out results/sweeps/governance_comparison --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check relsim tests benchmarks tools
@@ -43,6 +43,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,224 @@
+"""Throughput and peak memory of `relsim sweep` against `mesa.batch_run` (issue 3's targets).
+
+Three measurements, each in a fresh process so that memory is comparable:
+
+1. The governance comparison (experiments/governance_comparison.toml: 2 modes x compact on/off
+   x 200 replications = 800 runs of the NHS-VMI scenario, 60 months) through `relsim sweep`
+   and through `mesa.batch_run` driving `RegulationModel` on the same runs and seeds, both
+   keeping every run's monthly series and both on 2 processes (batch_run also on 1). Targets:
+   relsim at least 2x batch_run's throughput, at no more than a third of its peak memory.
+2. `relsim sweep` on 1 and on 2 workers: parallel efficiency (target >= 85% on 2 cores).
+3. 1,000 runs of the NHS-VMI scenario through `relsim sweep` (target <= 15 s on 2 cores).
+
+Peak memory is the largest total proportional set size (PSS) of the process and all its
+children, sampled every 50 ms: memory shared between processes (relsim's workers are forked
+from a server that has already imported relsim) is counted once, not once per process as the
+resident set size would. Every Python process that imports Mesa holds about 140 MiB (Mesa
+brings in pandas, pyarrow, SciPy and networkx), so at the headline's size both tools are mostly
+that floor; what differs is growth with the number of runs, measured again at five times the
+size (4,000 runs). Throughput counts the whole command: start-up, runs and writing results (for
+batch_run, turning its rows into a DataFrame, as a user would).
+
+Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (about four minutes) on an otherwise idle
+machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+BATCH_RUN = textwrap.dedent(
+    """
+    import sys, time, json
+    import pandas as pd
+    import mesa
+    from relsim import RegulationModel
+    from relsim.experiment import load_experiment, run_seed
+
+    if __name__ == "__main__":  # batch_run's workers are spawned: they re-import this file
+        experiment = load_experiment(sys.argv[1])
+        processes = int(sys.argv[2])
+        seeds = [run_seed(experiment.seed, r) for r in range(experiment.replications)]
+        rows = mesa.batch_run(
+            RegulationModel,
+            parameters={
+                "scenario": experiment.base,
+                **{k.replace(".", "__"): list(v) for k, v in experiment.factors},
+                "record": "months",
+            },
+            rng=seeds,
+            number_processes=processes,
+            data_collection_period=1,
+            max_steps=10_000,
+            display_progress=False,
+        )
+        frame = pd.DataFrame(rows)
+        print(json.dumps({"runs": int(frame["RunId"].nunique()), "rows": len(frame)}))
+        frame.drop(columns=["scenario"]).to_parquet(sys.argv[3])
+    """
+)
+
+
+def measure(args: list[str]) -> tuple[float, float, str]:
+    """Wall time (s), peak RSS of the process tree (MiB), and stdout of a command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_full_info().pss
+                peak = max(peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    thread.join()
+    if process.returncode:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(args)}")
+    return seconds, peak / 2**20, out
+
+
+def sweep(experiment: Path, out: Path, workers: int) -> tuple[float, float]:
+    seconds, peak, _ = measure(
+        [
+            PY,
+            "-m",
+            "relsim.cli",
+            "sweep",
+            str(experiment),
+            "--out",
+            str(out),
+            "--overwrite",
+            "--workers",
+            str(workers),
+            "--no-summary",
+            "--quiet",
+        ]
+    )
+    return seconds, peak
+
+
+def batch_run(experiment: Path, out: Path, processes: int) -> tuple[float, float]:
+    script = out.with_suffix(".py")
+    script.write_text(BATCH_RUN)
+    seconds, peak, text = measure([PY, str(script), str(experiment), str(processes), str(out)])
+    json.loads(text.strip().splitlines()[-1])
+    return seconds, peak
+
+
+def check_same_results(sweep_dir: Path, batch_file: Path) -> bool:
+    """batch_run and relsim sweep ran the same runs with the same seeds: same series."""
+    import pandas as pd
+
+    from relsim.store import read_months, read_runs
+
+    runs = read_runs(sweep_dir)
+    months = read_months(sweep_dir)
+    batch = pd.read_parquet(batch_file)
+    checked = 0
+    for _, run in runs.sample(8, random_state=1).iterrows():
+        mine = months[months["run_id"] == run["run_id"]]["mean_trust_in_regulator"].to_numpy()
+        theirs = (
+            batch[
+                (batch["governance__mode"] == run["governance.mode"])
+                & (batch["governance__compact__enabled"] == run["governance.compact.enabled"])
+                & (batch["iteration"] == run["replication"])
+            ]
+            .sort_values("Step")["mean_trust_in_regulator"]
+            .to_numpy()
+        )
+        checked += bool((mine == theirs).all())
+    return checked == 8
+
+
+def main() -> None:
+    cores = len(os.sched_getaffinity(0))
+    experiment = ROOT / "experiments" / "governance_comparison.toml"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        runs = 800
+        print(f"machine: {cores} cores; governance comparison = {runs} runs x 61 months\n")
+        results = {}
+        for name, fn in (
+            ("relsim sweep, 2 workers", lambda: sweep(experiment, tmp / "s2", 2)),
+            ("relsim sweep, 1 worker", lambda: sweep(experiment, tmp / "s1", 1)),
+            ("mesa.batch_run, 2 processes", lambda: batch_run(experiment, tmp / "b2.parquet", 2)),
+            ("mesa.batch_run, 1 process", lambda: batch_run(experiment, tmp / "b1.parquet", 1)),
+        ):
+            seconds, peak = fn()
+            results[name] = (seconds, peak)
+            print(
+                f"{name:30s} {seconds:6.2f} s  {runs / seconds:6.1f} runs/s  peak {peak:6.0f} MiB"
+            )
+        same = check_same_results(tmp / "s2", tmp / "b2.parquet")
+        print(f"\nsame monthly series from both, on 8 sampled runs: {same}")
+        s2, b2 = results["relsim sweep, 2 workers"], results["mesa.batch_run, 2 processes"]
+        s1 = results["relsim sweep, 1 worker"]
+        b1 = results["mesa.batch_run, 1 process"]
+        speed = b2[0] / s2[0]
+        memory = s2[1] / b2[1]
+        print(f"throughput vs batch_run (both 2 processes): {speed:.2f}x   (target >= 2x)")
+        print(f"throughput vs batch_run on its default (1 process): {b1[0] / s2[0]:.2f}x")
+        print(f"peak memory vs batch_run (both 2 processes): {memory:.2f}   (target <= 0.33)")
+        efficiency = s1[0] / (2 * s2[0])
+        print(f"parallel efficiency, 1 -> 2 workers: {efficiency:.0%}   (target >= 85%)")
+
+        large = tmp / "large.toml"
+        large.write_text(
+            experiment.read_text()
+            .replace("replications = 200", "replications = 1000")
+            .replace('"../scenarios/nhs_vmi_partnership.toml"', '"nhs_vmi_partnership"')
+        )
+        ls, lpeak = sweep(large, tmp / "l", 2)
+        bs, bpeak = batch_run(large, tmp / "bl.parquet", 2)
+        print(
+            f"\nat 4,000 runs (1,000 replications), both on 2 processes:\n"
+            f"{'relsim sweep':30s} {ls:6.2f} s  {4000 / ls:6.1f} runs/s  peak {lpeak:6.0f} MiB\n"
+            f"{'mesa.batch_run':30s} {bs:6.2f} s  {4000 / bs:6.1f} runs/s  peak {bpeak:6.0f} MiB\n"
+            f"throughput {bs / ls:.2f}x, peak memory {lpeak / bpeak:.2f} of batch_run's"
+        )
+
+        thousand = tmp / "thousand.toml"
+        thousand.write_text(
+            '[experiment]\nname = "1000 runs"\nscenario = "nhs_vmi_partnership"\n'
+            "replications = 1000\nseed = 1\n"
+        )
+        seconds, peak = sweep(thousand, tmp / "t", min(cores, 2))
+        print(
+            f"\n1,000 NHS-VMI runs, {min(cores, 2)} workers: {seconds:.2f} s, peak {peak:.0f} MiB"
+            "   (target <= 15 s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
