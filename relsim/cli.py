@@ -195,6 +195,48 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``relsim sensitivity``: Morris, Sobol or delta indices of a sampled sweep."""
+    from relsim.sensitivity import format_sensitivity, sensitivity, write_sensitivity
+
+    directory = Path(args.directory)
+    result = sensitivity(directory, args.outcome or None)
+    written = [write_sensitivity(result, directory)]
+    if not args.no_figure:
+        from relsim.figures import save_figure
+        from relsim.sensitivity_figures import sensitivity_figure
+
+        figure = sensitivity_figure(result)
+        for suffix in (".png", ".svg"):
+            save_figure(figure, directory / f"sensitivity{suffix}")
+            written.append(directory / f"sensitivity{suffix}")
+    if not args.quiet:
+        print(format_sensitivity(result))
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``relsim export``: a sweep in EMA Workbench's layout, or as CSV files."""
+    from relsim.export import export
+
+    written = export(Path(args.directory), args.format, Path(args.out))
+    if not args.quiet:
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``relsim validate``: the stylised facts at the defaults; exit 1 if any fails."""
+    from relsim.executors import make_executor
+    from relsim.validation import format_validation, validate
+
+    with make_executor(args.workers, None) as executor:
+        results = validate(args.replications, executor)
+    print(format_validation(results, args.replications))
+    return 0 if all(r.holds for r in results) else 1
+
+
 def cmd_experiments(args: argparse.Namespace) -> int:
     """``relsim experiments``: list the bundled experiments."""
     from relsim.experiment import bundled_experiments, load_experiment
@@ -283,6 +325,42 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("directory", help="a directory written by relsim sweep")
     summarize.add_argument("--quiet", action="store_true", help="write the CSV files only")
     summarize.set_defaults(func=cmd_summarize)
+
+    sens = sub.add_parser(
+        "sensitivity", help="global sensitivity indices (SALib) of a sweep with a sampled design"
+    )
+    sens.add_argument("directory", help="a directory written by relsim sweep")
+    sens.add_argument(
+        "--outcome", action="append", help="analyse only this outcome (repeatable; default all)"
+    )
+    sens.add_argument("--no-figure", action="store_true", help="write the CSV only")
+    sens.add_argument("--quiet", action="store_true", help="print nothing on success")
+    sens.set_defaults(func=cmd_sensitivity)
+
+    exp = sub.add_parser("export", help="export a sweep for EMA Workbench or spreadsheets")
+    exp.add_argument("directory", help="a directory written by relsim sweep")
+    exp.add_argument(
+        "--format",
+        choices=("ema", "csv"),
+        required=True,
+        help="ema: EMA Workbench's results archive (.tar.gz); csv: runs.csv and months.csv",
+    )
+    exp.add_argument("--out", required=True, help="the .tar.gz file (ema) or folder (csv)")
+    exp.add_argument("--quiet", action="store_true", help="print nothing on success")
+    exp.set_defaults(func=cmd_export)
+
+    val = sub.add_parser(
+        "validate",
+        help="check the stylised facts of the case at the defaults (exit 1 if any fails)",
+    )
+    val.add_argument(
+        "--replications",
+        type=_bounded(3, 100_000),
+        default=100,
+        help="paired replications of each arm (default 100)",
+    )
+    val.add_argument("--workers", type=_bounded(1, 1024), help="processes (default: all cores)")
+    val.set_defaults(func=cmd_validate)
 
     experiments = sub.add_parser("experiments", help="list the bundled experiments")
     experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")

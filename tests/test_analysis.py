@@ -1,0 +1,255 @@
+"""Sensitivity analysis, export to EMA Workbench and CSV, and validation of the stylised facts."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+from scipy.stats import qmc
+
+from relsim.cli import main
+from relsim.executors import Serial
+from relsim.experiment import load_experiment
+from relsim.export import ema_tables
+from relsim.progress import Silent
+from relsim.sensitivity import analyze, sensitivity
+from relsim.sensitivity_figures import sensitivity_figure
+from relsim.store import read_months, read_runs
+from relsim.sweep import run_sweep
+
+# --- sensitivity on functions with known answers ---------------------------------------------
+
+
+def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+PI = math.pi
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-PI, PI]] * 3}
+
+
+def test_sobol_indices_of_the_ishigami_function():
+    # Analytical values (Ishigami & Homma 1990; Sobol' & Levitan 1999).
+    x = sobol_sample.sample(ISHIGAMI, 2048, calc_second_order=False, seed=1)
+    table = analyze("sobol", ISHIGAMI, x, ishigami(x)).set_index("parameter")
+    np.testing.assert_allclose(table.loc[["x1", "x2", "x3"], "S1"], [0.314, 0.442, 0.0], atol=0.05)
+    np.testing.assert_allclose(
+        table.loc[["x1", "x2", "x3"], "ST"], [0.558, 0.442, 0.244], atol=0.05
+    )
+    assert table.loc[["x1", "x2", "x3"], "rank"].tolist() == [1, 2, 3]
+
+
+def test_morris_ranks_a_linear_function_by_its_coefficients():
+    problem = {"num_vars": 4, "names": list("abcd"), "bounds": [[0, 1]] * 4}
+    x = morris_sample.sample(problem, 20, num_levels=4, seed=2)
+    y = 5 * x[:, 0] + 2 * x[:, 1] + 0 * x[:, 2] + 1 * x[:, 3]
+    table = analyze("morris", problem, x, y).set_index("parameter")
+    # For a linear function every elementary effect is the coefficient: mu* is exact, sigma 0.
+    np.testing.assert_allclose(table.loc[list("abcd"), "mu_star"], [5, 2, 0, 1], atol=1e-9)
+    np.testing.assert_allclose(table["sigma"], 0, atol=1e-9)
+    assert table.loc[list("abdc"), "rank"].tolist() == [1, 2, 3, 4]
+
+
+def test_delta_ranks_the_inputs_of_a_latin_hypercube():
+    problem = {"num_vars": 3, "names": ["strong", "weak", "none"], "bounds": [[0, 1]] * 3}
+    x = qmc.LatinHypercube(d=3, rng=3).random(500)
+    y = 3 * x[:, 0] + x[:, 1] ** 2
+    table = analyze("lhs", problem, x, y).set_index("parameter")
+    assert table.loc[["strong", "weak", "none"], "rank"].tolist() == [1, 2, 3]
+
+
+# --- a small sampled sweep -------------------------------------------------------------------
+
+MORRIS = """
+[experiment]
+name = "small morris"
+description = "Which of two assumptions matters more?"
+scenario = "nhs_vmi_partnership"
+replications = 2
+seed = 3
+[base]
+"scenario.months" = 24
+[sampling]
+method = "morris"
+n = 4
+[sampling.ranges]
+"trust_dynamics.loss_ratio" = [1.5, 5.0]
+"regulator.disclosure_credit" = [0.0, 0.0001]
+"""
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sampled")
+    path = tmp / "e.toml"
+    path.write_text(MORRIS)
+    run_sweep(load_experiment(path), tmp / "sweep", executor=Serial(), progress=Silent())
+    return tmp / "sweep"
+
+
+def test_sensitivity_of_a_sweep_ranks_the_assumption_that_matters(sampled, capsys):
+    assert main(["sensitivity", str(sampled)]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(sampled / "sensitivity.csv")
+    trust = table[table["outcome"] == "trust_in_regulator_final"].set_index("parameter")
+    # The loss:gain ratio of trust drives trust; a near-zero disclosure credit barely does.
+    assert trust.loc["trust_dynamics.loss_ratio", "rank"] == 1
+    assert (
+        trust.loc["trust_dynamics.loss_ratio", "mu_star"]
+        > 10 * trust.loc["regulator.disclosure_credit", "mu_star"]
+    )
+    assert "ranked by mu_star" in printed
+    assert (sampled / "sensitivity.png").exists()
+    assert (sampled / "sensitivity.svg").exists()
+
+
+def test_sensitivity_uses_the_recorded_design_and_the_means_over_replications(sampled):
+    result = sensitivity(sampled, ["capability_final"])
+    manifest = json.loads((sampled / "manifest.json").read_text())
+    x = np.array(manifest["experiment"]["design"])
+    runs = read_runs(sampled)
+    y = runs.groupby("point")["capability_final"].mean().to_numpy()
+    problem = manifest["experiment"]["sampling"]["problem"]
+    want = analyze("morris", problem, x, y).set_index("parameter")["mu_star"]
+    got = result.table.set_index("parameter")["mu_star"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index())
+
+
+def test_sensitivity_figure_has_one_bar_per_parameter(sampled):
+    result = sensitivity(sampled, ["trust_in_regulator_final", "disclosures"])
+    fig = sensitivity_figure(result)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["trust_in_regulator_final", "disclosures"]
+    for ax in axes:
+        assert len(ax.patches) == 2
+        assert {t.get_text() for t in ax.get_yticklabels()} == {
+            "trust_dynamics.loss_ratio",
+            "regulator.disclosure_credit",
+        }
+        assert "μ*" in ax.get_xlabel()
+    assert "morris" in fig.get_suptitle()
+
+
+def test_sensitivity_needs_a_sampled_design(tmp_path, capsys):
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        '[experiment]\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
+        '[base]\n"scenario.months" = 3\n'
+    )
+    run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
+    assert main(["sensitivity", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert "no sampled design" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def load_ema(path: Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """EMA Workbench's load_results for metadata version 0.1, step by step (EMA 2.x/3.x)."""
+    with tarfile.open(path, "r:gz", encoding="UTF8") as archive:
+        metadata = json.loads(archive.extractfile("metadata.json").read().decode())
+        experiments = pd.read_csv(archive.extractfile("experiments.csv"))
+        for name, dtype in metadata["experiments"].items():
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                dtype = pd.api.types.pandas_dtype(dtype)
+            experiments[name] = experiments[name].astype(dtype)
+        outcomes = {}
+        for kind, name, filename in metadata["outcomes"]:
+            data = io.BytesIO(archive.extractfile(filename).read())
+            if kind == "ScalarOutcome":
+                values = pd.read_csv(data, index_col=False, header=None).values
+                outcomes[name] = values.reshape(values.shape[0])
+            else:
+                assert kind == "TimeSeriesOutcome"
+                outcomes[name] = pd.read_csv(data, index_col=False, header=0).values
+    return experiments, outcomes
+
+
+def test_ema_export_round_trips(sampled, tmp_path, capsys):
+    out = tmp_path / "results.tar.gz"
+    assert main(["export", str(sampled), "--format", "ema", "--out", str(out)]) == 0
+    experiments, outcomes = load_ema(out)
+    runs = read_runs(sampled)
+    assert len(experiments) == len(runs)
+    assert {"scenario", "policy", "model"} <= set(experiments.columns)
+    np.testing.assert_allclose(
+        experiments["trust_dynamics.loss_ratio"], runs["trust_dynamics.loss_ratio"]
+    )
+    np.testing.assert_allclose(
+        outcomes["trust_in_regulator_final"], runs["trust_in_regulator_final"]
+    )
+    months = read_months(sampled)
+    first = months[months["run_id"] == runs["run_id"].iloc[0]]["mean_trust_in_regulator"]
+    np.testing.assert_allclose(outcomes["mean_trust_in_regulator"][0], first)
+    assert outcomes["mean_trust_in_regulator"].shape == (len(runs), 25)
+    _experiments, theirs = ema_tables(sampled)
+    assert set(theirs) == set(outcomes)
+    # The same sweep gives the same archive, byte for byte.
+    again = tmp_path / "again.tar.gz"
+    main(["export", str(sampled), "--format", "ema", "--out", str(again), "--quiet"])
+    assert out.read_bytes() == again.read_bytes()
+
+
+def test_csv_export(sampled, tmp_path):
+    assert (
+        main(["export", str(sampled), "--format", "csv", "--out", str(tmp_path / "csv"), "--quiet"])
+        == 0
+    )
+    runs = pd.read_csv(tmp_path / "csv" / "runs.csv")
+    assert len(runs) == len(read_runs(sampled))
+    assert len(pd.read_csv(tmp_path / "csv" / "months.csv")) == len(read_months(sampled))
+
+
+def test_export_errors_are_one_line(sampled, tmp_path, capsys):
+    assert (
+        main(["export", str(tmp_path), "--format", "ema", "--out", str(tmp_path / "x.tar.gz")]) == 2
+    )
+    assert "not a relsim sweep directory" in capsys.readouterr().err
+    assert (
+        main(
+            ["export", str(sampled), "--format", "ema", "--out", str(tmp_path / "no" / "x.tar.gz")]
+        )
+        == 2
+    )
+    assert "folder does not exist" in capsys.readouterr().err
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def test_validate_passes_at_the_defaults(capsys):
+    assert main(["validate"]) == 0
+    printed = capsys.readouterr().out
+    assert "all facts hold" in printed
+    for number in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12):
+        assert f"holds  {number:2d}." in printed
+
+
+def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch):
+    import relsim.validation as validation
+
+    real = validation.arms
+
+    def no_hierarchy():
+        arms = real()
+        arms["hierarchical"] = arms["networked"]  # a "hierarchy" that is really networked
+        return arms
+
+    monkeypatch.setattr(validation, "arms", no_hierarchy)
+    assert main(["validate", "--replications", "10", "--workers", "1"]) == 1
+    printed = capsys.readouterr().out
+    assert "FAILS   1." in printed
+    assert "FAILS   6." in printed
+    assert "failed: " in printed
