@@ -37,11 +37,12 @@ from relsim.design import SAMPLING_METHODS, design_size, sample_unit
 from relsim.errors import ScenarioError
 from relsim.scenario import (
     Scenario,
-    _bundled_dir,
     _display_path,
     _schema_type_at,
+    bundled_files,
     load_scenario,
     read_toml,
+    resolve_bundled,
     resolve_scenario_path,
     split_key,
 )
@@ -481,20 +482,12 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
 
 def bundled_experiments() -> dict[str, Path]:
     """Map the name of each bundled experiment to its file."""
-    return {p.stem: p for p in sorted(_bundled_dir("experiments").glob("*.toml"))}
+    return bundled_files("experiments")
 
 
 def resolve_experiment_path(source: str | Path) -> Path:
     """Find an experiment file by path, or by the name of a bundled experiment."""
-    path = Path(source)
-    if path.exists():
-        return path
-    bundled = bundled_experiments()
-    name = path.stem if path.suffix == ".toml" and len(path.parts) == 1 else str(source)
-    if name in bundled:
-        return bundled[name]
-    listed = ", ".join(bundled)
-    raise ScenarioError(str(source), "", f"no such file or bundled experiment (bundled: {listed})")
+    return resolve_bundled(source, "experiments")
 
 
 def load_experiment(source: str | Path) -> Experiment:

@@ -1043,9 +1043,32 @@ def _bundled_dir(kind: str) -> Path:
     return here.parent / kind
 
 
+def bundled_files(kind: str) -> dict[str, Path]:
+    """Map the name of each bundled file of a kind (``scenarios``, ``experiments``) to it."""
+    return {p.stem: p for p in sorted(_bundled_dir(kind).glob("*.toml"))}
+
+
 def bundled_scenarios() -> dict[str, Path]:
     """Map the name of each bundled scenario to its file."""
-    return {p.stem: p for p in sorted(_bundled_dir("scenarios").glob("*.toml"))}
+    return bundled_files("scenarios")
+
+
+def resolve_bundled(source: str | Path, kind: str) -> Path:
+    """Find a file by path, or by the name of a bundled one of ``kind`` (``scenarios``, ...).
+
+    Raises:
+        ScenarioError: naming the source and listing what is bundled.
+    """
+    path = Path(source)
+    if path.exists():
+        return path
+    bundled = bundled_files(kind)
+    name = path.stem if path.suffix == ".toml" and len(path.parts) == 1 else str(source)
+    if name in bundled:
+        return bundled[name]
+    listed = ", ".join(bundled)
+    what = kind.removesuffix("s")
+    raise ScenarioError(str(source), "", f"no such file or bundled {what} (bundled: {listed})")
 
 
 def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
@@ -1078,15 +1101,7 @@ def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
 
 def resolve_scenario_path(source: str | Path) -> Path:
     """Find a scenario file by path, or by the name of a bundled scenario."""
-    path = Path(source)
-    if path.exists():
-        return path
-    bundled = bundled_scenarios()
-    name = path.stem if path.suffix == ".toml" and len(path.parts) == 1 else str(source)
-    if name in bundled:
-        return bundled[name]
-    listed = ", ".join(bundled)
-    raise ScenarioError(str(source), "", f"no such file or bundled scenario (bundled: {listed})")
+    return resolve_bundled(source, "scenarios")
 
 
 def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
