@@ -135,6 +135,36 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _StopRequestedError
 
 
+def _run(
+    store: SweepStore, experiment: Experiment, ex: Executor, progress: Progress
+) -> tuple[int, bool]:
+    """Run what the store lacks; (runs executed, whether stopped by Ctrl-C or SIGTERM)."""
+    specs = [s for s in expand(experiment) if s.run_id not in store.done]
+    ran = 0
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # pragma: no cover - not in the main thread
+        previous = None
+    try:
+        if specs:
+            progress.start(experiment.n_runs, len(store.done), store.failed, ex.description)
+            size = chunk_size(len(specs), ex.workers)
+            for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
+                store.add(result.rows, result.months)
+                ran += len(result.rows)
+                progress.update(*store.finished)
+        store.finish()
+        return ran, False
+    except (KeyboardInterrupt, _StopRequestedError):
+        store.finish(interrupted=True)
+        return ran, True
+    finally:
+        progress.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def run_sweep(
     experiment: Experiment,
     out: Path | str,
@@ -163,44 +193,21 @@ def run_sweep(
     Ctrl-C or SIGTERM stops the sweep after saving every finished run; the outcome says so.
     """
     started = time.perf_counter()
-    store = SweepStore.open(
-        out, experiment, resume=resume, overwrite=overwrite, flush_runs=flush_runs
-    )
-    specs = [s for s in expand(experiment) if s.run_id not in store.done]
-    total = experiment.n_runs
-    ran = 0
-    interrupted = False
-    progress = progress or make_progress()
-    previous = signal.getsignal(signal.SIGTERM)
+    # The executor first: a cluster that cannot be reached is an error before anything is
+    # written.
     owns_executor = executor is None
+    ex = executor or make_executor(workers, scheduler)
     try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # pragma: no cover - not in the main thread
-        previous = None
-    try:
-        if specs:
-            ex = executor or make_executor(workers, scheduler)
-            try:
-                size = chunk_size(len(specs), ex.workers)
-                progress.start(total, len(store.done), store.failed, ex.description)
-                for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
-                    store.add(result.rows, result.months)
-                    ran += len(result.rows)
-                    progress.update(*store.finished)
-            finally:
-                if owns_executor:
-                    ex.close()
-        store.finish()
-    except (KeyboardInterrupt, _StopRequestedError):
-        interrupted = True
-        store.finish(interrupted=True)
+        store = SweepStore.open(
+            out, experiment, resume=resume, overwrite=overwrite, flush_runs=flush_runs
+        )
+        ran, interrupted = _run(store, experiment, ex, progress or make_progress())
     finally:
-        progress.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if owns_executor:
+            ex.close()
     return SweepOutcome(
         directory=Path(out),
-        total=total,
+        total=experiment.n_runs,
         done=len(store.done),
         failed=store.failed,
         ran=ran,

@@ -343,3 +343,19 @@ def test_readme_documents_every_column_of_the_runs_table(shared):
         for practice in experiment.base.practice_names:
             generic = generic.replace(f"_{practice}", "_<practice>")
         assert generic in documented, column
+
+
+def test_an_unreachable_cluster_is_an_error_before_anything_is_written(
+    shared, tmp_path, monkeypatch, capsys
+):
+    from relsim.errors import RelsimError
+
+    def unreachable(workers, scheduler):
+        raise RelsimError(f"--scheduler {scheduler}: cannot connect (refused)")
+
+    monkeypatch.setattr("relsim.sweep.make_executor", unreachable)
+    out = tmp_path / "s"
+    args = ["sweep", str(experiment_file(shared)), "--out", str(out), "--scheduler", "tcp://x:1"]
+    assert main(args) == 2
+    assert "cannot connect" in capsys.readouterr().err
+    assert not out.exists()
