@@ -22,21 +22,25 @@ from relsim.errors import RelsimError
 MANIFEST = "manifest.json"
 
 
-def _replaceable(path: Path) -> bool:
-    """A directory relsim may replace: an empty one, or one holding a relsim manifest."""
+def _replaceable(path: Path, kind: str) -> bool:
+    """A directory relsim may replace: an empty one, or the output of the same ``kind``.
+
+    A run's output never replaces a sweep (or anything else relsim or a user wrote).
+    """
     if not path.is_dir():
         return False
     if not any(path.iterdir()):
         return True
     manifest = path / MANIFEST
     try:
-        return "relsim" in json.loads(manifest.read_text(encoding="utf-8"))
+        data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError):
         return False
+    return isinstance(data, dict) and data.get("relsim") == kind
 
 
 @contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
+def atomic_directory(target: Path, kind: str = "run") -> Iterator[Path]:
     """Yield a temporary directory that replaces ``target`` whole when the block succeeds.
 
     If the block raises (or the process dies), ``target`` is left exactly as it was.
@@ -46,9 +50,9 @@ def atomic_directory(target: Path) -> Iterator[Path]:
             deletes what it did not write).
     """
     target = Path(target)
-    if target.exists() and not _replaceable(target):
+    if target.exists() and not _replaceable(target, kind):
         raise RelsimError(
-            f"{target}: refusing to overwrite: it exists and is not a relsim output directory"
+            f"{target}: refusing to overwrite: it exists and is not a relsim {kind} directory"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -359,3 +359,13 @@ def test_an_unreachable_cluster_is_an_error_before_anything_is_written(
     assert main(args) == 2
     assert "cannot connect" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_run_never_overwrites_a_sweep(shared, capsys):
+    reference(shared)
+    before = sorted(p.name for p in (shared / "reference").rglob("*"))
+    assert before
+    code = main(["run", "nhs_vmi_partnership", "--months", "2", "--out", str(shared / "reference")])
+    assert code == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert sorted(p.name for p in (shared / "reference").rglob("*")) == before
