@@ -207,6 +207,17 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
+    from relsim.sweep_figures import plot_directory
+
+    out, written = plot_directory(Path(args.directory), args.out)
+    if not args.quiet:
+        stems = sorted({p.stem for p in written})
+        print(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``relsim`` argument parser and its subcommands."""
     parser = _Parser(
@@ -283,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("directory", help="a directory written by relsim sweep")
     summarize.add_argument("--quiet", action="store_true", help="write the CSV files only")
     summarize.set_defaults(func=cmd_summarize)
+
+    plot = sub.add_parser("plot", help="figures of a sweep or run directory (PNG and SVG)")
+    plot.add_argument("directory", help="a directory written by relsim sweep or relsim run")
+    plot.add_argument("--out", metavar="FIGDIR", help="figures directory (default DIR/figures/)")
+    plot.add_argument("--quiet", action="store_true", help="print nothing on success")
+    plot.set_defaults(func=cmd_plot)
 
     experiments = sub.add_parser("experiments", help="list the bundled experiments")
     experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")
