@@ -947,13 +947,17 @@ def run_figures(result: RunResult) -> list[NamedFigure]:
     ]
 
 
-def directory_kind(directory: Path) -> str:
+def directory_kind(directory: Path, expected: str = "relsim sweep or relsim run") -> str:
     """``"sweep"`` or ``"run"``: what wrote a directory.
+
+    Args:
+        directory: The directory.
+        expected: What the caller wants, for the message: the commands that write it.
 
     Raises:
         RelsimError: if it is missing, or holds neither.
     """
-    expected = "expected a directory written by relsim sweep or relsim run"
+    expected = f"expected a directory written by {expected}"
     if not directory.exists():
         raise RelsimError(f"{directory}: no such directory ({expected})")
     if not directory.is_dir():

@@ -7,6 +7,8 @@ draws the figure.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.collections as mcoll
@@ -526,3 +528,15 @@ def test_an_unwritable_figures_directory_is_one_line_and_leaves_nothing(small, t
     assert str(blocker / "figs") in err
     assert "cannot create" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_the_model_never_imports_figures_or_reports():
+    code = (
+        "import sys, relsim\n"
+        "from relsim.model import RegulationModel\n"
+        "RegulationModel('nhs_vmi_partnership', rng=1).run_model()\n"
+        "print(sorted(m for m in sys.modules if m in "
+        "('relsim.sweep_figures', 'relsim.report', 'relsim.figures')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
