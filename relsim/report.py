@@ -341,8 +341,8 @@ def _design(data: SweepData) -> str:
                 (
                     "Design points",
                     f"{points} ({cells} grid cells × {n_sampled} sampled points)"
-                    if n_sampled
-                    else f"{points} (grid cells)",
+                    if n_sampled and grid
+                    else f"{points} ({'sampled points' if n_sampled else 'grid cells'})",
                 ),
                 ("Replications per point", str(replications)),
                 ("Runs", str(manifest.get("runs_total", points * replications))),

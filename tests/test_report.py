@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from matplotlib.figure import Figure
 from scipy import stats
@@ -413,3 +415,49 @@ def test_the_report_shows_when_a_sweep_is_unfinished(sweep_dir, tmp_path, quick_
     manifest = (copy / "manifest.json").read_text()
     (copy / "manifest.json").write_text(manifest.replace('"complete"', '"interrupted"'))
     assert '<p class="warning">This sweep is interrupted' in build_report(copy)
+
+
+def test_failed_runs_are_flagged_and_left_out(sweep_dir, tmp_path, quick_figures):
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep_dir, copy)
+    (part,) = (copy / "runs").glob("part-*.parquet")
+    schema = pq.read_schema(part)
+    runs = pq.read_table(part).to_pandas()
+    runs.loc[0, ["status", "error"]] = ["error", "FloatingPointError: boom"]
+    pq.write_table(pa.Table.from_pandas(runs, schema=schema, preserve_index=False), part)
+    report = build_report(copy)
+    assert '<p class="warning">1 runs failed and are left out' in report
+    headline = Page(report).tables["headline"]
+    mode = runs.loc[0, "governance.mode"]
+    column = headline[0].index(mode)
+    assert row_of(headline, "disclosures")[column].endswith(f"n = {REPS - 1}")
+
+
+def test_a_sampled_design_is_described(tmp_path, quick_figures):
+    path = tmp_path / "sampled.toml"
+    path.write_text(
+        """
+[experiment]
+scenario = "nhs_vmi_partnership"
+replications = 1
+seed = 5
+[base]
+"scenario.months" = 12
+[sampling]
+method = "lhs"
+n = 3
+[sampling.ranges]
+"pressure.baseline" = [0.1, 0.6]
+"governance.compact.negotiation_months" = [6, 24]
+""",
+        encoding="utf-8",
+    )
+    run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
+    report = build_report(tmp_path / "s")
+    design = report.split('<section id="design">')[1].split("</section>")[0]
+    assert "Latin hypercube (scipy.stats.qmc), base sample size n = 3" in design
+    assert "<tr><td><code>pressure.baseline</code></td><td>0.1</td><td>0.6</td></tr>" in design
+    assert "<dt>Design points</dt><dd>3 (sampled points)</dd>" in design
+    assert "Nothing was varied" not in design
+    assert "governance mode was not varied" in report
+    assert Page(report).tables["headline"][0] == ["Outcome", "all runs"]
