@@ -25,9 +25,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
-# The headline: hierarchical vs networked governance, with and without a compact (800 runs).
+# The headline: hierarchical vs networked governance, with and without a compact (800 runs),
+# then its report: one self-contained HTML file to open or forward.
+HEADLINE := results/sweeps/governance_comparison
 run: $(STAMP)
-	$(BIN)/relsim sweep governance_comparison --out results/sweeps/governance_comparison --overwrite
+	$(BIN)/relsim sweep governance_comparison --out $(HEADLINE) --overwrite
+	$(BIN)/relsim report $(HEADLINE)
+	@echo "The report of the headline sweep: $(HEADLINE)/report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check relsim tests benchmarks tools

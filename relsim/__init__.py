@@ -23,6 +23,8 @@ _LAZY = {
     "summarize": "relsim.summary",
     "read_runs": "relsim.store",
     "read_months": "relsim.store",
+    "plot_directory": "relsim.sweep_figures",
+    "write_report": "relsim.report",
 }
 
 
@@ -47,9 +49,11 @@ __all__ = [
     "bundled_scenarios",
     "load_experiment",
     "load_scenario",
+    "plot_directory",
     "read_months",
     "read_runs",
     "run_sweep",
     "simulate",
     "summarize",
+    "write_report",
 ]

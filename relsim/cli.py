@@ -249,6 +249,27 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
+    from relsim.sweep_figures import plot_directory
+
+    out, written = plot_directory(Path(args.directory), args.out)
+    if not args.quiet:
+        stems = sorted({p.stem for p in written})
+        print(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``relsim report``: one self-contained HTML report of a sweep directory."""
+    from relsim.report import write_report
+
+    path = write_report(Path(args.directory), args.out)
+    if not args.quiet:
+        print(f"wrote the report {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``relsim`` argument parser and its subcommands."""
     parser = _Parser(
@@ -361,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     val.add_argument("--workers", type=_bounded(1, 1024), help="processes (default: all cores)")
     val.set_defaults(func=cmd_validate)
+    plot = sub.add_parser("plot", help="figures of a sweep or run directory (PNG and SVG)")
+    plot.add_argument("directory", help="a directory written by relsim sweep or relsim run")
+    plot.add_argument("--out", metavar="FIGDIR", help="figures directory (default DIR/figures/)")
+    plot.add_argument("--quiet", action="store_true", help="print nothing on success")
+    plot.set_defaults(func=cmd_plot)
+
+    report = sub.add_parser("report", help="one self-contained HTML report of a sweep")
+    report.add_argument("directory", help="a directory written by relsim sweep")
+    report.add_argument("--out", metavar="FILE", help="the report (default DIR/report.html)")
+    report.add_argument("--quiet", action="store_true", help="print nothing on success")
+    report.set_defaults(func=cmd_report)
 
     experiments = sub.add_parser("experiments", help="list the bundled experiments")
     experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")

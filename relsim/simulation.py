@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from relsim.errors import RelsimError
 from relsim.io import MANIFEST, atomic_directory, write_json
 from relsim.model import RegulationModel
 from relsim.provenance import scenario_provenance, versions
-from relsim.scenario import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario, scenario_from_dict
 
 #: The tables of a run, by file name.
 TABLES = ("months", "trusts", "coverage", "relationships")
@@ -79,6 +81,36 @@ class RunResult:
 
                 written += save_run_figures(self, tmp)
         return [Path(p.name) for p in written]
+
+    @classmethod
+    def load(cls, directory: Path | str) -> RunResult:
+        """Read back a run directory written by :meth:`save` (its CSV tables and manifest).
+
+        Floats come back as written (8 significant digits), and a float column whose values are
+        all whole numbers (a gaming gap of 0 throughout) comes back as integers: plenty to redraw
+        figures or re-run an analysis; re-simulate from the manifest's scenario and seed for the
+        exact tables.
+
+        Raises:
+            RelsimError: if the directory holds no relsim run, or a table is missing or
+                unreadable.
+        """
+        directory = Path(directory)
+        try:
+            manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        if not isinstance(manifest, dict) or manifest.get("relsim") != "run":
+            raise RelsimError(f"{directory}: not a relsim run directory (no run manifest.json)")
+        scenario = scenario_from_dict(manifest["scenario"], source=str(directory / MANIFEST))
+        tables = {}
+        for name in TABLES:
+            path = directory / f"{name}.csv"
+            try:
+                tables[name] = pd.read_csv(path)
+            except (OSError, ValueError) as exc:
+                raise RelsimError(f"{path}: cannot read the run's {name} table ({exc})") from None
+        return cls(scenario=scenario, seed=int(manifest["seed"]), **tables)
 
 
 def months_frame(model: RegulationModel) -> pd.DataFrame:
