@@ -51,7 +51,7 @@ def analyze(
     y: np.ndarray,
     *,
     levels: int = 4,
-    seed: int = 0,
+    seed: int = 20170601,
 ) -> pd.DataFrame:
     """Sensitivity indices of one output ``y`` over a design ``x`` (a pure function).
 
@@ -61,12 +61,29 @@ def analyze(
         x: The design, points × parameters, in the order it was drawn.
         y: One output value per design point.
         levels: Grid levels of a Morris design.
-        seed: Seed of the bootstrap.
+        seed: Seed of the bootstraps (non-zero: SALib ignores a seed of 0). SALib seeds NumPy's
+            global generator with it; the global state is restored afterwards.
 
     Returns:
         One row per parameter with the method's indices, ranked (1 = most influential).
     """
     y = np.asarray(y, dtype=float)
+    # SALib's delta and Sobol bootstraps seed NumPy's legacy global generator; keep the caller's.
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        data = _indices(method, problem, x, y, levels, seed)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    frame = pd.DataFrame({"parameter": list(problem["names"]), **data})
+    key = RANK_BY[method][0]
+    frame["rank"] = frame[key].rank(ascending=False, method="min").astype(int)
+    return frame.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def _indices(
+    method: str, problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int, seed: int
+) -> dict[str, np.ndarray]:
+    """SALib's indices for one method, as arrays by column name."""
     if method == "morris":
         from SALib.analyze import morris
 
@@ -109,10 +126,7 @@ def analyze(
         }
     else:
         raise ValueError(f"unknown method {method!r}")
-    frame = pd.DataFrame({"parameter": list(problem["names"]), **data})
-    key = RANK_BY[method][0]
-    frame["rank"] = frame[key].rank(ascending=False, method="min").astype(int)
-    return frame.sort_values("rank", kind="stable").reset_index(drop=True)
+    return data
 
 
 @dataclass(frozen=True)

@@ -1010,7 +1010,7 @@ def plot_directory(
     target = Path(out) if out is not None else directory / "figures"
     _check_target(target)
     names = []
-    with atomic_directory(target) as tmp:  # fails at once if the target cannot be written
+    with atomic_directory(target, kind="figures") as tmp:  # fails at once if unwritable
         if kind == "run":
             figures = run_figures(RunResult.load(directory))
         else:

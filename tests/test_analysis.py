@@ -253,3 +253,17 @@ def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch)
     assert "FAILS   1." in printed
     assert "FAILS   6." in printed
     assert "failed: " in printed
+
+
+def test_indices_are_reproducible_and_leave_numpys_global_generator_alone():
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0, 1]] * 2}
+    x = qmc.LatinHypercube(d=2, rng=4).random(300)
+    y = x[:, 0] + 0.1 * x[:, 1]
+    np.random.seed(1)  # noqa: NPY002 - checking that analyze leaves it untouched
+    first = analyze("lhs", problem, x, y)
+    after = np.random.random()  # noqa: NPY002
+    np.random.seed(2)  # noqa: NPY002
+    second = analyze("lhs", problem, x, y)
+    pd.testing.assert_frame_equal(first, second)
+    np.random.seed(1)  # noqa: NPY002
+    assert after == np.random.random()  # noqa: NPY002 - the same draw as without analyze
