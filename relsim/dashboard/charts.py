@@ -169,12 +169,11 @@ def heat_template(twin: bool, order: tuple[str, ...], horizon: int, departments:
 
 @cache
 def events_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
-    """Problems told early and surprises each month (bars), and board attendance (line)."""
-    base = alt.Chart(alt.NamedData(name=DATA)).properties(width=WIDTH[twin], height=HEIGHT)
+    """Problems told early and surprises each month, stacked."""
     names = [label for label, _ in EVENTS.values()]
     colours = [colour for _, colour in EVENTS.values()]
-    bars = (
-        base.transform_filter(alt.datum.kind == "event")
+    chart = (
+        alt.Chart(alt.NamedData(name=DATA))
         .mark_bar()
         .encode(
             x=_months_axis(horizon),
@@ -182,27 +181,35 @@ def events_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
             color=alt.Color(
                 "what:N",
                 title=None,
-                scale=alt.Scale(domain=[*names, "board attendance"], range=[*colours, "#555555"]),
+                scale=alt.Scale(domain=names, range=colours),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=["run:N", "month:Q", "what:N", "count:Q"],
         )
+        .properties(width=WIDTH[twin], height=HEIGHT - 50)
     )
-    attendance = (
-        base.transform_filter(alt.datum.kind == "attendance")
-        .mark_line(color="#555555", strokeDash=[4, 2], point=alt.OverlayMarkDef(size=12))
+    return _finish(chart, twin, order)
+
+
+@cache
+def attendance_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
+    """Share of trusts at each board meeting (a separate strip: its unit is not a count)."""
+    chart = (
+        alt.Chart(alt.NamedData(name=DATA))
+        .mark_line(color="#555555", point=alt.OverlayMarkDef(size=14, color="#555555"))
         .encode(
             x=_months_axis(horizon),
             y=alt.Y(
                 "share:Q",
-                title="Board attendance",
+                title="At the board",
                 scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", orient="right"),
+                axis=alt.Axis(format="%", tickCount=3),
             ),
             tooltip=["run:N", "month:Q", alt.Tooltip("share:Q", format=".0%", title="attendance")],
         )
+        .properties(width=WIDTH[twin], height=70)
     )
-    return _finish(alt.layer(bars, attendance).resolve_scale(y="independent"), twin, order)
+    return _finish(chart, twin, order)
 
 
 @cache
@@ -347,22 +354,29 @@ def heat_spec(demo: DemoModel, trust: int) -> Spec:
 
 
 def events_spec(demo: DemoModel) -> Spec:
-    """Disclosures, surprises and board attendance, month by month, in every panel."""
+    """Problems told early and surprises, month by month, in every panel."""
     records: Records = []
     for label, panel in zip(demo.labels, demo.panels, strict=True):
         months = _series(panel, "month")
         for key, (what, _) in EVENTS.items():
             records += [
-                {"run": label, "kind": "event", "month": m, "what": what, "count": c}
+                {"run": label, "month": m, "what": what, "count": c}
                 for m, c in zip(months, _series(panel, key), strict=True)
-                if c
             ]
+    return _with_data(events_template(*_shape(demo)), records)
+
+
+def attendance_spec(demo: DemoModel) -> Spec:
+    """Board attendance at every meeting so far, in every panel (none under hierarchy)."""
+    records: Records = []
+    for label, panel in zip(demo.labels, demo.panels, strict=True):
+        months = _series(panel, "month")
         records += [
-            {"run": label, "kind": "attendance", "month": m, "share": _number(s)}
+            {"run": label, "month": m, "share": _number(s)}
             for m, s in zip(months, _series(panel, "attendance_rate"), strict=True)
             if _number(s) is not None
         ]
-    return _with_data(events_template(*_shape(demo)), records)
+    return _with_data(attendance_template(*_shape(demo)), records)
 
 
 def ring(n: int) -> np.ndarray:

@@ -44,8 +44,8 @@ ABOUT = {
     ),
     "events": (
         "Bars count problems trusts told the regulator about early (blue) and hidden problems "
-        "that came out later as surprises (red). The dashed line is the share of trusts at the "
-        "board's meeting. Where people feel safe, problems are told early."
+        "that came out later as surprises (red). The strip below is the share of trusts at each "
+        "board meeting. Where people feel safe, problems are told early."
     ),
     "state": (
         "The compact is the board's agreement of mutual commitments. It is negotiated first "
@@ -172,4 +172,5 @@ def Dashboard(model: solara.Reactive[DemoModel]) -> None:
         HeatMapCard(demo)
         with ViewCard("Meetings, problems told early, surprises", ABOUT["events"]):
             Chart(charts.events_spec(demo))
+            Chart(charts.attendance_spec(demo))
         StateCard(demo)
