@@ -152,6 +152,16 @@ def test_teacher_steps_the_dashboard_and_every_view_moves(demo_url, page, tmp_pa
     assert width is not None
     assert width["width"] > 550
 
+    # Play runs the twins on their own until paused: a lecture's usual way to watch a run.
+    before_play = _drawing(page, "Training heat map")
+    page.get_by_role("button", name="▶").click()
+    expect(page.get_by_text(re.compile(r"Time: (2[4-9]|[3-6]\d)\.0"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    page.get_by_role("button", name="❚❚").click()
+    _changed(page, "Training heat map", before_play)
+    page.wait_for_timeout(1500)  # let Vega finish drawing for the screenshot
+
     body = page.inner_text("body")
     assert "Traceback" not in body
     assert "Error" not in body

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 import solara
+import traitlets
 from mesa.visualization.utils import update_counter
 from solara.widgets import VegaLite
 
@@ -55,10 +56,35 @@ ABOUT = {
 }
 
 
+class ChartSpec:
+    """A chart's specification, wrapped so that Reacton does not walk its records.
+
+    Reacton looks through every dict and list among an element's arguments for child elements;
+    for a chart's thousands of records that walk cost more than the rest of a redraw. Wrapped,
+    the specification reaches the widget untouched (:class:`LiveVegaLite`).
+    """
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+
+
+class LiveVegaLite(VegaLite):
+    """Solara's Vega-Lite widget, fed a :class:`ChartSpec` through its ``chart`` trait."""
+
+    chart = traitlets.Any(None)
+
+    @traitlets.observe("chart")
+    def _show(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None:
+            self.spec = change["new"].spec
+
+
 @solara.component
-def Chart(spec: dict[str, Any]) -> None:
+def Chart(chart: ChartSpec) -> None:
     """A Vega-Lite chart, drawn in the browser."""
-    VegaLite.element(spec=spec, listen_to_click=False, listen_to_hover=False)
+    LiveVegaLite.element(chart=chart, listen_to_click=False, listen_to_hover=False)
 
 
 @solara.component
@@ -80,7 +106,7 @@ def HeatMapCard(demo: DemoModel) -> None:
     name = chosen if chosen in names else default
     with ViewCard(f"Training heat map: {name}", ABOUT["heat"]):
         solara.Select("Trust", value=name, values=names, on_value=set_chosen)
-        Chart(charts.heat_spec(demo, names.index(name)))
+        Chart(ChartSpec(charts.heat_spec(demo, names.index(name))))
 
 
 def _state_rows(demo: DemoModel) -> list[tuple[str, list[str]]]:
@@ -164,13 +190,13 @@ def Dashboard(model: solara.Reactive[DemoModel]) -> None:
     width = {"default": 12} if demo.twin else {"default": 12, "large": 6}
     with solara.ColumnsResponsive(**width):
         with ViewCard("Trust network", ABOUT["network"]):
-            Chart(charts.network_spec(demo))
+            Chart(ChartSpec(charts.network_spec(demo)))
         with ViewCard("Trust over time", ABOUT["trust"]):
-            Chart(charts.trust_spec(demo))
+            Chart(ChartSpec(charts.trust_spec(demo)))
         with ViewCard("Spread of improvement practices", ABOUT["adoption"]):
-            Chart(charts.adoption_spec(demo))
+            Chart(ChartSpec(charts.adoption_spec(demo)))
         HeatMapCard(demo)
         with ViewCard("Meetings, problems told early, surprises", ABOUT["events"]):
-            Chart(charts.events_spec(demo))
-            Chart(charts.attendance_spec(demo))
+            Chart(ChartSpec(charts.events_spec(demo)))
+            Chart(ChartSpec(charts.attendance_spec(demo)))
         StateCard(demo)
