@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.relsim-installed
 export MPLBACKEND := Agg
 
-.PHONY: all run test lint check format bench clean venv
+.PHONY: all run demo test lint check format bench clean venv
 
 all: test
 
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || \
 	  { echo "$(VENV) holds a Python older than 3.12; remove it and run make again" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,viz]'
+	$(BIN)/python tools/fetch_web_assets.py
 	@touch $@
 
 venv: $(STAMP)
@@ -32,6 +33,9 @@ run: $(STAMP)
 	$(BIN)/relsim sweep governance_comparison --out $(HEADLINE) --overwrite
 	$(BIN)/relsim report $(HEADLINE)
 	@echo "The report of the headline sweep: $(HEADLINE)/report.html"
+
+demo: $(STAMP)
+	$(BIN)/relsim demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check relsim tests benchmarks tools
@@ -48,6 +52,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,6 +8,7 @@ without writing anything.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -270,6 +271,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """Parse ``--port``: a whole number from 1 to 65535."""
+    if not re.fullmatch(r"\s*\d+\s*", text) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (got {text!r})")
+    return int(text)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``relsim demo``: serve the teaching dashboard in the browser."""
+    scenario = load_scenario(args.scenario)  # a bad scenario is one line, before any server
+    source = args.scenario
+    if Path(source).exists():
+        source = str(Path(source).resolve())
+    # Solara reads its settings when imported, so it is looked for here, not imported.
+    if importlib.util.find_spec("solara") is None:
+        raise RelsimError("demo: the dashboard needs the viz extra (pip install 'relsim[viz]')")
+    from relsim.dashboard.server import check_address, serve
+
+    check_address(args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"relsim demo: {scenario.name} at http://{host}:{args.port}/ (Ctrl+C stops it)")
+    sys.stdout.flush()
+    serve(source, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``relsim`` argument parser and its subcommands."""
     parser = _Parser(
@@ -397,6 +424,21 @@ def build_parser() -> argparse.ArgumentParser:
     experiments = sub.add_parser("experiments", help="list the bundled experiments")
     experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")
     experiments.set_defaults(func=cmd_experiments)
+
+    demo = sub.add_parser("demo", help="serve the teaching dashboard in a browser")
+    demo.add_argument(
+        "scenario",
+        nargs="?",
+        default="nhs_vmi_partnership",
+        help="the first preset: a scenario file or a bundled name (default nhs_vmi_partnership)",
+    )
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    demo.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

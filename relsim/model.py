@@ -153,6 +153,26 @@ class RegulationModel(mesa.Model):
         if month >= self.months:
             self.running = False
 
+    def apply_shock(self, magnitude: float, duration: int) -> int:
+        """Add a pressure shock that starts next month, as a scenario's scripted shock would (M2).
+
+        For interactive use, such as the dashboard's "pressure shock now" button: the shock is
+        added to this model only, not to ``config``, so a run's recorded scenario does not
+        show it.
+
+        Args:
+            magnitude: Pressure added while the shock lasts.
+            duration: Months the shock lasts (at least 1).
+
+        Returns:
+            The first month of the shock.
+        """
+        if duration < 1:
+            raise ValueError(f"duration must be at least 1 month (got {duration})")
+        start = self.steps + 1
+        self._shocks = (*self._shocks, (start, float(magnitude), int(duration)))
+        return start
+
     def _environment(self, month: int) -> None:
         st, p = self.state, self.config.pressure
         noise = float(self.streams.pressure.standard_normal())
