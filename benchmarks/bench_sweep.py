@@ -12,7 +12,7 @@ Three measurements, each in a fresh process so that memory is comparable:
 
 Peak memory is the largest total proportional set size (PSS) of the process and all its
 children, sampled every 50 ms: memory shared between processes (relsim's workers are forked
-from a server that has already imported relsim) is counted once, not once per process as the
+from the parent, which has already imported relsim) is counted once, not once per process as the
 resident set size would. Every Python process that imports Mesa holds about 140 MiB (Mesa
 brings in pandas, pyarrow, SciPy and networkx), so at the headline's size both tools are mostly
 that floor; what differs is growth with the number of runs, measured again at five times the
