@@ -105,6 +105,7 @@ class LocalPool(Executor):
         self.workers = workers
         self.window = window or 4 * workers
         self.description = f"{workers} local processes"
+        context: multiprocessing.context.BaseContext
         if threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
         else:
