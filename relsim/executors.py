@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -117,8 +118,15 @@ class LocalPool(Executor):
             initializer=_init_worker,
             initargs=(os.getpid(),),
         )
-        # Start every worker now (a fork pool starts them all at its first task).
-        self._pool.submit(os.getpid).result()
+        # Start every worker now (a fork pool starts them all at its first task). CPython warns
+        # about any fork in a process with more than one OS thread; with no other Python thread
+        # running, the only ones here are the native pools of NumPy's BLAS and of Arrow, which
+        # both install fork handlers, so the warning does not apply.
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            self._pool.submit(os.getpid).result()
 
     def map_unordered(self, fn: Task, base: Any, chunks: Iterable[Any]) -> Iterator[Any]:
         """Submit chunks within the window and yield results as they finish."""
