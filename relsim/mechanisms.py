@@ -8,6 +8,7 @@ and applied to every trust (or every pair) at once. The model in :mod:`relsim.mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from functools import cache
 from typing import Any
@@ -47,7 +48,7 @@ def update_trust(
     return built * np.exp(-loss_ratio * gain * negative)
 
 
-def drift_trust(trust: Float, baseline: Float, rate: float, contact: Bool) -> Float:
+def drift_trust(trust: Float, baseline: Float | float, rate: float, contact: Bool) -> Float:
     """Move pairs that had no contact this month toward their baseline: ``T += φ(T0 − T)`` (M1)."""
     return np.where(contact, trust, trust + rate * (baseline - trust))
 
@@ -296,6 +297,77 @@ def trusted_exposures(
     for seen, told in sources:
         exposed |= seen[:, :, None] & told[None, :, :]
     return np.add.reduce(exposed, axis=1, dtype=np.int64)
+
+
+def block_exposures(
+    encounters: Sequence[tuple[Bool, Bool]],
+    trusted: Bool,
+    adopters: Bool,
+    region: Int,
+    position: Int,
+) -> NDArray[np.int64]:
+    """As :func:`trusted_exposures`, for encounters within regions given in block layout (M7).
+
+    Args:
+        encounters: ``(met, presented)`` pairs: ``met[r, q, p]`` if the actor at position q of
+            region r's block met the actor at position p, and ``presented[i, k]`` (per trust)
+            if trust i talked about practice k at that encounter.
+        trusted: ``trusted[r, q, p]`` if q trusts p enough for an exposure to count.
+        adopters: ``adopters[i, k]`` if trust i has adopted practice k.
+        region: Each trust's region.
+        position: Each trust's position in its region's block.
+
+    Returns:
+        ``exposures[j, k]``, trusts × practices.
+    """
+    n, k = adopters.shape
+    regions, width, _ = trusted.shape
+    sources = []
+    for met, presented in encounters:
+        told = presented & adopters
+        if not np.count_nonzero(told):
+            continue
+        in_blocks = np.zeros((regions, width, k), dtype=bool)
+        in_blocks[region, position] = told
+        sources.append((met & trusted, in_blocks))
+    if not sources:
+        return np.zeros((n, k), dtype=np.int64)
+    if len(sources) == 1:
+        seen, told = sources[0]
+        exposed = seen.astype(np.int64) @ told.astype(np.int64)
+    else:
+        anyone = np.zeros((regions, width, width, k), dtype=bool)
+        for seen, told in sources:
+            anyone |= seen[..., None] & told[:, None, :, :]
+        exposed = np.add.reduce(anyone, axis=2, dtype=np.int64)
+    return exposed[region, position]
+
+
+def pair_exposures(
+    met_by: Int, met: Int, trusted: Bool, presented: Bool, adopters: Bool
+) -> NDArray[np.int64]:
+    """As :func:`trusted_exposures`, for encounters listed pair by pair (across regions, M7).
+
+    Args:
+        met_by: Trust j of each encounter (it met trust ``met[x]``).
+        met: Trust i of each encounter.
+        trusted: Whether j trusts i enough for an exposure to count, per encounter.
+        presented: ``presented[x, k]`` if i talked about practice k at encounter x.
+        adopters: ``adopters[i, k]`` if trust i has adopted practice k.
+
+    Returns:
+        ``exposures[j, k]``, trusts × practices; a pair met twice in a month counts once.
+    """
+    n, k = adopters.shape
+    told = presented & adopters[met] & trusted[:, None]
+    if not np.count_nonzero(told):
+        return np.zeros((n, k), dtype=np.int64)
+    keys, first, inverse = np.unique(met_by * n + met, return_index=True, return_inverse=True)
+    combined = np.zeros((keys.size, k), dtype=bool)
+    np.logical_or.at(combined, inverse, told)
+    exposures = np.zeros((n, k), dtype=np.int64)
+    np.add.at(exposures, met_by[first], combined)
+    return exposures
 
 
 def abandonment_hazard(

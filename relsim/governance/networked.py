@@ -45,7 +45,12 @@ def board_trust(trust: np.ndarray, members: np.ndarray | None = None) -> float:
 
 
 class Networked(GovernanceRule):
-    """One shared board of the regulator and every trust (shared participant governance)."""
+    """One shared board of the regulator and every trust (shared participant governance).
+
+    Provan & Kenis (2008): the network's members govern it together, with no lead and no
+    separate administrative body; it suits small networks. In a system of several regions the
+    one board spans them all, so every pair of attendees meets across regions too.
+    """
 
     name = "networked"
     has_board = True
@@ -55,13 +60,15 @@ class Networked(GovernanceRule):
         enabled = self.scenario.governance.compact.enabled
         state.compact = CompactState.NEGOTIATING if enabled else CompactState.NONE
         state.months_negotiating = 0
+        state.compact_of[:] = state.compact
 
     def govern(self, state: State, streams: Streams, month: int) -> Interactions:
         """Hold the board meeting if one is due, then let hidden problems surface."""
         gov = self.scenario.governance
         n = state.n_trusts
-        ix = Interactions(n)
+        ix = Interactions(state.relations.layout)
         self._advance_compact(state, month)
+        state.compact_of[:] = state.compact
         in_force = state.compact is CompactState.IN_FORCE
         p_supportive = supportive_probability(
             state.orientation, state.pressure, gov.compact.buffer if in_force else 0.0
@@ -94,7 +101,7 @@ class Networked(GovernanceRule):
         new = next_compact_state(
             state.compact,
             state.months_negotiating,
-            board_trust(state.trust),
+            board_trust(state.relations.dense()),
             compact.negotiation_months,
             compact.threshold,
             compact.lapse_threshold,
@@ -160,4 +167,5 @@ class Networked(GovernanceRule):
         if state.pending_repair:
             ix.exchange(pair, weight, pair, 0.0)
             ix.repaired = True
+            ix.repairs = 1
             state.pending_repair = False
