@@ -126,7 +126,7 @@ def supportive_probability(orientation: float, pressure: float, buffer: float) -
     return min(1.0, max(0.0, orientation * (1.0 - pressure * (1.0 - buffer))))
 
 
-def shielded_probability(p_supportive: float, protection: float) -> float:
+def shielded_probability[P: (float, Float)](p_supportive: P, protection: float) -> P:
     """Supportive probability inside a protected relational space (board meetings, M6).
 
     ``1 − (1 − ρ_eff)(1 − protection)``: the no-judgement norm of the board turns part of the
@@ -205,8 +205,15 @@ def board_pair_weight(hours: float, attendees: int, scale: float) -> float:
     return float(1.0 - np.exp(-(hours / pairs) / scale))
 
 
+def board_pair_weights(hours: float, attendees: Int, scale: float) -> Float:
+    """:func:`board_pair_weight` for many meetings at once (one per regional board)."""
+    pairs = attendees * (attendees - 1) / 2
+    per_pair = np.divide(hours, pairs, out=np.zeros(pairs.shape), where=pairs > 0)
+    return np.where(pairs > 0, 1.0 - np.exp(-per_pair / scale), 0.0)
+
+
 def attendance_probability(
-    value: Float, norm: float, intercept: float, w_value: float, w_norm: float
+    value: Float, norm: Float | float, intercept: float, w_value: float, w_norm: float
 ) -> Float:
     """Probability that each trust attends the board (M6).
 
@@ -225,6 +232,33 @@ class CompactState(IntEnum):
 
 
 COMPACT_NAMES: tuple[str, ...] = ("none", "negotiating", "in_force")
+
+
+def next_compact_states(
+    states: Int,
+    months_negotiating: Int,
+    board_trust: Float,
+    negotiation_months: int,
+    threshold: float,
+    lapse_threshold: float,
+) -> Int:
+    """:func:`next_compact_state` for many boards at once (one per regional board)."""
+    comes_into_force = (
+        (states == CompactState.NEGOTIATING)
+        & (months_negotiating >= negotiation_months)
+        & (board_trust >= threshold)
+    )
+    lapses = (states == CompactState.IN_FORCE) & (board_trust < lapse_threshold)
+    new = np.where(comes_into_force, CompactState.IN_FORCE, states)
+    return np.where(lapses, CompactState.NEGOTIATING, new).astype(states.dtype)
+
+
+def network_compact(states: Int) -> CompactState:
+    """The network's compact when each region has its own: the state half the boards reached.
+
+    States are ordered none < negotiating < in force.
+    """
+    return CompactState(int(np.sort(states)[len(states) // 2]))
 
 
 def next_compact_state(

@@ -30,6 +30,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "peer_contact",
     "adoption",
     "abandonment",
+    "convener",
+    "national",
 )
 
 
@@ -57,6 +59,11 @@ class Streams:
     peer_contact: np.random.Generator
     adoption: np.random.Generator
     abandonment: np.random.Generator
+    convener: np.random.Generator
+    """The regulator's meetings with the chairs of regional boards (lead organisations and
+    network administrative organisations)."""
+    national: np.random.Generator
+    """Meetings of the national learning network."""
 
     def __init__(self, root: np.random.Generator, names: tuple[str, ...] = STREAM_NAMES) -> None:
         seed_seq = root.bit_generator.seed_seq

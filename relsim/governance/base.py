@@ -233,7 +233,11 @@ class Interactions:
 
 
 def respond(
-    counts: Int, p_supportive: float, streams: Streams, ix: Interactions, scenario: Scenario
+    counts: Int,
+    p_supportive: Float | float,
+    streams: Streams,
+    ix: Interactions,
+    scenario: Scenario,
 ) -> None:
     """The regulator responds to each event (disclosure or surprise) supportively or not (M4).
 
@@ -256,7 +260,7 @@ def disclose(
     streams: Streams,
     ix: Interactions,
     contacted: Bool,
-    p_supportive: float,
+    p_supportive: Float | float,
     severity: Float | float,
 ) -> Int:
     """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
@@ -293,7 +297,11 @@ def disclose(
 
 
 def surface(
-    state: State, scenario: Scenario, streams: Streams, ix: Interactions, p_supportive: float
+    state: State,
+    scenario: Scenario,
+    streams: Streams,
+    ix: Interactions,
+    p_supportive: Float | float,
 ) -> Int:
     """Hidden problems surface by themselves as surprises (M3), and the regulator responds (M4).
 
