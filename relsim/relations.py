@@ -127,7 +127,7 @@ class Layout:
         return mask
 
     @cached_property
-    def _dense_index(self) -> Int:
+    def dense_index(self) -> Int:
         """Index of each block position into a matrix over the regulator and trusts.
 
         The matrix is padded with one extra zero row and column (index N + 1) for the block
@@ -148,7 +148,7 @@ class Layout:
         n = self.n_trusts + 1
         padded = np.zeros((n + 1, n + 1), dtype=dense.dtype)
         padded[:n, :n] = dense
-        index = self._dense_index
+        index = self.dense_index
         return padded[index[:, :, None], index[:, None, :]]
 
     def scatter(self, blocks: np.ndarray, fill: float) -> np.ndarray:
@@ -160,7 +160,7 @@ class Layout:
             return blocks.reshape(self.n_trusts + 1, self.n_trusts + 1)
         n = self.n_trusts + 1
         dense = np.full((n + 1, n + 1), fill, dtype=blocks.dtype)
-        index = self._dense_index
+        index = self.dense_index
         dense[index[:, :, None], index[:, None, :]] = blocks
         dense = dense[:n, :n]
         np.fill_diagonal(dense, blocks[0, 0, 0] if blocks.size else fill)
@@ -226,8 +226,14 @@ class PairStore:
     """Trust of pairs across regions that have met: a growing sparse store of directed pairs.
 
     Pairs are kept in the order they first met (so a recorded history stays aligned: slot k is
-    the same pair in every month); a sorted index finds slots for many pairs at once.
+    the same pair in every month); a sorted index finds slots for many pairs at once. When most
+    pairs of actors have met (one shared board of every trust), a dense table of slots replaces
+    the sorted index: the pairs are then as many as a dense matrix would hold anyway, and a
+    table finds them in one pass.
     """
+
+    #: Share of all ordered pairs of actors stored beyond which slots are found by a table.
+    DENSE_INDEX_SHARE = 1 / 8
 
     def __init__(self, n_actors: int, baseline: float) -> None:
         self.n_actors = n_actors
@@ -235,26 +241,23 @@ class PairStore:
         """Initial trust of every pair across regions (trust between trusts)."""
         self.keys: Int = np.zeros(0, dtype=np.int64)
         self.values: Float = np.zeros(0)
+        self.sources: Int = np.zeros(0, dtype=np.int64)
+        """Actor who trusts, per stored pair."""
+        self.targets: Int = np.zeros(0, dtype=np.int64)
+        """Actor trusted, per stored pair."""
         self._order: Int = np.zeros(0, dtype=np.int64)
         self._sorted: Int = np.zeros(0, dtype=np.int64)
+        self._table: Int | None = None
 
     def __len__(self) -> int:
         return int(self.keys.size)
-
-    @property
-    def sources(self) -> Int:
-        """Actor who trusts, per stored pair."""
-        return self.keys // self.n_actors
-
-    @property
-    def targets(self) -> Int:
-        """Actor trusted, per stored pair."""
-        return self.keys % self.n_actors
 
     def find(self, keys: Int) -> Int:
         """Slots of the given pair keys (``source * n_actors + target``); -1 where not stored."""
         if not self.keys.size:
             return np.full(keys.shape, -1, dtype=np.int64)
+        if self._table is not None:
+            return self._table[keys]
         at = np.minimum(np.searchsorted(self._sorted, keys), self._sorted.size - 1)
         found = self._sorted[at] == keys
         return np.where(found, self._order[at], -1)
@@ -266,11 +269,19 @@ class PairStore:
         if np.count_nonzero(new):
             start = self.keys.size
             added = keys[new]
+            slots[new] = start + np.arange(added.size)
             self.keys = np.concatenate((self.keys, added))
             self.values = np.concatenate((self.values, np.full(added.size, self.baseline)))
-            slots[new] = start + np.arange(added.size)
-            self._order = np.argsort(self.keys, kind="stable")
-            self._sorted = self.keys[self._order]
+            self.sources = self.keys // self.n_actors
+            self.targets = self.keys % self.n_actors
+            if self._table is None and self.keys.size > self.DENSE_INDEX_SHARE * self.n_actors**2:
+                self._table = np.full(self.n_actors**2, -1, dtype=np.int64)
+                self._table[self.keys] = np.arange(self.keys.size)
+            elif self._table is not None:
+                self._table[added] = slots[new]
+            else:
+                self._order = np.argsort(self.keys, kind="stable")
+                self._sorted = self.keys[self._order]
         return slots
 
     def get(self, sources: Int, targets: Int) -> Float:
@@ -352,6 +363,33 @@ class Relations:
             inside = (src < n) & (dst < n)
             dense[src[inside], dst[inside]] = self.cross.values[inside]
         return dense
+
+    def mean_trust(self) -> float:
+        """Mean trust over ordered pairs of distinct actors among the regulator and all trusts.
+
+        The condition of a compact of one board of all (M6). Pairs across regions that never
+        met count at their initial trust.
+        """
+        if self.layout.identity:
+            trust = self.blocks[0]
+            n = trust.shape[0]
+            if n < 2:
+                return 1.0
+            return float((np.add.reduce(trust, axis=None) - trust.trace()) / (n * (n - 1)))
+        layout = self.layout
+        inside = layout.valid & (layout.dense_index <= layout.n_trusts)[:, :, None]
+        inside &= (layout.dense_index <= layout.n_trusts)[:, None, :]
+        total = float(np.add.reduce(self.blocks[inside]))
+        pairs = int(np.count_nonzero(inside))
+        store = self.cross
+        if store.keys.size:
+            n = layout.n_trusts + 1
+            among = (store.sources < n) & (store.targets < n)
+            total += float(np.add.reduce(store.values[among]))
+            pairs += int(np.count_nonzero(among))
+        n = layout.n_trusts + 1
+        everyone = n * (n - 1)
+        return (total + (everyone - pairs) * store.baseline) / everyone if everyone else 1.0
 
     def trusted(self, sources: Int, targets: Int) -> Float:
         """Trust of arbitrary pairs of trusts' actors (source trusts target)."""

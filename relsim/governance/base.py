@@ -224,7 +224,10 @@ class Interactions:
         dst = np.concatenate([c[1] for c in self._cross])
         pos = np.concatenate([c[2] for c in self._cross])
         neg = np.concatenate([c[3] for c in self._cross])
-        keys, inverse = np.unique(src * self.layout.n_actors + dst, return_inverse=True)
+        keys = src * self.layout.n_actors + dst
+        if len(self._cross) == 1 and np.all(keys[1:] > keys[:-1]):
+            return keys, pos, neg  # one exchange, already distinct (a shared board's pairs)
+        keys, inverse = np.unique(keys, return_inverse=True)
         return (
             keys,
             np.bincount(inverse, weights=pos, minlength=keys.size),

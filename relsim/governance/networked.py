@@ -30,20 +30,6 @@ from relsim.state import State
 from relsim.streams import Streams
 
 
-def board_trust(trust: np.ndarray, members: np.ndarray | None = None) -> float:
-    """Mean trust among board members over ordered pairs (the compact's condition, M6).
-
-    Args:
-        trust: Trust matrix over actors.
-        members: Which actors sit on the board; ``None`` means all of them.
-    """
-    block = trust if members is None else trust[np.ix_(members, members)]
-    n = block.shape[0]
-    if n < 2:
-        return 1.0
-    return float((np.add.reduce(block, axis=None) - block.trace()) / (n * (n - 1)))
-
-
 class Networked(GovernanceRule):
     """One shared board of the regulator and every trust (shared participant governance).
 
@@ -101,7 +87,7 @@ class Networked(GovernanceRule):
         new = next_compact_state(
             state.compact,
             state.months_negotiating,
-            board_trust(state.relations.dense()),
+            state.relations.mean_trust(),
             compact.negotiation_months,
             compact.threshold,
             compact.lapse_threshold,
