@@ -55,15 +55,22 @@ def peak_mib(fn) -> float:
     return peak / 2**20
 
 
-def storage(s) -> tuple[int, int, int]:
-    """Per-pair entries stored at the end of a run, the dense (N+1)² count, relationships rows."""
+def run_model(s) -> RegulationModel:
     model = RegulationModel(s, rng=1)
     model.run_model()
-    rel = model.state.relations
+    return model
+
+
+def storage(s) -> tuple[int, int, int, float]:
+    """Per-pair entries stored at the end of a run, the dense (N+1)² count, relationships rows,
+    and the MiB of per-pair history kept to build them."""
+    model = run_model(s)
+    rel, history = model.state.relations, model.history
     stored = int(rel.layout.valid.sum()) + len(rel.cross)
     dense = (rel.layout.n_trusts + 1) ** 2
-    rows = len(model.history.relationships_frame())
-    return stored, dense, rows
+    rows = len(history.relationships_frame())
+    kept = history.blocks.nbytes + sum(v.nbytes for v in history.cross_values)
+    return stored, dense, rows, kept / 2**20
 
 
 def main(argv: list[str]) -> None:
@@ -80,10 +87,17 @@ def main(argv: list[str]) -> None:
     print(f"england_system ({mode}), 120 months, every table built; median of {repeats} runs")
     for label, s in scenarios.items():
         memory = peak_mib(lambda s=s: simulate(s, seed=1))
-        stored, dense, rows = storage(s)
+        model_memory = peak_mib(lambda s=s: run_model(s))
+        stored, dense, rows, kept = storage(s)
+        print(f"  {label}: {medians[label]:6.3f} s a run")
         print(
-            f"  {label}: {medians[label]:6.3f} s   peak memory {memory:6.1f} MiB   "
-            f"pairs stored {stored:,} (dense {dense:,})   relationships.csv {rows:,} rows"
+            f"    peak memory: {memory:6.1f} MiB with its tables, {model_memory:5.1f} MiB for "
+            f"the model and its history"
+        )
+        print(
+            f"    per-pair state: {stored:,} pairs stored (a dense matrix: {dense:,}); their "
+            f"history {kept:.1f} MiB (dense: {dense * (s.months + 1) * 8 / 2**20:.0f} MiB); "
+            f"relationships.csv {rows:,} rows"
         )
     small, large = medians.values()
     ratio = large / small
