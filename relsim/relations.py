@@ -310,6 +310,7 @@ class Relations:
     ) -> None:
         self.layout = layout
         self.cross = PairStore(layout.n_actors, peer_trust)
+        self._identity = layout.identity
         if layout.identity:  # the trust matrix over actors, built as it always was
             n_actors = layout.n_trusts + 1
             trust = np.full((n_actors, n_actors), peer_trust)
@@ -318,6 +319,7 @@ class Relations:
             np.fill_diagonal(trust, 1.0)
             self.blocks: Float = trust[None]
             self.baseline: Float = self.blocks.copy()
+            self._matrix_baseline = self.baseline[0]
             return
         real = layout.actor_at >= 0
         trusts = layout.is_trust
@@ -338,7 +340,7 @@ class Relations:
 
     def trust_in_regulator(self) -> Float:
         """Each trust's trust in the regulator."""
-        if self.layout.identity:
+        if self._identity:
             return self.blocks[0, 1:, REGULATOR]
         return self.layout.trust_values(self.blocks, None, REGULATOR)
 
@@ -370,7 +372,7 @@ class Relations:
         The condition of a compact of one board of all (M6). Pairs across regions that never
         met count at their initial trust.
         """
-        if self.layout.identity:
+        if self._identity:
             trust = self.blocks[0]
             n = trust.shape[0]
             if n < 2:
@@ -414,8 +416,8 @@ class Relations:
     ) -> None:
         """Apply a month's interactions (M1): blocks at once, then the cross-region pairs.
 
-        With the identity layout the month's arrays may be the matrices over actors (they
-        broadcast onto the one block).
+        With the identity layout the month's arrays are the matrices over actors (as
+        :class:`~relsim.governance.base.Interactions` keeps them for one region).
 
         Args:
             positive: The month's positive weights, in block layout.
@@ -427,12 +429,12 @@ class Relations:
             loss_ratio: λ of M1.
             drift: φ of M1.
         """
-        if self.layout.identity and positive.ndim == 2:  # the matrix over actors, as ever
+        if self._identity:  # the matrix over actors, as ever; nothing across regions
             trust = update_trust(self.blocks[0], positive, negative, gain, loss_ratio)
-            self.blocks = drift_trust(trust, self.baseline[0], drift, contact)[None, :, :]
-        else:
-            blocks = update_trust(self.blocks, positive, negative, gain, loss_ratio)
-            self.blocks = drift_trust(blocks, self.baseline, drift, contact)
+            self.blocks = drift_trust(trust, self._matrix_baseline, drift, contact)[None]
+            return
+        blocks = update_trust(self.blocks, positive, negative, gain, loss_ratio)
+        self.blocks = drift_trust(blocks, self.baseline, drift, contact)
         store = self.cross
         if cross is None and not store.keys.size:
             return

@@ -129,6 +129,8 @@ def initial_coverage(scenario: Scenario, rng: np.random.Generator) -> Float:
     lo, hi = scenario.training.initial_coverage
     n = len(scenario.trusts)
     coverage = rng.uniform(lo, hi, size=(n, scenario.training.departments))
+    if all(t.initial_coverage < 0 for t in scenario.trusts):
+        return coverage
     means = np.array([t.initial_coverage for t in scenario.trusts], dtype=float)
     own = means >= 0
     if np.count_nonzero(own):

@@ -54,7 +54,6 @@ class Networked(GovernanceRule):
         n = state.n_trusts
         ix = Interactions(state.relations.layout)
         self._advance_compact(state, month)
-        state.compact_of[:] = state.compact
         in_force = state.compact is CompactState.IN_FORCE
         p_supportive = supportive_probability(
             state.orientation, state.pressure, gov.compact.buffer if in_force else 0.0
@@ -97,6 +96,8 @@ class Networked(GovernanceRule):
                 state.compact_month = month
         elif new is CompactState.NEGOTIATING and state.compact is CompactState.IN_FORCE:
             state.months_negotiating = 0
+        if new is not state.compact:
+            state.compact_of[:] = new
         state.compact = new
 
     def _meet(
