@@ -245,6 +245,12 @@ class RegulationModel(mesa.Model):
 
     def _update_trust(self, ix: Interactions) -> None:
         td = self.config.trust_dynamics
+        layout = self.state.relations.layout
+        if ix.layout is not layout and ix.layout != layout:
+            raise ValueError(
+                f"{self.rule!r} returned interactions for another system; build them with "
+                "Interactions(state.relations.layout)"
+            )
         self.state.relations.update(
             ix.positive,
             ix.negative,

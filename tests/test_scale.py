@@ -348,3 +348,34 @@ def test_board_size_experiment_is_a_sweep_over_valid_scenarios():
         assert len(point.trusts) == values[0]
         sizes_by_region = pd.Series([t.region for t in point.trusts]).value_counts()
         assert sizes_by_region.max() <= 8
+
+
+def test_a_rule_that_ignores_the_regions_is_told_how_to_build_its_interactions(monkeypatch):
+    from relsim.governance import GovernanceRule
+    from relsim.governance.base import Interactions
+
+    class Careless(GovernanceRule):
+        """Builds its interactions for one network of N trusts."""
+
+        name = "careless"
+
+        def govern(self, state, streams, month):
+            return Interactions(state.n_trusts).finish()
+
+    monkeypatch.setitem(GOVERNANCE, "careless", Careless)
+    model = RegulationModel(small("careless"), rng=1)
+    with pytest.raises(ValueError, match=r"Interactions\(state.relations.layout\)"):
+        model.step()
+    # With one network the shorthand is the right layout.
+    one = RegulationModel("nhs_vmi_partnership", rng=1, governance__mode="careless")
+    one.step()
+
+
+def test_mid_run_changes_between_the_modes_of_a_regional_system():
+    modes = [mode for mode in sorted(GOVERNANCE) if mode != "networked"]
+    changes = [{"month": 4 * (i + 1), "mode": mode} for i, mode in enumerate(modes)]
+    scenario = small("networked", months=4 * len(modes) + 4, **{"governance.changes": changes})
+    result = simulate(scenario, seed=2)
+    assert list(dict.fromkeys(result.months["governance"])) == ["networked", *modes]
+    assert result.relationships["from"].str.endswith("convener").any()
+    assert result.relationships["trust"].between(0, 1).all()
