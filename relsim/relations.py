@@ -81,7 +81,14 @@ class Layout:
         self.month_shape: tuple[int, ...] = self.shape[1:] if self.identity else self.shape
         """Shape of a month's interaction arrays: the blocks, or with the identity layout the
         matrix over actors itself."""
-        for array in (self.region, self.position, self.sizes, self.actor_at, self.valid):
+        for array in (
+            self.region,
+            self.position,
+            self.sizes,
+            self.actor_at,
+            self.valid,
+            self.is_trust,
+        ):
             array.flags.writeable = False
 
     @classmethod
