@@ -32,7 +32,7 @@ class Regulator(mesa.Agent):
     @property
     def trust_in_trusts(self) -> list[float]:
         """The regulator's trust in each trust."""
-        return [float(x) for x in self.model.state.trust[REGULATOR, 1:]]
+        return [float(x) for x in self.model.state.relations.regulator_trust()]
 
 
 class Trust(mesa.Agent):
@@ -55,9 +55,16 @@ class Trust(mesa.Agent):
         return float(self.model.state.readiness[self.index])
 
     @property
+    def region(self) -> str:
+        """The regional network the trust belongs to (empty when there is one network)."""
+        return self.model.config.trusts[self.index].region
+
+    @property
     def trust_in_regulator(self) -> float:
         """How much this trust trusts the regulator."""
-        return float(self.model.state.trust[self.actor, REGULATOR])
+        relations = self.model.state.relations
+        r, p = relations.layout.block_of(self.actor)
+        return float(relations.blocks[r, p, REGULATOR])
 
     @property
     def safety(self) -> float:
@@ -105,6 +112,43 @@ class Trust(mesa.Agent):
         states = self.model.state.adoption[self.index]
         names = self.model.config.practice_names
         return {name: ADOPTION_NAMES[int(s)] for name, s in zip(names, states, strict=True)}
+
+
+class Convener(mesa.Agent):
+    """The convener of a regional network: a network administrative organisation.
+
+    Provan & Kenis (2008): a separate body set up to govern the network, which is not one of its
+    members. It chairs its region's board, relays the board's disclosures to the regulator and
+    meets the regulator itself. Its relationships live in its region's block of the per-pair
+    state (:mod:`relsim.relations`); it is created only when a governance rule of the scenario
+    uses conveners.
+    """
+
+    model: RegulationModel
+
+    def __init__(self, model: RegulationModel, index: int, region: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.region = region
+        self.actor = 1 + model.state.n_trusts + index
+
+    def __repr__(self) -> str:
+        return f"<Convener {self.region!r}>"
+
+    @property
+    def trust_in_regulator(self) -> float:
+        """How much the convener trusts the regulator."""
+        relations = self.model.state.relations
+        return float(relations.blocks[self.index, relations.layout.convener_position, REGULATOR])
+
+    @property
+    def trusted_by_members(self) -> float:
+        """Mean trust of the region's trusts in their convener."""
+        relations = self.model.state.relations
+        layout = relations.layout
+        members = layout.is_trust[self.index]
+        column = relations.blocks[self.index, :, layout.convener_position]
+        return float(column[members].mean()) if members.any() else float("nan")
 
 
 class ImprovementPartner(mesa.Agent):

@@ -102,10 +102,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``relsim scenarios``: list the bundled scenarios."""
-    for name, path in bundled_scenarios().items():
-        scenario = load_scenario(path)
+    scenarios = {name: load_scenario(path) for name, path in bundled_scenarios().items()}
+    width = max(13, *(len(s.governance.mode) for s in scenarios.values()))
+    for name, scenario in scenarios.items():
         print(
-            f"{name:24s} {scenario.governance.mode:13s} {scenario.months:4d} months  "
+            f"{name:24s} {scenario.governance.mode:{width}s} {scenario.months:4d} months  "
             f"{scenario.name}"
         )
         if args.verbose and scenario.scenario.description:

@@ -36,6 +36,8 @@ SERIES_COLOURS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion"
 HEAT_CMAP = "cividis"
 #: Heat maps drawn at most, so that a system of hundreds of trusts stays legible.
 MAX_HEAT_MAPS = 12
+#: Trusts drawn at most in the trust network (whole regions, in order), for the same reason.
+MAX_NETWORK_TRUSTS = 30
 
 
 def _subtitle(result: RunResult) -> str:
@@ -194,7 +196,9 @@ def network_figure(result: RunResult, month: int | None = None) -> Figure:
     rel = result.relationships
     month = int(rel["month"].max()) if month is None else month
     frame = rel[rel["month"] == month]
-    actors = ["regulator", *result.scenario.trust_names]
+    actors, shown = _network_actors(result, set(frame["from"]))
+    if len(actors) < len(set(frame["from"])):
+        frame = frame[frame["from"].isin(actors) & frame["to"].isin(actors)]
     graph = nx.DiGraph()
     graph.add_nodes_from(actors)
     for row in frame.itertuples(index=False):
@@ -220,14 +224,45 @@ def network_figure(result: RunResult, month: int | None = None) -> Figure:
         connectionstyle="arc3,rad=0.12",
         node_size=1400,
     )
-    colours = [OKABE_ITO["vermillion"]] + [OKABE_ITO["sky"]] * (len(actors) - 1)
+    colours = [OKABE_ITO["vermillion"]] + [
+        OKABE_ITO["orange"] if name.endswith(" convener") else OKABE_ITO["sky"]
+        for name in actors[1:]
+    ]
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colours, node_size=1400)
     nx.draw_networkx_labels(graph, pos, ax=ax, font_size=8)
     ax.set_axis_off()
     mappable = ScalarMappable(norm=Normalize(vmin=0.0, vmax=1.0), cmap=cmap)
     fig.colorbar(mappable, ax=ax, label="Trust of the arrow's tail in its head", shrink=0.8)
-    ax.set_title(f"Trust network at month {month}\n{_subtitle(result)}", fontsize=11)
+    ax.set_title(f"Trust network at month {month}{shown}\n{_subtitle(result)}", fontsize=11)
     return fig
+
+
+def _network_actors(result: RunResult, present: set[str]) -> tuple[list[str], str]:
+    """The actors to draw: all of a small system; the first whole regions of a large one.
+
+    Returns the regulator, then each region's trusts followed by its convener (if the run had
+    conveners), and a note saying which regions are shown when not all of them are.
+    """
+    scenario = result.scenario
+    regions = scenario.region_names
+    by_region: dict[str, list[str]] = {region: [] for region in regions}
+    for trust in scenario.trusts:
+        by_region[trust.region].append(trust.name)
+    kept: list[str] = []
+    count = 0
+    for region in regions:
+        if kept and count + len(by_region[region]) > MAX_NETWORK_TRUSTS:
+            break
+        kept.append(region)
+        count += len(by_region[region])
+    actors = ["regulator"]
+    for region in kept:
+        actors += by_region[region]
+        convener = f"{region or 'network'} convener"
+        if convener in present:
+            actors.append(convener)
+    shown = f" (regions {kept[0]}–{kept[-1]} of {len(regions)})" if len(kept) < len(regions) else ""
+    return actors, shown
 
 
 #: The figures of a run, by file stem.

@@ -8,6 +8,7 @@ and applied to every trust (or every pair) at once. The model in :mod:`relsim.mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from functools import cache
 from typing import Any
@@ -47,7 +48,7 @@ def update_trust(
     return built * np.exp(-loss_ratio * gain * negative)
 
 
-def drift_trust(trust: Float, baseline: Float, rate: float, contact: Bool) -> Float:
+def drift_trust(trust: Float, baseline: Float | float, rate: float, contact: Bool) -> Float:
     """Move pairs that had no contact this month toward their baseline: ``T += φ(T0 − T)`` (M1)."""
     return np.where(contact, trust, trust + rate * (baseline - trust))
 
@@ -125,7 +126,7 @@ def supportive_probability(orientation: float, pressure: float, buffer: float) -
     return min(1.0, max(0.0, orientation * (1.0 - pressure * (1.0 - buffer))))
 
 
-def shielded_probability(p_supportive: float, protection: float) -> float:
+def shielded_probability[P: (float, Float)](p_supportive: P, protection: float) -> P:
     """Supportive probability inside a protected relational space (board meetings, M6).
 
     ``1 − (1 − ρ_eff)(1 − protection)``: the no-judgement norm of the board turns part of the
@@ -204,8 +205,15 @@ def board_pair_weight(hours: float, attendees: int, scale: float) -> float:
     return float(1.0 - np.exp(-(hours / pairs) / scale))
 
 
+def board_pair_weights(hours: float, attendees: Int, scale: float) -> Float:
+    """:func:`board_pair_weight` for many meetings at once (one per regional board)."""
+    pairs = attendees * (attendees - 1) / 2
+    per_pair = np.divide(hours, pairs, out=np.zeros(pairs.shape), where=pairs > 0)
+    return np.where(pairs > 0, 1.0 - np.exp(-per_pair / scale), 0.0)
+
+
 def attendance_probability(
-    value: Float, norm: float, intercept: float, w_value: float, w_norm: float
+    value: Float, norm: Float | float, intercept: float, w_value: float, w_norm: float
 ) -> Float:
     """Probability that each trust attends the board (M6).
 
@@ -224,6 +232,33 @@ class CompactState(IntEnum):
 
 
 COMPACT_NAMES: tuple[str, ...] = ("none", "negotiating", "in_force")
+
+
+def next_compact_states(
+    states: Int,
+    months_negotiating: Int,
+    board_trust: Float,
+    negotiation_months: int,
+    threshold: float,
+    lapse_threshold: float,
+) -> Int:
+    """:func:`next_compact_state` for many boards at once (one per regional board)."""
+    comes_into_force = (
+        (states == CompactState.NEGOTIATING)
+        & (months_negotiating >= negotiation_months)
+        & (board_trust >= threshold)
+    )
+    lapses = (states == CompactState.IN_FORCE) & (board_trust < lapse_threshold)
+    new = np.where(comes_into_force, CompactState.IN_FORCE, states)
+    return np.where(lapses, CompactState.NEGOTIATING, new).astype(states.dtype)
+
+
+def network_compact(states: Int) -> CompactState:
+    """The network's compact when each region has its own: the state half the boards reached.
+
+    States are ordered none < negotiating < in force.
+    """
+    return CompactState(int(np.sort(states)[len(states) // 2]))
 
 
 def next_compact_state(
@@ -296,6 +331,77 @@ def trusted_exposures(
     for seen, told in sources:
         exposed |= seen[:, :, None] & told[None, :, :]
     return np.add.reduce(exposed, axis=1, dtype=np.int64)
+
+
+def block_exposures(
+    encounters: Sequence[tuple[Bool, Bool]],
+    trusted: Bool,
+    adopters: Bool,
+    region: Int,
+    position: Int,
+) -> NDArray[np.int64]:
+    """As :func:`trusted_exposures`, for encounters within regions given in block layout (M7).
+
+    Args:
+        encounters: ``(met, presented)`` pairs: ``met[r, q, p]`` if the actor at position q of
+            region r's block met the actor at position p, and ``presented[i, k]`` (per trust)
+            if trust i talked about practice k at that encounter.
+        trusted: ``trusted[r, q, p]`` if q trusts p enough for an exposure to count.
+        adopters: ``adopters[i, k]`` if trust i has adopted practice k.
+        region: Each trust's region.
+        position: Each trust's position in its region's block.
+
+    Returns:
+        ``exposures[j, k]``, trusts × practices.
+    """
+    n, k = adopters.shape
+    regions, width, _ = trusted.shape
+    sources = []
+    for met, presented in encounters:
+        told = presented & adopters
+        if not np.count_nonzero(told):
+            continue
+        in_blocks = np.zeros((regions, width, k), dtype=bool)
+        in_blocks[region, position] = told
+        sources.append((met & trusted, in_blocks))
+    if not sources:
+        return np.zeros((n, k), dtype=np.int64)
+    if len(sources) == 1:
+        seen, told = sources[0]
+        exposed = seen.astype(np.int64) @ told.astype(np.int64)
+    else:
+        anyone = np.zeros((regions, width, width, k), dtype=bool)
+        for seen, told in sources:
+            anyone |= seen[..., None] & told[:, None, :, :]
+        exposed = np.add.reduce(anyone, axis=2, dtype=np.int64)
+    return exposed[region, position]
+
+
+def pair_exposures(
+    met_by: Int, met: Int, trusted: Bool, presented: Bool, adopters: Bool
+) -> NDArray[np.int64]:
+    """As :func:`trusted_exposures`, for encounters listed pair by pair (across regions, M7).
+
+    Args:
+        met_by: Trust j of each encounter (it met trust ``met[x]``).
+        met: Trust i of each encounter.
+        trusted: Whether j trusts i enough for an exposure to count, per encounter.
+        presented: ``presented[x, k]`` if i talked about practice k at encounter x.
+        adopters: ``adopters[i, k]`` if trust i has adopted practice k.
+
+    Returns:
+        ``exposures[j, k]``, trusts × practices; a pair met twice in a month counts once.
+    """
+    n, k = adopters.shape
+    told = presented & adopters[met] & trusted[:, None]
+    if not np.count_nonzero(told):
+        return np.zeros((n, k), dtype=np.int64)
+    keys, first, inverse = np.unique(met_by * n + met, return_index=True, return_inverse=True)
+    combined = np.zeros((keys.size, k), dtype=bool)
+    np.logical_or.at(combined, inverse, told)
+    exposures = np.zeros((n, k), dtype=np.int64)
+    np.add.at(exposures, met_by[first], combined)
+    return exposures
 
 
 def abandonment_hazard(

@@ -12,7 +12,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from relsim.agents import ImprovementPartner, Regulator, Trust
+from relsim.agents import Convener, ImprovementPartner, Regulator, Trust
 from relsim.governance import GOVERNANCE, GovernanceRule, Interactions
 from relsim.mechanisms import (
     CompactState,
@@ -21,18 +21,18 @@ from relsim.mechanisms import (
     active_shock,
     adoption_hazard,
     allocate_training,
+    block_exposures,
     capability,
     classify_posture,
-    drift_trust,
     energy,
     internal_training,
     learn_orientation,
+    pair_exposures,
     pressure_level,
     step_pressure,
     trusted_exposures,
     update_gaming_gap,
     update_quality,
-    update_trust,
 )
 from relsim.recording import History, MonthlyCollector, trust_snapshot
 from relsim.scenario import Scenario, load_scenario
@@ -92,7 +92,9 @@ class RegulationModel(mesa.Model):
         self.config: Scenario = load_scenario(scenario, dotted, override_source="overrides")
         """The resolved relsim scenario (Mesa's own ``model.scenario`` holds only the seed)."""
         self.streams = Streams(self.rng)
-        self.state: State = initial_state(self.config, self.streams.setup)
+        modes = {self.config.governance.mode, *(c.mode for c in self.config.governance.changes)}
+        conveners = any(GOVERNANCE[mode].uses_conveners for mode in modes)
+        self.state: State = initial_state(self.config, self.streams.setup, conveners=conveners)
         self.months = self.config.months
 
         practices = self.config.practices
@@ -111,18 +113,22 @@ class RegulationModel(mesa.Model):
 
         self.regulator = Regulator(self)
         self.trusts = [Trust(self, i, name) for i, name in enumerate(self.config.trust_names)]
+        regions = self.config.region_names
+        self.conveners = (
+            [Convener(self, r, name) for r, name in enumerate(regions)] if conveners else []
+        )
         partner = self.config.partner
         self.partner = ImprovementPartner(self, partner.name) if partner.enabled else None
 
         self.rule: GovernanceRule = self._install_rule(self.config.governance.mode)
-        self.interactions = Interactions(self.state.n_trusts)
+        self.interactions = Interactions(self.state.relations.layout)
         """The last month's interactions (empty at month 0)."""
         self.exposures = np.zeros(self.state.adoption.shape, dtype=np.int64)
         """Trusted exposures per trust and practice in the last month (M7)."""
         self._scripted_events(0)
         self._derive(0)
 
-        self.history = History(self.config, full=(record == "full"))
+        self.history = History(self.config, self.state.relations.layout, full=(record == "full"))
         self.datacollector = MonthlyCollector(self.config)
         self.snapshot = np.empty(0)
         """This month's per-trust state, fields × trusts (see :mod:`relsim.recording`)."""
@@ -258,9 +264,22 @@ class RegulationModel(mesa.Model):
             st.posture = self._classify()
 
     def _update_trust(self, ix: Interactions) -> None:
-        st, td = self.state, self.config.trust_dynamics
-        trust = update_trust(st.trust, ix.positive, ix.negative, td.gain, td.loss_ratio)
-        st.trust = drift_trust(trust, st.trust_baseline, td.drift, ix.contact)
+        td = self.config.trust_dynamics
+        layout = self.state.relations.layout
+        if ix.layout is not layout and ix.layout != layout:
+            raise ValueError(
+                f"{self.rule!r} returned interactions for another system; build them with "
+                "Interactions(state.relations.layout)"
+            )
+        self.state.relations.update(
+            ix.positive,
+            ix.negative,
+            ix.contact,
+            ix.cross_totals(),
+            td.gain,
+            td.loss_ratio,
+            td.drift,
+        )
 
     def _update_safety_and_posture(self, ix: Interactions) -> None:
         st, sc = self.state, self.config
@@ -283,7 +302,7 @@ class RegulationModel(mesa.Model):
     def _classify(self) -> np.ndarray:
         st, po = self.state, self.config.posture
         return classify_posture(
-            st.trust[1:, 0],
+            st.relations.trust_in_regulator(),
             st.level,
             st.energy,
             po.commitment_trust,
@@ -295,9 +314,12 @@ class RegulationModel(mesa.Model):
     def _learning(self, ix: Interactions, month: int) -> None:
         st, ad = self.state, self.config.adoption
         adopters = st.adoption > NOT_ADOPTED
-        self.exposures = trusted_exposures(
-            ix.encounters, st.peer_trust >= ad.trust_threshold, adopters
-        )
+        if st.relations.layout.identity and not ix.block_encounters:
+            # One network whose encounters are over all trusts (the shared board).
+            trusted = st.relations.blocks[0, 1:, 1:] >= ad.trust_threshold
+            self.exposures = trusted_exposures(ix.encounters, trusted, adopters)
+        else:
+            self.exposures = self._exposures(ix, adopters, ad.trust_threshold)
 
         readiness, energy_ = st.readiness[:, None], st.energy[:, None]
         # Both streams are drawn every month, whatever happens, to stay aligned across runs.
@@ -330,6 +352,39 @@ class RegulationModel(mesa.Model):
             st.adoption[dropped] = NOT_ADOPTED
             st.adopted_month[dropped] = -1
             st.mandated[dropped] = False
+
+    def _exposures(self, ix: Interactions, adopters: np.ndarray, threshold: float) -> np.ndarray:
+        """Trusted exposures per trust and practice this month, from every kind of encounter.
+
+        Encounters within regions (block layout) and across regions (pairs) cover different
+        pairs of trusts, so their counts add up; a rule whose encounters span the whole
+        system (one shared board) gives them over all trusts.
+        """
+        relations = self.state.relations
+        layout = relations.layout
+        exposures = None
+        if ix.encounters:
+            trusted = relations.dense()[1:, 1:] >= threshold  # a view with one region
+            exposures = trusted_exposures(ix.encounters, trusted, adopters)
+        if ix.block_encounters:
+            found = block_exposures(
+                ix.block_encounters,
+                relations.blocks >= threshold,
+                adopters,
+                layout.region,
+                layout.position,
+            )
+            exposures = found if exposures is None else exposures + found
+        if ix.pair_encounters:
+            j = np.concatenate([e[0] for e in ix.pair_encounters])
+            i = np.concatenate([e[1] for e in ix.pair_encounters])
+            trusted = relations.trusted(j + 1, i + 1) >= threshold
+            told = [e[2][e[1]] for e in ix.pair_encounters]
+            found = pair_exposures(j, i, trusted, np.concatenate(told), adopters)
+            exposures = found if exposures is None else exposures + found
+        if exposures is None:
+            return np.zeros(adopters.shape, dtype=np.int64)
+        return exposures
 
     def _regulator_learning(self, ix: Interactions) -> None:
         st, reg = self.state, self.config.regulator

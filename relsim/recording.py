@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from relsim.mechanisms import COMPACT_NAMES, POSTURE_NAMES, coefficient_of_variation
+from relsim.relations import REGULATOR, Layout
 from relsim.scenario import Scenario
-from relsim.state import ADOPTION_NAMES, REGULATOR, State
+from relsim.state import ADOPTION_NAMES, State, region_indices
 
 if TYPE_CHECKING:
     from relsim.governance import Interactions
@@ -104,11 +105,17 @@ def trust_snapshot(state: State, ix: Interactions, out: np.ndarray | None = None
     n = state.n_trusts
     if out is None:
         out = np.empty((len(SNAPSHOT_FIELDS), n))
-    trust = state.trust
-    out[0] = trust[1:, REGULATOR]
-    out[1] = trust[REGULATOR, 1:]
-    peers = trust[1:, 1:]
-    out[2] = (np.add.reduce(peers, axis=1) - peers.diagonal()) / max(n - 1, 1)
+    relations = state.relations
+    if relations.layout.identity:  # one region: the block is the trust matrix
+        trust = relations.blocks[0]
+        out[0] = trust[1:, REGULATOR]
+        out[1] = trust[REGULATOR, 1:]
+        peers = trust[1:, 1:]
+        out[2] = (np.add.reduce(peers, axis=1) - peers.diagonal()) / max(n - 1, 1)
+    else:
+        out[0] = relations.trust_in_regulator()
+        out[1] = relations.regulator_trust()
+        out[2] = relations.layout.peer_means(relations.blocks, columns=False)[0]
     out[3] = state.safety
     out[4] = state.capability
     out[5] = state.energy
@@ -167,8 +174,8 @@ def attendance_rate(m: RegulationModel) -> float:
 
 
 def repairs(m: RegulationModel) -> int:
-    """1 if a repair conversation took place at this month's meeting, else 0."""
-    return int(m.interactions.repaired)
+    """Boards that held a repair conversation this month (0 or 1 with one shared board)."""
+    return m.interactions.repairs
 
 
 def partner_active(m: RegulationModel) -> bool:
@@ -246,16 +253,42 @@ class MonthlyCollector(mesa.DataCollector):
     It collects exactly as ``mesa.DataCollector`` does, minus the defensive deep copy of each
     value: relsim's reporters return fresh Python scalars, so the copy (a third of collection
     time) protects nothing. ``mesa.batch_run`` and ``get_model_vars_dataframe`` work unchanged.
+    The per-trust means and totals and the adopter counts, two thirds of the columns, are read
+    straight from the month's snapshot lists, which is what their reporters return, without a
+    call per column.
     """
 
     def __init__(self, scenario: Scenario) -> None:
         super().__init__(model_reporters=model_reporters(scenario))
+        self._means: list[tuple[list[Any], int]] = []
+        self._totals: list[tuple[list[Any], int]] = []
+        self._adopters: list[tuple[list[Any], int]] = []
+        self._others: list[tuple[list[Any], Callable[[RegulationModel], Any]]] = []
+        for name, reporter in self.model_reporters.items():
+            column = self.model_vars[name]
+            func = reporter.func if isinstance(reporter, partial) else None
+            if func is trust_mean:
+                self._means.append((column, reporter.keywords["field"]))
+            elif func is trust_total:
+                self._totals.append((column, reporter.keywords["field"]))
+            elif func is adopters:
+                self._adopters.append((column, reporter.keywords["k"]))
+            else:
+                self._others.append((column, reporter))
 
     def collect(self, model: mesa.Model) -> None:
         """Append this month's value of every model reporter."""
         self._collection_steps.append(model.time)
-        for name, reporter in self.model_reporters.items():
-            self.model_vars[name].append(reporter(model))
+        means, sums = model.snapshot_means, model.snapshot_sums
+        counts = model.adopter_counts
+        for column, reporter in self._others:
+            column.append(reporter(model))
+        for column, field in self._means:
+            column.append(means[field])
+        for column, field in self._totals:
+            column.append(round(sums[field]))
+        for column, k in self._adopters:
+            column.append(counts[k])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,25 +299,45 @@ class MonthlyCollector(mesa.DataCollector):
 class History:
     """Monthly copies of per-trust, per-department and per-pair state in numpy arrays.
 
+    Per-pair state is kept as it is stored (:mod:`relsim.relations`): the regional blocks every
+    month, and the values of the cross-region pairs that have met, each from its first meeting.
+    The history therefore grows with the pairs that meet, not with the square of the system.
     Arrays grow if the model is stepped past its horizon (e.g. in the dashboard).
+
+    Args:
+        scenario: The scenario being run.
+        layout: Where per-pair state is stored (the model's ``state.relations.layout``); by
+            default, the scenario's regions without conveners.
+        full: Keep per-trust, per-department and per-pair history (else only the count of
+            months recorded).
     """
 
-    def __init__(self, scenario: Scenario, *, full: bool = True) -> None:
+    def __init__(
+        self, scenario: Scenario, layout: Layout | None = None, *, full: bool = True
+    ) -> None:
         self.scenario = scenario
         self.full = full
         self.months_recorded = 0
         n = len(scenario.trusts)
         rows = scenario.months + 1
+        self.layout = layout if layout is not None else Layout.of(region_indices(scenario))
         self.readiness = np.array([t.readiness for t in scenario.trusts], dtype=float)
+        self.regions = np.array([t.region for t in scenario.trusts], dtype=object)
+        self.cross_keys: np.ndarray = np.zeros(0, dtype=np.int64)
+        """Keys of the cross-region pairs that have met, in the order they first met."""
+        self.cross_values: list[np.ndarray] = []
+        """Per month, the trust of the cross-region pairs that had met by then."""
+        self.cross_baseline = scenario.trust_dynamics.initial_peer_trust
         if full:
             self.trusts = np.zeros((rows, len(SNAPSHOT_FIELDS), n))
             self.posture = np.zeros((rows, n), dtype=np.int8)
+            self.compact = np.zeros((rows, n), dtype=np.int8)
             self.adoption = np.zeros((rows, n, len(scenario.practices)), dtype=np.int8)
             self.coverage = np.zeros((rows, n, scenario.training.departments))
-            self.relationships = np.zeros((rows, n + 1, n + 1))
+            self.blocks = np.zeros((rows, *self.layout.shape))
 
     def _grow(self, month: int) -> None:
-        for name in ("trusts", "posture", "adoption", "coverage", "relationships"):
+        for name in ("trusts", "posture", "compact", "adoption", "coverage", "blocks"):
             array = getattr(self, name)
             if month >= array.shape[0]:
                 extra = np.zeros((array.shape[0], *array.shape[1:]), dtype=array.dtype)
@@ -304,9 +357,37 @@ class History:
         if not self.full:
             return
         self.posture[month] = state.posture
+        self.compact[month] = state.compact_of
         self.adoption[month] = state.adoption
         self.coverage[month] = state.coverage
-        self.relationships[month] = state.trust
+        relations = state.relations
+        self.blocks[month] = relations.blocks
+        cross = relations.cross
+        if cross.keys.size or self.cross_values:
+            del self.cross_values[month:]
+            while len(self.cross_values) < month:
+                self.cross_values.append(np.zeros(0))
+            self.cross_values.append(cross.values.copy())
+            self.cross_keys = cross.keys
+
+    @property
+    def relationships(self) -> np.ndarray:
+        """The trust matrix over the regulator and trusts each month, months × (N+1)².
+
+        For small systems (figures, the dashboard, tests): it has the square size that the
+        stored history avoids. With one region it is a view on the recorded blocks.
+        """
+        layout = self.layout
+        n = layout.n_trusts + 1
+        if layout.identity:
+            return self.blocks.reshape(self.blocks.shape[0], n, n)
+        out = np.stack([layout.scatter(b, self.cross_baseline) for b in self.blocks])
+        src, dst = self.cross_keys // layout.n_actors, self.cross_keys % layout.n_actors
+        inside = (src < n) & (dst < n)
+        for month, values in enumerate(self.cross_values):
+            k = values.size
+            out[month, src[:k][inside[:k]], dst[:k][inside[:k]]] = values[inside[:k]]
+        return out
 
     def field(self, name: str) -> np.ndarray:
         """One numeric per-trust column of ``trusts.csv`` as a months × trusts array."""
@@ -316,7 +397,9 @@ class History:
         if name == "readiness":
             return np.broadcast_to(self.readiness, (m, len(self.readiness)))
         if name == "trusted_by_peers":
-            return off_diagonal_means(self.relationships[:m, 1:, 1:])[1]
+            cols = self.layout.peer_means(self.blocks[:m])[1]
+            assert cols is not None
+            return cols
         if name == "mean_coverage":
             coverage = self.coverage[:m]
             return np.add.reduce(coverage, axis=-1) / coverage.shape[-1]
@@ -339,6 +422,7 @@ class History:
         frame: dict[str, Any] = {
             "month": np.repeat(self._months(), n),
             "trust": np.tile(np.array(names, dtype=object), m),
+            "region": np.tile(self.regions, m),
         }
         for field in TRUST_FIELDS:
             column = np.ascontiguousarray(self.field(field)).reshape(-1)
@@ -348,6 +432,7 @@ class History:
                 column = column.astype(bool)
             frame[field] = column
         frame["posture"] = np.array(POSTURE_NAMES, dtype=object)[self.posture[:m].reshape(-1)]
+        frame["compact"] = np.array(COMPACT_NAMES, dtype=object)[self.compact[:m].reshape(-1)]
         states = np.array(ADOPTION_NAMES, dtype=object)
         for k, practice in enumerate(sc.practice_names):
             frame[f"practice_{practice}"] = states[self.adoption[:m, :, k].reshape(-1)]
@@ -367,7 +452,18 @@ class History:
         )
 
     def relationships_frame(self) -> pd.DataFrame:
-        """Month × ordered pair trust (self-pairs left out): written as ``relationships.csv``."""
+        """Month × ordered pair trust: written as ``relationships.csv``.
+
+        Every pair that is stored is written, every month: the regulator with each trust (and
+        each convener), the trusts of a region among themselves and with their convener, and
+        the pairs of trusts in different regions that met at least once during the run (at
+        their initial trust before they first met). Pairs of different regions that never met
+        are left out: their trust never left its initial value. Rows are ordered by month,
+        then by the actor who trusts and the actor trusted (actor order: regulator, trusts,
+        conveners). With one region this is every ordered pair of distinct actors.
+        """
+        if not self.layout.identity:
+            return self._stored_relationships_frame()
         sc, m = self.scenario, self.months_recorded
         actors = np.array(["regulator", *sc.trust_names], dtype=object)
         a = len(actors)
@@ -379,5 +475,26 @@ class History:
                 "from": np.tile(actors[src], m),
                 "to": np.tile(actors[dst], m),
                 "trust": self.relationships[:m][:, src, dst].reshape(-1),
+            }
+        )
+
+    def _stored_relationships_frame(self) -> pd.DataFrame:
+        sc, m, layout = self.scenario, self.months_recorded, self.layout
+        actors = np.array(layout.actor_names(sc.trust_names, sc.region_names), dtype=object)
+        r, p, q = np.nonzero(layout.valid)
+        src = np.concatenate((layout.actor_at[r, p], self.cross_keys // layout.n_actors))
+        dst = np.concatenate((layout.actor_at[r, q], self.cross_keys % layout.n_actors))
+        values = np.full((m, src.size), self.cross_baseline)
+        values[:, : r.size] = self.blocks[:m][:, r, p, q]
+        for month, cross in enumerate(self.cross_values[:m]):
+            values[month, r.size : r.size + cross.size] = cross
+        order = np.lexsort((dst, src))
+        pairs = order.size
+        return pd.DataFrame(
+            {
+                "month": np.repeat(self._months(), pairs),
+                "from": np.tile(actors[src[order]], m),
+                "to": np.tile(actors[dst[order]], m),
+                "trust": values[:, order].reshape(-1),
             }
         )

@@ -255,7 +255,8 @@ class Hierarchical:
     )
     peer_contact_rate: float = param(
         0.05,
-        "Probability that a pair of trusts meets in a month.",
+        "Probability that a pair of trusts of the same region meets in a month (trusts of "
+        "different regions serve different local health economies and do not meet).",
         lo=0,
         hi=1,
         unit="per pair per month",
@@ -272,17 +273,83 @@ class Hierarchical:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Regional:
+    """Regional networks: who convenes each regional board (Provan & Kenis 2008)."""
+
+    convener_protection: float = param(
+        0.5,
+        "How far a network administrative organisation's convener shields the disclosures it "
+        "relays to the regulator, on top of the board's protection: P(supportive) = "
+        "1 - (1 - P at the board)(1 - convener_protection).",
+        lo=0,
+        hi=1,
+        source="assumption (a neutral broker, Provan & Kenis 2008)",
+    )
+    convener_initial_trust: float = param(
+        0.4,
+        "Initial trust between a convener and the regulator and trusts of its region, both "
+        "ways: a convener brings no legacy of sanction or competition.",
+        lo=0,
+        hi=1,
+        source="assumption (legitimacy of a network administrative organisation, Provan & "
+        "Kenis 2008)",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class National:
+    """The national learning network: representatives of the regional boards meet in sets."""
+
+    meeting_interval_months: int = param(
+        3,
+        "Months between meetings of the national learning network (quarterly).",
+        lo=1,
+        hi=24,
+        unit="months",
+        source="issue 6",
+    )
+    hours: float = param(
+        6.0,
+        "Length of a meeting of a national learning set.",
+        lo=0,
+        lo_open=True,
+        hi=24,
+        unit="hours",
+        source="assumption (as the board)",
+    )
+    set_size: int = param(
+        6,
+        "Representatives per national learning set; neighbouring sets share one region's "
+        "representative, so that the sets form a connected ring.",
+        lo=2,
+        hi=1000,
+        source="assumption (small stable groups, MODEL.md fact 8)",
+    )
+    positive_probability: float = param(
+        0.85,
+        "Probability that an exchange between representatives is positive: they come from "
+        "different local health economies and do not compete.",
+        lo=0,
+        hi=1,
+        source="assumption",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Governance:
     """Which governance rule is active, and the parameters of each rule."""
 
     mode: str = param(
         "networked",
-        "Governance rule: a name in the registry (hierarchical, networked).",
+        "Governance rule: a name in the registry (hierarchical, networked, regional_boards, "
+        "lead_organisation, network_administrative_organisation, national_learning_network).",
         source="MODEL.md §1",
     )
     board: Board = param(Board(), "The networked board.")
     compact: Compact = param(Compact(), "The compact.")
     hierarchical: Hierarchical = param(Hierarchical(), "Positional regulation.")
+    regional: Regional = param(Regional(), "Regional networks and their conveners.")
+    national: National = param(National(), "The national learning network.")
     changes: tuple[GovernanceChange, ...] = param(
         (), "Scripted changes of governance rule, e.g. [{month = 36, mode = 'hierarchical'}]."
     )
@@ -604,6 +671,19 @@ class TrustSpec:
     )
     quality: float = param(0.55, "Initial true quality of care.", lo=0, hi=1)
     safety: float = param(0.3, "Initial psychological safety (S).", lo=0, hi=1, source="MODEL.md")
+    initial_coverage: float = param(
+        -1.0,
+        "Mean initial training coverage of the trust's departments; the spread of "
+        "training.initial_coverage is rescaled to this mean. -1: drawn from "
+        "training.initial_coverage as it stands.",
+        lo=-1,
+        hi=1,
+    )
+    region: str = param(
+        "",
+        "Regional network the trust belongs to: trusts with the same region share a regional "
+        "board and compete as neighbours. Empty: the trusts form one network.",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -636,6 +716,81 @@ class PracticeSpec:
         "Month the regulator mandates it for every trust (-1: never).",
         lo=-1,
         hi=MAX_MONTHS,
+    )
+
+
+#: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
+#: ten thousand is a typo, not a study.
+MAX_TRUSTS = 10_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Distribution:
+    """How one attribute is spread over the trusts of a generated population.
+
+    A beta distribution rescaled to [low, high], with the given mean and standard deviation: a
+    bounded, unimodal spread fixed by four numbers a reader can check. ``sd = 0`` gives every
+    trust the mean.
+    """
+
+    mean: float = param(0.5, "Mean over trusts.", lo=0, hi=1)
+    sd: float = param(
+        0.0, "Standard deviation over trusts (0: every trust at the mean).", lo=0, hi=1
+    )
+    low: float = param(0.0, "Smallest value a trust can have.", lo=0, hi=1)
+    high: float = param(1.0, "Largest value a trust can have.", lo=0, hi=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Population:
+    """A generated population of trusts in regional networks, instead of a list of trusts.
+
+    The trusts are a function of this table alone (its own seed, not the run's), so every run of
+    a scenario simulates the same trusts, and paired runs compare like with like.
+    """
+
+    trusts: int = param(
+        0,
+        "Number of trusts to generate; 0: the scenario lists its trusts under [[trusts]]. "
+        "Generated trusts are named T001, T002, ... and replace the default trusts.",
+        lo=0,
+        hi=MAX_TRUSTS,
+    )
+    regions: int = param(
+        0,
+        "Number of regional networks the trusts are divided into; 0: as few as keep every "
+        "region within region_size (one region when the trusts fit in one). Regions are named "
+        "R01, R02, ...",
+        lo=0,
+        hi=MAX_TRUSTS,
+    )
+    region_size: tuple[int, int] = param(
+        (3, 8),
+        "Smallest and largest number of trusts in a region; sizes are drawn between them.",
+        lo=1,
+        hi=MAX_TRUSTS,
+        source="assumption (integrated care systems have about 3-10 trusts)",
+    )
+    seed: int = param(
+        1,
+        "Seed of the population (not of the run): the same trusts in every run.",
+        lo=0,
+        hi=2**63 - 1,
+    )
+    readiness: Distribution = param(
+        Distribution(mean=0.55, sd=0.15, low=0.2, high=0.9),
+        "Spread of readiness (A) over the trusts.",
+        source="assumption (the case's five trusts span 0.3-0.8)",
+    )
+    initial_coverage: Distribution = param(
+        Distribution(mean=0.06, sd=0.015, low=0.02, high=0.1),
+        "Spread over the trusts of their mean initial training coverage.",
+        source="MODEL.md §2 (initial 0.02-0.1)",
+    )
+    quality: Distribution = param(
+        Distribution(mean=0.55, sd=0.03, low=0.45, high=0.65),
+        "Spread of initial true quality over the trusts.",
+        source="assumption (the case's five trusts span 0.5-0.6)",
     )
 
 
@@ -686,7 +841,11 @@ class Scenario:
     adoption: Adoption = param(Adoption(), "Adoption of practices.")
     training: Training = param(Training(), "Training and the heat map.")
     partner: Partner = param(Partner(), "Improvement partner.")
-    trusts: tuple[TrustSpec, ...] = param(DEFAULT_TRUSTS, "The provider organisations.")
+    population: Population = param(Population(), "A generated population of trusts.")
+    trusts: tuple[TrustSpec, ...] = param(
+        DEFAULT_TRUSTS,
+        "The provider organisations; generated from [population] when population.trusts > 0.",
+    )
     practices: tuple[PracticeSpec, ...] = param(DEFAULT_PRACTICES, "The catalogue of practices.")
 
     @property
@@ -709,9 +868,21 @@ class Scenario:
         """Names of the practices, in order."""
         return tuple(p.name for p in self.practices)
 
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """Names of the regions, in order of first appearance among the trusts."""
+        return tuple(dict.fromkeys(t.region for t in self.trusts))
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the scenario as plain nested dicts and lists (TOML/JSON-ready)."""
-        return _plain(self)
+        """Return the scenario as plain nested dicts and lists (TOML/JSON-ready).
+
+        Generated trusts are not listed: the ``population`` table generates them again, so the
+        dict reads back as the same scenario and stays short.
+        """
+        data: dict[str, Any] = _plain(self)
+        if self.population.trusts:
+            data["trusts"] = []
+        return data
 
     def digest(self) -> str:
         """Return a SHA-256 hash of the resolved scenario, for provenance."""
@@ -893,7 +1064,9 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
             )
         last = change.month
     if not s.trusts:
-        raise rep.error("trusts", "at least one trust is required")
+        raise rep.error(
+            "trusts", "at least one trust is required (list [[trusts]] or set population.trusts)"
+        )
     seen: set[str] = set()
     for i, t in enumerate(s.trusts):
         if not t.name.strip():
@@ -901,6 +1074,12 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
         if t.name in seen:
             raise rep.error(f"trusts[{i}].name", f"duplicate trust name {t.name!r}")
         seen.add(t.name)
+        if -1 < t.initial_coverage < 0:
+            raise rep.error(
+                f"trusts[{i}].initial_coverage",
+                f"must be -1 (drawn as training.initial_coverage) or between 0 and 1 "
+                f"(got {t.initial_coverage:g})",
+            )
     practice_names: set[str] = set()
     for i, p in enumerate(s.practices):
         if not _NAME_RE.match(p.name):
@@ -913,7 +1092,11 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
             raise rep.error(f"practices[{i}].name", f"duplicate practice name {p.name!r}")
         practice_names.add(p.name)
         if p.origin not in seen:
-            listed = ", ".join(repr(n) for n in s.trust_names)
+            names = s.trust_names
+            if len(names) > 10:
+                listed = f"{len(names)} trusts: {names[0]!r} ... {names[-1]!r}"
+            else:
+                listed = ", ".join(repr(n) for n in names)
             raise rep.error(
                 f"practices[{i}].origin", f"must be one of the trusts ({listed}) (got {p.origin!r})"
             )
@@ -938,11 +1121,33 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
         )
 
 
+def _populate(s: Scenario, rep: _Reporter) -> Scenario:
+    """Check the population table and, if it asks for trusts, generate them."""
+    from relsim import population
+
+    for name in ("readiness", "initial_coverage", "quality"):
+        found = population.distribution_problem(getattr(s.population, name))
+        if found:
+            raise rep.error(f"population.{name}.{found[0]}", found[1])
+    found = population.problem(s.population)
+    if found:
+        raise rep.error(*found)
+    if not s.population.trusts:
+        return s
+    if s.trusts and s.trusts != DEFAULT_TRUSTS:
+        raise rep.error(
+            "trusts",
+            f"lists trusts, but population.trusts = {s.population.trusts} generates them "
+            "(use one or the other)",
+        )
+    return dataclasses.replace(s, trusts=population.generate(s.population))
+
+
 def _build_scenario(
     raw: Mapping[str, Any], file: str, touched: set[str], override_source: str
 ) -> Scenario:
     rep = _Reporter(file, touched, override_source)
-    scenario = _build(Scenario, raw, "", rep)
+    scenario = _populate(_build(Scenario, raw, "", rep), rep)
     _cross_check(scenario, rep)
     return scenario
 
@@ -1175,13 +1380,16 @@ def schema_rows() -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
 
-    def walk(cls: type, prefix: str) -> None:
+    def walk(cls: type, prefix: str, defaults: Any = None) -> None:
+        # ``defaults``: the default instance of a nested table, whose values can differ from
+        # its class's (population.readiness and population.quality are both Distributions).
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
             key = f"{prefix}.{f.name}" if prefix else f.name
             tp = hints[f.name]
             if dataclasses.is_dataclass(tp):
-                walk(tp, key)  # type: ignore[arg-type]
+                nested = getattr(defaults, f.name) if defaults is not None else f.default
+                walk(tp, key, nested)  # type: ignore[arg-type]
                 continue
             if get_origin(tp) is tuple and dataclasses.is_dataclass(get_args(tp)[0]):
                 walk(get_args(tp)[0], key + "[]")
@@ -1195,7 +1403,12 @@ def schema_rows() -> list[dict[str, Any]]:
                 rng = " / ".join(meta["choices"])
             else:
                 rng = ""
-            default = f.default if f.default is not dataclasses.MISSING else "(required)"
+            if defaults is not None:
+                default = getattr(defaults, f.name)
+            elif f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = "(required)"
             rows.append(
                 {
                     "key": key,

@@ -30,6 +30,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "peer_contact",
     "adoption",
     "abandonment",
+    "convener",
+    "national",
 )
 
 
@@ -57,20 +59,36 @@ class Streams:
     peer_contact: np.random.Generator
     adoption: np.random.Generator
     abandonment: np.random.Generator
+    convener: np.random.Generator
+    """The regulator's meetings with the chairs of regional boards (lead organisations and
+    network administrative organisations)."""
+    national: np.random.Generator
+    """Meetings of the national learning network."""
 
     def __init__(self, root: np.random.Generator, names: tuple[str, ...] = STREAM_NAMES) -> None:
         seed_seq = root.bit_generator.seed_seq
         if not isinstance(seed_seq, np.random.SeedSequence):  # pragma: no cover
             # A generator built without a SeedSequence: seed one from it, reproducibly.
             seed_seq = np.random.SeedSequence(int(root.integers(2**63)))
-        bit_generator = type(root.bit_generator)
-        for name in names:
-            child = np.random.SeedSequence(
-                entropy=seed_seq.entropy,
-                spawn_key=(*seed_seq.spawn_key, _key(name)),
-                pool_size=seed_seq.pool_size,
-            )
-            setattr(self, name, np.random.Generator(bit_generator(child)))
+        self._seed_seq = seed_seq
+        self._bit_generator = type(root.bit_generator)
+        self._names = frozenset(names)
+
+    def __getattr__(self, name: str) -> np.random.Generator:
+        # Called only for a stream not made yet: a stream is a function of the seed and its name
+        # alone, so making it on first use gives the numbers making it up front would, and a
+        # run does not pay for the streams of mechanisms it never uses.
+        if name.startswith("_") or name not in self._names:
+            raise AttributeError(f"{type(self).__name__!r} has no stream {name!r}")
+        seed_seq = self._seed_seq
+        child = np.random.SeedSequence(
+            entropy=seed_seq.entropy,
+            spawn_key=(*seed_seq.spawn_key, _key(name)),
+            pool_size=seed_seq.pool_size,
+        )
+        stream = np.random.Generator(self._bit_generator(child))
+        setattr(self, name, stream)
+        return stream
 
 
 # ---------------------------------------------------------------------------------------------

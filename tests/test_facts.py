@@ -7,8 +7,8 @@ are 99% normal-approximation intervals of a mean over seeds; tolerances are stat
 assertion and are well inside what was observed (see docs/ODD.md).
 
 Facts 8 (board size) and 10 (what lasts after the partner leaves) are not tested here: fact 8
-needs the regional networks of a later issue, and fact 10's horizon is checked by
-``relsim validate``.
+needs generated populations and regional boards and is tested in ``tests/test_scale.py``, and
+fact 10's horizon is checked by ``relsim validate``.
 """
 
 from __future__ import annotations

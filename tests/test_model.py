@@ -206,7 +206,14 @@ def test_compact_never_comes_into_force_before_negotiation_months():
 
 
 def test_governance_registry_holds_strategy_objects():
-    assert set(GOVERNANCE) == {"hierarchical", "networked"}
+    assert set(GOVERNANCE) == {
+        "hierarchical",
+        "networked",
+        "regional_boards",
+        "lead_organisation",
+        "network_administrative_organisation",
+        "national_learning_network",
+    }
     for name, rule in GOVERNANCE.items():
         assert issubclass(rule, GovernanceRule)
         assert rule.name == name

@@ -24,6 +24,7 @@ def scenarios(draw: st.DrawFn):
             "readiness": draw(st.floats(0, 1)),
             "quality": draw(st.floats(0, 1)),
             "safety": draw(st.floats(0, 1)),
+            "region": draw(st.sampled_from(["", "North", "South"])),
         }
         for i in range(n)
     ]

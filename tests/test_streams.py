@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -54,3 +56,25 @@ def test_streams_are_independent_and_reproducible():
     a, b = Streams(np.random.default_rng(9)), Streams(np.random.default_rng(9))
     assert a.pressure.random() == b.pressure.random()
     assert a.pressure.random() != a.problems.random()
+
+
+def test_a_stream_made_on_first_use_draws_what_one_made_up_front_would():
+    """Streams are made lazily; each is a function of the seed and its name alone."""
+    root = np.random.default_rng(2024)
+    streams = Streams(root)
+    seq = root.bit_generator.seed_seq
+    used_later = ["national", "board", "setup"]
+    for name in used_later:
+        upfront = np.random.Generator(
+            np.random.PCG64(
+                np.random.SeedSequence(
+                    entropy=seq.entropy,
+                    spawn_key=(*seq.spawn_key, zlib.crc32(name.encode())),
+                    pool_size=seq.pool_size,
+                )
+            )
+        )
+        np.testing.assert_array_equal(getattr(streams, name).random(5), upfront.random(5))
+    assert streams.board is streams.board
+    with pytest.raises(AttributeError):
+        _ = streams.no_such_stream

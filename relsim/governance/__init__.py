@@ -2,17 +2,38 @@
 
 Adding a style means writing one :class:`GovernanceRule` subclass in its own module and adding
 it to :data:`GOVERNANCE`; the scenario schema, the command line and the model pick it up from
-here.
+here. The modes of network governance follow Provan & Kenis (2008): shared participant
+governance (``networked``: one board of all; ``regional_boards``: one per region), a lead
+organisation, a network administrative organisation, and a national learning network linking
+regional boards.
 """
 
+from relsim.governance.administrative import NetworkAdministrativeOrganisation
 from relsim.governance.base import GovernanceRule, Interactions
 from relsim.governance.hierarchical import Hierarchical
+from relsim.governance.lead import LeadOrganisation
+from relsim.governance.national import NationalLearningNetwork
 from relsim.governance.networked import Networked
+from relsim.governance.regional import RegionalBoards
 
 #: Governance rules by the name used in scenario files (``governance.mode``).
 GOVERNANCE: dict[str, type[GovernanceRule]] = {
     Hierarchical.name: Hierarchical,
     Networked.name: Networked,
+    RegionalBoards.name: RegionalBoards,
+    LeadOrganisation.name: LeadOrganisation,
+    NetworkAdministrativeOrganisation.name: NetworkAdministrativeOrganisation,
+    NationalLearningNetwork.name: NationalLearningNetwork,
 }
 
-__all__ = ["GOVERNANCE", "GovernanceRule", "Hierarchical", "Interactions", "Networked"]
+__all__ = [
+    "GOVERNANCE",
+    "GovernanceRule",
+    "Hierarchical",
+    "Interactions",
+    "LeadOrganisation",
+    "NationalLearningNetwork",
+    "NetworkAdministrativeOrganisation",
+    "Networked",
+    "RegionalBoards",
+]

@@ -16,73 +16,164 @@ from typing import ClassVar
 import numpy as np
 
 from relsim.mechanisms import Bool, CompactState, Float, Int, disclosure_probability
+from relsim.relations import Layout
 from relsim.scenario import Scenario
 from relsim.state import REGULATOR, State
 from relsim.streams import Streams, binomial
 
 
+@cache
+def _single(n_trusts: int) -> Layout:
+    """The layout of one network of ``n_trusts`` trusts (cached: rules ask for it monthly)."""
+    return Layout.single(n_trusts)
+
+
 class Interactions:
     """One month's interactions, accumulated by the governance rule and applied by the model.
 
-    Pair matrices are over actors (0 = regulator, 1 + i = trust i) and directed: ``positive[i, j]``
-    is the total weight of positive interactions from i's point of view with j.
+    Pair weights are kept in the layout of the model's per-pair state (:mod:`relsim.relations`):
+    ``positive[r, p, q]`` is the total weight of positive interactions, from the point of view of
+    the actor at position p of region r's block, with the actor at position q. Pairs across
+    regions are collected apart (:meth:`exchange_pairs`) and stored sparsely. With one region
+    and no conveners the arrays are the matrices over actors themselves (0 = regulator,
+    1 + i = trust i): ``positive[i, j]`` is the weight from i's point of view with j.
+
+    Args:
+        layout: The model's layout (``state.relations.layout``), or a number of trusts for one
+            network of that many trusts.
     """
 
     __slots__ = (
+        "_cross",
         "_regulator",
         "attendance_rate",
         "attended",
+        "block_encounters",
         "board_met",
         "board_positive_share",
         "breaches",
         "contact",
         "disclosures",
         "encounters",
+        "layout",
         "negative",
+        "pair_encounters",
         "positive",
         "punitive",
         "repaired",
+        "repairs",
         "supportive",
         "surprises",
     )
 
-    def __init__(self, n_trusts: int) -> None:
-        n = n_trusts + 1
-        self.positive: Float = np.zeros((n, n))
-        self.negative: Float = np.zeros((n, n))
-        self.contact: Bool = np.zeros((n, n), dtype=bool)
+    def __init__(self, layout: Layout | int) -> None:
+        if isinstance(layout, int):
+            layout = _single(layout)
+        self.layout = layout
+        n_trusts = layout.n_trusts
+        shape = layout.month_shape
+        self.positive: Float = np.zeros(shape)
+        self.negative: Float = np.zeros(shape)
+        self.contact: Bool = np.zeros(shape, dtype=bool)
         self.disclosures: Int = np.zeros(n_trusts, dtype=np.int64)
         self.surprises: Int = np.zeros(n_trusts, dtype=np.int64)
         self.supportive: Int = np.zeros(n_trusts, dtype=np.int64)
         self.punitive: Int = np.zeros(n_trusts, dtype=np.int64)
         self.attended: Bool = np.zeros(n_trusts, dtype=bool)
         self.encounters: list[tuple[Bool, Bool]] = []
-        """Peer encounters as (met, presented): ``met[j, i]`` if trust j met trust i, and
-        ``presented[i, k]`` if i told those it met about practice k."""
+        """Peer encounters over all trusts as (met, presented): ``met[j, i]`` if trust j met
+        trust i, and ``presented[i, k]`` if i told those it met about practice k."""
+        # Most months of a small system have neither kind: empty tuples cost no allocation.
+        self.block_encounters: tuple[tuple[Bool, Bool], ...] = ()
+        """Encounters within regions as (met, presented): ``met`` in block layout (who met
+        whom, by position), ``presented`` per trust and practice (see :meth:`meet_in_blocks`)."""
+        self.pair_encounters: tuple[tuple[Int, Int, Bool], ...] = ()
+        """Encounters across regions as (j, i, presented): trust ``j[x]`` met trust ``i[x]``
+        (trust indices, both directions listed), and ``presented`` per trust and practice
+        (see :meth:`meet_in_pairs`)."""
         self.board_met = False
         self.attendance_rate = float("nan")
         self.board_positive_share: float | None = None
         self.breaches = 0
         self.repaired = False
-        # Regulator-trust exchanges, accumulated as vectors and folded into the pair matrices
+        self.repairs = 0
+        """Boards that held a repair conversation this month."""
+        # Regulator-trust exchanges, accumulated as vectors and folded into the pair arrays
         # once, by finish(): rows are trust+, trust-, regulator+, regulator- (per trust).
         self._regulator: Float = np.zeros((4, n_trusts))
+        self._cross: tuple[tuple[Int, Int, Float, Float], ...] = ()
+
+    def meet_in_blocks(self, met: Bool, presented: Bool) -> None:
+        """Record an encounter within regions (M7).
+
+        ``met`` is in block layout; ``presented[i, k]`` if trust i talked about practice k.
+        """
+        self.block_encounters += ((met, presented),)
+
+    def meet_in_pairs(self, met_by: Int, met: Int, presented: Bool) -> None:
+        """Record an encounter across regions (M7).
+
+        Trust ``met_by[x]`` met trust ``met[x]`` (list both directions); ``presented[i, k]`` if
+        trust i talked about practice k.
+        """
+        self.pair_encounters += ((met_by, met, presented),)
 
     def exchange(self, pair: Bool, weight: float, positive: Bool, negative_weight: float) -> Bool:
         """Each ``pair`` of actors exchanges once, both ways.
 
-        The exchange is positive where ``positive`` holds, and otherwise negative with
-        ``negative_weight`` times the weight.
+        ``pair`` and ``positive`` are matrices over the regulator and trusts, (N+1)², as a board
+        that spans regions needs. The exchange is positive where ``positive`` holds, and
+        otherwise negative with ``negative_weight`` times the weight.
 
         Returns:
             The pairs whose exchange was positive.
         """
+        good = pair & positive
+        layout = self.layout
+        if layout.identity:
+            self.positive += good * weight
+            if negative_weight:
+                self.negative += (pair ^ good) * (weight * negative_weight)
+            self.contact |= pair
+            return good
+        self.positive += layout.gather(good * weight)
+        if negative_weight:
+            self.negative += layout.gather((pair ^ good) * (weight * negative_weight))
+        self.contact |= layout.gather(pair)
+        across = pair & layout.cross_region
+        if np.count_nonzero(across):
+            src, dst = np.nonzero(across)
+            won = good[src, dst]
+            # Both directions are listed: the matrices are symmetric.
+            self._cross += ((src, dst, won * weight, ~won * (weight * negative_weight)),)
+        return good
+
+    def exchange_blocks(
+        self, pair: Bool, weight: Float | float, positive: Bool, negative_weight: float
+    ) -> Bool:
+        """As :meth:`exchange`, for pairs within regions given in block layout.
+
+        ``weight`` may differ by region (an array broadcastable to the blocks).
+        """
+        if self.layout.identity:
+            pair, positive = pair[0], positive[0]
+            if isinstance(weight, np.ndarray):
+                weight = weight[0]
         good = pair & positive
         self.positive += good * weight
         if negative_weight:
             self.negative += (pair ^ good) * (weight * negative_weight)
         self.contact |= pair
         return good
+
+    def exchange_pairs(
+        self, a: Int, b: Int, weight: Float | float, positive: Bool, negative_weight: float
+    ) -> None:
+        """Actors ``a[x]`` and ``b[x]`` (in different regions) exchange once, both ways."""
+        pos = positive * weight
+        neg = ~positive * (weight * negative_weight)
+        both = (np.concatenate((a, b)), np.concatenate((b, a)), np.tile(pos, 2), np.tile(neg, 2))
+        self._cross += (both,)
 
     def trust_sees_regulator(self, positive: Float | float, negative: Float | float) -> None:
         """Interactions with the regulator from each trust's point of view (weights per trust)."""
@@ -100,20 +191,56 @@ class Interactions:
             self._regulator[row + 1] += negative
 
     def finish(self) -> Interactions:
-        """Fold the regulator-trust exchanges into the pair matrices; call once, at month end."""
+        """Fold the regulator-trust exchanges into the pair arrays; call once, at month end."""
         reg = self._regulator
-        self.positive[1:, REGULATOR] += reg[0]
-        self.negative[1:, REGULATOR] += reg[1]
-        self.positive[REGULATOR, 1:] += reg[2]
-        self.negative[REGULATOR, 1:] += reg[3]
         touched = np.add.reduce(reg, axis=0) > 0
-        self.contact[1:, REGULATOR] |= touched
-        self.contact[REGULATOR, 1:] |= touched
+        layout = self.layout
+        if layout.identity:
+            self.positive[1:, REGULATOR] += reg[0]
+            self.negative[1:, REGULATOR] += reg[1]
+            self.positive[REGULATOR, 1:] += reg[2]
+            self.negative[REGULATOR, 1:] += reg[3]
+            self.contact[1:, REGULATOR] |= touched
+            self.contact[REGULATOR, 1:] |= touched
+            return self
+        r, p = layout.region, layout.position
+        self.positive[r, p, REGULATOR] += reg[0]
+        self.negative[r, p, REGULATOR] += reg[1]
+        self.positive[r, REGULATOR, p] += reg[2]
+        self.negative[r, REGULATOR, p] += reg[3]
+        self.contact[r, p, REGULATOR] |= touched
+        self.contact[r, REGULATOR, p] |= touched
         return self
+
+    def cross_totals(self) -> tuple[Int, Float, Float] | None:
+        """This month's exchanges across regions, or None when there were none.
+
+        Returns:
+            (distinct pair keys, positive weights, negative weights) per key.
+        """
+        if not self._cross:
+            return None
+        src = np.concatenate([c[0] for c in self._cross])
+        dst = np.concatenate([c[1] for c in self._cross])
+        pos = np.concatenate([c[2] for c in self._cross])
+        neg = np.concatenate([c[3] for c in self._cross])
+        keys = src * self.layout.n_actors + dst
+        if len(self._cross) == 1 and np.all(keys[1:] > keys[:-1]):
+            return keys, pos, neg  # one exchange, already distinct (a shared board's pairs)
+        keys, inverse = np.unique(keys, return_inverse=True)
+        return (
+            keys,
+            np.bincount(inverse, weights=pos, minlength=keys.size),
+            np.bincount(inverse, weights=neg, minlength=keys.size),
+        )
 
 
 def respond(
-    counts: Int, p_supportive: float, streams: Streams, ix: Interactions, scenario: Scenario
+    counts: Int,
+    p_supportive: Float | float,
+    streams: Streams,
+    ix: Interactions,
+    scenario: Scenario,
 ) -> None:
     """The regulator responds to each event (disclosure or surprise) supportively or not (M4).
 
@@ -136,7 +263,7 @@ def disclose(
     streams: Streams,
     ix: Interactions,
     contacted: Bool,
-    p_supportive: float,
+    p_supportive: Float | float,
     severity: Float | float,
 ) -> Int:
     """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
@@ -155,7 +282,7 @@ def disclose(
     expected_sanction = (1.0 - p_supportive) * severity
     p_disclose = disclosure_probability(
         state.safety,
-        state.trust[1:, REGULATOR],
+        state.relations.trust_in_regulator(),
         expected_sanction,
         pr.disclosure_intercept,
         pr.disclosure_safety,
@@ -173,7 +300,11 @@ def disclose(
 
 
 def surface(
-    state: State, scenario: Scenario, streams: Streams, ix: Interactions, p_supportive: float
+    state: State,
+    scenario: Scenario,
+    streams: Streams,
+    ix: Interactions,
+    p_supportive: Float | float,
 ) -> Int:
     """Hidden problems surface by themselves as surprises (M3), and the regulator responds (M4).
 
@@ -217,13 +348,15 @@ def all_pairs(members: Bool) -> Bool:
     return members[:, None] & members[None, :] & _off_diagonal(len(members))
 
 
-def symmetric(draws: Float, probability: float) -> Bool:
+def symmetric(draws: Float, probability: Float | float) -> Bool:
     """One shared outcome per unordered pair: ``draws < probability``, mirrored.
 
     The upper triangle decides, so that an exchange is positive (or not) for both sides alike.
+    ``draws`` is a square matrix, or a stack of them (one per region); ``probability`` may
+    differ by region (an array broadcastable to the draws).
     """
-    upper = (draws < probability) & _upper(draws.shape[0])
-    return upper | upper.T
+    upper = (draws < probability) & _upper(draws.shape[-1])
+    return upper | (upper.T if upper.ndim == 2 else np.swapaxes(upper, -1, -2))
 
 
 class GovernanceRule(ABC):
@@ -237,6 +370,9 @@ class GovernanceRule(ABC):
     name: ClassVar[str]
     #: Whether this rule has a board that can hold a compact (for reporting only).
     has_board: ClassVar[bool] = False
+    #: Whether this rule needs a convener agent in each region; the model creates them (and
+    #: their relationships) when any rule of the scenario does.
+    uses_conveners: ClassVar[bool] = False
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -250,6 +386,10 @@ class GovernanceRule(ABC):
         state.compact = CompactState.NONE
         state.months_negotiating = 0
         state.pending_repair = False
+        state.compact_of[:] = CompactState.NONE
+        state.board_compact[:] = CompactState.NONE
+        state.board_months_negotiating[:] = 0
+        state.board_pending_repair[:] = False
 
     @abstractmethod
     def govern(self, state: State, streams: Streams, month: int) -> Interactions:

@@ -2,7 +2,9 @@
 
 The regulator reviews each trust monthly against a target on *reported* quality and climbs or
 descends an enforcement pyramid, contingently tough and forgiving (Ayres & Braithwaite 1992).
-Trusts meet each other rarely, as competitors (MODEL.md M5).
+Trusts meet each other rarely, as competitors (MODEL.md M5). At scale, the competitors a trust
+meets are those of its own region (its local health economy); trusts of different regions do
+not meet, so the cost of a month grows with the trusts, not with their pairs.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ class Hierarchical(GovernanceRule):
         """Review every trust, escalate or step down enforcement, and let peers meet by chance."""
         h = self.scenario.governance.hierarchical
         n = state.n_trusts
-        ix = Interactions(n)
-        u_meet = streams.peer_contact.random((n, n))
-        u_valence = streams.peer_contact.random((n, n))
+        layout = state.relations.layout
+        ix = Interactions(layout)
+        # One draw per ordered pair of positions in each region's block of trusts: with one
+        # region, one n × n draw, as before regions existed.
+        shape = (layout.n_regions, layout.max_size, layout.max_size)
+        u_meet = streams.peer_contact.random(shape)
+        u_valence = streams.peer_contact.random(shape)
         p_supportive = supportive_probability(state.orientation, state.pressure, 0.0)
 
         # The review is a governance contact: pending problems are disclosed or hidden. The
@@ -44,13 +50,17 @@ class Hierarchical(GovernanceRule):
         escalate = ~met_target | (ix.punitive > 0)
         state.level = np.clip(state.level + np.where(escalate, 1, -1), 0, MAX_LEVEL)
 
-        # Rare meetings between competitors; they talk about whatever practices they use.
+        # Rare meetings between competitors of a region; they talk about whatever practices
+        # they use.
         meet = symmetric(u_meet, h.peer_contact_rate)
         positive = symmetric(u_valence, h.peer_positive_probability)
-        pair = np.zeros((n + 1, n + 1), dtype=bool)
-        pair[1:, 1:] = meet
+        trusts = slice(1, layout.max_size + 1)
+        pair = np.zeros(layout.shape, dtype=bool)
+        pair[:, trusts, trusts] = meet
+        if not layout.identity:
+            pair &= layout.valid  # padding never meets
         full_positive = np.zeros_like(pair)
-        full_positive[1:, 1:] = positive
-        ix.exchange(pair, h.peer_weight, full_positive, 1.0)
-        ix.encounters.append((meet, state.adoption > 0))
+        full_positive[:, trusts, trusts] = positive
+        ix.exchange_blocks(pair, h.peer_weight, full_positive, 1.0)
+        ix.meet_in_blocks(pair, state.adoption > 0)
         return ix.finish()

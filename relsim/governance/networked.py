@@ -30,22 +30,13 @@ from relsim.state import State
 from relsim.streams import Streams
 
 
-def board_trust(trust: np.ndarray, members: np.ndarray | None = None) -> float:
-    """Mean trust among board members over ordered pairs (the compact's condition, M6).
-
-    Args:
-        trust: Trust matrix over actors.
-        members: Which actors sit on the board; ``None`` means all of them.
-    """
-    block = trust if members is None else trust[np.ix_(members, members)]
-    n = block.shape[0]
-    if n < 2:
-        return 1.0
-    return float((np.add.reduce(block, axis=None) - block.trace()) / (n * (n - 1)))
-
-
 class Networked(GovernanceRule):
-    """One shared board of the regulator and every trust (shared participant governance)."""
+    """One shared board of the regulator and every trust (shared participant governance).
+
+    Provan & Kenis (2008): the network's members govern it together, with no lead and no
+    separate administrative body; it suits small networks. In a system of several regions the
+    one board spans them all, so every pair of attendees meets across regions too.
+    """
 
     name = "networked"
     has_board = True
@@ -55,12 +46,13 @@ class Networked(GovernanceRule):
         enabled = self.scenario.governance.compact.enabled
         state.compact = CompactState.NEGOTIATING if enabled else CompactState.NONE
         state.months_negotiating = 0
+        state.compact_of[:] = state.compact
 
     def govern(self, state: State, streams: Streams, month: int) -> Interactions:
         """Hold the board meeting if one is due, then let hidden problems surface."""
         gov = self.scenario.governance
         n = state.n_trusts
-        ix = Interactions(n)
+        ix = Interactions(state.relations.layout)
         self._advance_compact(state, month)
         in_force = state.compact is CompactState.IN_FORCE
         p_supportive = supportive_probability(
@@ -94,7 +86,7 @@ class Networked(GovernanceRule):
         new = next_compact_state(
             state.compact,
             state.months_negotiating,
-            board_trust(state.trust),
+            state.relations.mean_trust(),
             compact.negotiation_months,
             compact.threshold,
             compact.lapse_threshold,
@@ -104,6 +96,8 @@ class Networked(GovernanceRule):
                 state.compact_month = month
         elif new is CompactState.NEGOTIATING and state.compact is CompactState.IN_FORCE:
             state.months_negotiating = 0
+        if new is not state.compact:
+            state.compact_of[:] = new
         state.compact = new
 
     def _meet(
@@ -160,4 +154,5 @@ class Networked(GovernanceRule):
         if state.pending_repair:
             ix.exchange(pair, weight, pair, 0.0)
             ix.repaired = True
+            ix.repairs = 1
             state.pending_repair = False
