@@ -107,9 +107,12 @@ class RunResult:
         for name in TABLES:
             path = directory / f"{name}.csv"
             try:
-                tables[name] = pd.read_csv(path)
+                frame = pd.read_csv(path)
             except (OSError, ValueError) as exc:
                 raise RelsimError(f"{path}: cannot read the run's {name} table ({exc})") from None
+            if "region" in frame:  # a trust listed without a region has an empty one
+                frame["region"] = frame["region"].astype(object).fillna("").astype(str)
+            tables[name] = frame
         return cls(scenario=scenario, seed=int(manifest["seed"]), **tables)
 
 

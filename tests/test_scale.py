@@ -22,6 +22,7 @@ from relsim.agents import Convener
 from relsim.governance.national import learning_sets
 from relsim.simulation import months_frame
 from relsim.state import NOT_ADOPTED
+from relsim.validation import board_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 Z99 = NormalDist().inv_cdf(0.995)
@@ -255,40 +256,12 @@ FACT8_SEEDS = range(800, 820)
 
 @cache
 def board_run(trusts: int, mode: str, seed: int, months: int = 48) -> tuple[float, float, float]:
-    """Per-pair contact, trust growth and adoption among the origin's board mates.
-
-    Per-pair contact: mean weight of an exchange between two trusts that met, over the run.
-    Trust growth: mean trust among trusts of a region, month 48 minus month 0. Adoption: share
-    of the trusts on the heat map's origin's board that have adopted it at month 48.
-    """
+    """Per-pair contact, trust growth and adoption among the origin's board mates
+    (:func:`relsim.validation.board_metrics`, which ``relsim validate`` uses for fact 8)."""
     scenario = BOARD.with_overrides(
         {"population.trusts": trusts, "governance.mode": mode, "scenario.months": months}
     )
-    model = RegulationModel(scenario, rng=seed, record="months")
-    layout = model.state.relations.layout
-    trusts_only = layout.is_trust[:, :, None] & layout.is_trust[:, None, :]
-    weight, exchanges = 0.0, 0
-    for _ in range(months):
-        model.step()
-        ix = model.interactions
-        positive, negative, contact = ix.positive, ix.negative, ix.contact
-        if layout.identity:
-            positive, negative, contact = positive[None], negative[None], contact[None]
-        met = trusts_only & contact
-        weight += float((positive + negative)[met].sum())
-        exchanges += int(np.count_nonzero(met))
-        cross = ix.cross_totals()
-        if cross is not None:
-            weight += float((cross[1] + cross[2]).sum())
-            exchanges += cross[0].size
-    state = model.state
-    origin = scenario.trust_names.index(scenario.practices[HEAT_MAP].origin)
-    shared = mode == "networked"
-    mates = np.ones(state.n_trusts, dtype=bool) if shared else state.region == state.region[origin]
-    mates[origin] = False
-    adopted = float(np.mean(state.adoption[mates, HEAT_MAP] > NOT_ADOPTED))
-    peer = model.datacollector.model_vars["mean_peer_trust"]
-    return weight / exchanges, peer[-1] - peer[0], adopted
+    return board_metrics(scenario, seed)
 
 
 def fact8(trusts: int, mode: str) -> np.ndarray:
