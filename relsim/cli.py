@@ -282,6 +282,13 @@ def _port(text: str) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """``relsim demo``: serve the teaching dashboard in the browser."""
     scenario = load_scenario(args.scenario)  # a bad scenario is one line, before any server
+    from relsim.dashboard.demo import MAX_TRUSTS  # no Solara: the model the page drives
+
+    if len(scenario.trusts) > MAX_TRUSTS:
+        raise RelsimError(
+            f"demo: {args.scenario}: the dashboard draws every trust of a board, at most "
+            f"{MAX_TRUSTS}; this scenario has {len(scenario.trusts)} (use relsim run or sweep)"
+        )
     source = args.scenario
     if Path(source).exists():
         source = str(Path(source).resolve())

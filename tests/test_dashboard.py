@@ -25,7 +25,13 @@ from relsim.dashboard.server import SCENARIO_ENV
 from relsim.errors import RelsimError
 from relsim.simulation import months_frame
 
-PRESETS = ["nhs_vmi_partnership", "hierarchical_baseline", "pressure_shock", "no_compact"]
+PRESETS = [
+    "nhs_vmi_partnership",
+    "hierarchical_baseline",
+    "pressure_shock",
+    "no_compact",
+    "board_size",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Assumptions and the dashboard's model
@@ -314,6 +320,7 @@ def test_the_heat_map_shows_the_trust_chosen_in_its_card(page):
         (["--port", "70000"], "relsim demo: argument --port: expected a port number"),
         (["--port", "http"], "relsim demo: argument --port: expected a port number"),
         (["--host", "no.such.host.invalid"], "relsim: --host: cannot resolve"),
+        (["england_system"], "relsim: demo: england_system: the dashboard draws every trust"),
     ],
 )
 def test_demo_refuses_bad_input_in_one_line_with_status_2(args, message):
@@ -348,3 +355,15 @@ def test_demo_refuses_a_port_in_use(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith(f"relsim: --port: cannot listen on 127.0.0.1:{port}")
     assert done.stderr.count("\n") == 1
+
+
+def test_presets_are_the_bundled_scenarios_small_enough_to_draw():
+    from relsim.dashboard.app import preset_options
+    from relsim.dashboard.demo import MAX_TRUSTS
+    from relsim.scenario import bundled_scenarios
+
+    options = preset_options("nhs_vmi_partnership")
+    assert set(PRESETS) <= set(options)
+    for name in bundled_scenarios():
+        assert (name in options) == (len(load_scenario(name).trusts) <= MAX_TRUSTS), name
+    assert "england_system" not in options
