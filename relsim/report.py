@@ -256,12 +256,34 @@ def _design(data: SweepData) -> str:
             ]
         )
     )
-    parts.append(
-        _table(
-            ["Trust", "Readiness (0–1)"],
-            [(t.name, f"{t.readiness:.2f}") for t in data.scenario.trusts],
+    population = data.scenario.population
+    if population.trusts:
+        # Hundreds of generated trusts: the description that generates them, not the list.
+        readiness = [t.readiness for t in data.scenario.trusts]
+        low, high = population.region_size
+        parts.append(
+            _table(
+                ["Generated population", ""],
+                [
+                    ("Trusts", str(len(data.scenario.trusts))),
+                    ("Regions", str(len(data.scenario.region_names))),
+                    ("Region size", f"{low} to {high} trusts"),
+                    (
+                        "Readiness",
+                        f"mean {sum(readiness) / len(readiness):.2f}, "
+                        f"from {min(readiness):.2f} to {max(readiness):.2f}",
+                    ),
+                    ("Population seed", str(population.seed)),
+                ],
+            )
         )
-    )
+    else:
+        parts.append(
+            _table(
+                ["Trust", "Readiness (0–1)"],
+                [(t.name, f"{t.readiness:.2f}") for t in data.scenario.trusts],
+            )
+        )
     parts.append(
         _table(
             ["Practice", "Origin trust", "Introduced (month)", "Targets training"],

@@ -461,3 +461,16 @@ n = 3
     assert "Nothing was varied" not in design
     assert "governance mode was not varied" in report
     assert Page(report).tables["headline"][0] == ["Outcome", "all runs"]
+
+
+def test_a_generated_system_is_described_by_its_population_not_listed(tmp_path, quick_figures):
+    path = tmp_path / "e.toml"
+    path.write_text(
+        '[experiment]\nscenario = "board_size"\nreplications = 2\n'
+        '[base]\n"scenario.months" = 6\n"population.trusts" = 12\n'
+    )
+    run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
+    html = build_report(tmp_path / "s")
+    assert "Generated population" in html
+    assert "Population seed" in html
+    assert ">T007<" not in html  # no row per trust
