@@ -19,7 +19,11 @@ that floor; what differs is growth with the number of runs, measured again at fi
 size (4,000 runs). Throughput counts the whole command: start-up, runs and writing results (for
 batch_run, turning its rows into a DataFrame, as a user would).
 
-Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (about four minutes) on an otherwise idle
+Time and memory come from separate runs of each command: reading every process's memory map
+20 times a second costs CPU on the same two cores the sweep needs (about 1 ms a process a
+read), which slowed the two-worker sweep by about 5% and biased the parallel efficiency.
+
+Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (about eight minutes) on an otherwise idle
 machine.
 """
 
@@ -74,7 +78,16 @@ BATCH_RUN = textwrap.dedent(
 
 
 def measure(args: list[str]) -> tuple[float, float, str]:
-    """Wall time (s), peak RSS of the process tree (MiB), and stdout of a command."""
+    """Wall time (s) of a command, then peak PSS of its process tree (MiB) in a second run.
+
+    Returns the time, the peak memory and the stdout of the timed run.
+    """
+    seconds, _, out = _run(args, sample=False)
+    _, peak, _ = _run(args, sample=True)
+    return seconds, peak, out
+
+
+def _run(args: list[str], *, sample: bool) -> tuple[float, float, str]:
     start = time.perf_counter()
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
@@ -82,7 +95,7 @@ def measure(args: list[str]) -> tuple[float, float, str]:
     peak = 0
     done = threading.Event()
 
-    def sample() -> None:
+    def sampler() -> None:
         nonlocal peak
         root = psutil.Process(process.pid)
         while not done.is_set():
@@ -97,12 +110,14 @@ def measure(args: list[str]) -> tuple[float, float, str]:
                 pass
             time.sleep(0.05)
 
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
+    thread = threading.Thread(target=sampler, daemon=True)
+    if sample:
+        thread.start()
     out, _ = process.communicate()
     seconds = time.perf_counter() - start
     done.set()
-    thread.join()
+    if sample:
+        thread.join()
     if process.returncode:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(args)}")
     return seconds, peak / 2**20, out
@@ -192,6 +207,11 @@ def main() -> None:
         print(f"peak memory vs batch_run (both 2 processes): {memory:.2f}   (target <= 0.33)")
         efficiency = s1[0] / (2 * s2[0])
         print(f"parallel efficiency, 1 -> 2 workers: {efficiency:.0%}   (target >= 85%)")
+        _, floor, _ = _run([PY, "-c", "import mesa, time; time.sleep(1)"], sample=True)
+        print(
+            f"for scale: a Python process that only imports Mesa holds {floor:.0f} MiB, "
+            f"{floor / b2[1]:.2f} of batch_run's peak"
+        )
 
         large = tmp / "large.toml"
         large.write_text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -122,9 +123,14 @@ def test_common_random_numbers_make_the_compact_irrelevant_under_hierarchy(share
 
 def test_process_pool_gives_identical_results(shared, tmp_path):
     experiment = load_experiment(experiment_file(shared))
+    frozen = gc.get_freeze_count()  # CPython starts with a few hundred
     with LocalPool(2) as pool:
+        # Forked workers share the parent's objects; frozen, the collector leaves them alone.
+        if pool.start_method == "fork":
+            assert gc.get_freeze_count() > frozen + 10_000
         run_sweep(experiment, tmp_path / "pool", executor=pool, progress=Silent(), flush_runs=5)
     assert_same(tables(tmp_path / "pool"), reference(shared))
+    assert gc.get_freeze_count() <= frozen  # and they are collectable again afterwards
 
 
 def test_dask_local_cluster_gives_identical_results(shared, tmp_path):
