@@ -8,6 +8,7 @@ palette and the heat map uses cividis, both safe for colour-blind readers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import networkx as nx
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from relsim.simulation import RunResult
 
@@ -139,39 +141,51 @@ def adoption_figure(result: RunResult) -> Figure:
     return fig
 
 
+def heat_map_panel(
+    ax: Axes, result: RunResult, trust: str, norm: Normalize, practices: Sequence[str]
+) -> AxesImage:
+    """One trust's training heat map (department × month) on ``ax``.
+
+    A vertical line marks the month each of ``practices`` (those that target training by the
+    heat map) became embedded in the trust.
+    """
+    frame = result.coverage[result.coverage["trust"] == trust]
+    grid = frame.pivot(index="department", columns="month", values="coverage").to_numpy()
+    last = int(result.coverage["month"].max())
+    departments = result.scenario.training.departments
+    image = ax.imshow(
+        grid,
+        aspect="auto",
+        origin="lower",
+        cmap=HEAT_CMAP,
+        norm=norm,
+        extent=(-0.5, last + 0.5, 0.5, departments + 0.5),
+        interpolation="nearest",
+    )
+    rows = result.trusts[result.trusts["trust"] == trust]
+    for practice in practices:
+        embedded = rows.loc[rows[f"practice_{practice}"] == "embedded", "month"]
+        if len(embedded):
+            ax.axvline(embedded.iloc[0], color=OKABE_ITO["vermillion"], linewidth=1.2)
+    return image
+
+
 def heat_map_figure(result: RunResult) -> Figure:
     """The training heat map of each trust: coverage by department (rows) and month (columns)."""
     coverage = result.coverage
     names = list(result.scenario.trust_names)[:MAX_HEAT_MAPS]
-    departments = result.scenario.training.departments
     n = len(names)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     fig = Figure(figsize=(3.6 * cols + 1.2, 2.6 * rows + 0.8), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
     norm = Normalize(vmin=0.0, vmax=max(float(coverage["coverage"].max()), 1e-9))
-    last = int(coverage["month"].max())
     heat_practices = [p.name for p in result.scenario.practices if p.targets_training]
     image = None
     for ax, name in zip(axes.flat, names, strict=False):
-        frame = coverage[coverage["trust"] == name]
-        grid = frame.pivot(index="department", columns="month", values="coverage").to_numpy()
-        image = ax.imshow(
-            grid,
-            aspect="auto",
-            origin="lower",
-            cmap=HEAT_CMAP,
-            norm=norm,
-            extent=(-0.5, last + 0.5, 0.5, departments + 0.5),
-            interpolation="nearest",
-        )
+        image = heat_map_panel(ax, result, name, norm, heat_practices)
         readiness = result.scenario.trusts[result.scenario.trust_names.index(name)].readiness
         ax.set_title(f"{name} (readiness {readiness:.2f})", fontsize=9)
-        for practice in heat_practices:
-            states = result.trusts.loc[result.trusts["trust"] == name, f"practice_{practice}"]
-            embedded = result.trusts.loc[states.index, "month"][states.eq("embedded").to_numpy()]
-            if len(embedded):
-                ax.axvline(embedded.iloc[0], color=OKABE_ITO["vermillion"], linewidth=1.2)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax in axes[-1]:

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from relsim.errors import RelsimError
 from relsim.provenance import code_digest, versions
-from relsim.summary import HEADLINE, MODE, Summary, summarize
+from relsim.summary import CELL_STATS, COMPARISON_STATS, HEADLINE, MODE, Summary, summarize
 from relsim.sweep_figures import (
     SweepData,
     directory_kind,
@@ -38,22 +38,6 @@ from relsim.sweep_figures import (
     outcome_label,
     short_key,
     sweep_figures,
-)
-
-#: Columns of ``summary.csv`` that are not grid factors.
-_CELL_STATS = ("outcome", "statistic", "n", "estimate", "sd", "ci_low", "ci_high")
-_COMPARISON_STATS = (
-    "outcome",
-    "reference",
-    "compared",
-    "n",
-    "paired",
-    "reference_mean",
-    "compared_mean",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "hedges_g",
 )
 
 #: Written by ``relsim sensitivity DIR`` (optional).
@@ -401,7 +385,7 @@ def _headline(outcome: str) -> bool:
 
 def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> str:
     cells = summary.cells
-    grid = [c for c in cells.columns if c not in _CELL_STATS]
+    grid = [c for c in cells.columns if c not in CELL_STATS]
     keys = list(cells[grid].drop_duplicates().itertuples(index=False, name=None)) if grid else [()]
     outcomes = list(dict.fromkeys(cells["outcome"]))
     if headline_only:
@@ -440,7 +424,7 @@ def _comparison_table(summary: Summary, data: SweepData) -> str:
             "comparison of modes.</p>"
         )
     comp = comp[comp["outcome"].map(_headline)]
-    strata = [c for c in comp.columns if c not in _COMPARISON_STATS]
+    strata = [c for c in comp.columns if c not in COMPARISON_STATS]
     first = comp.iloc[0]
     paired = bool(first["paired"])
     intro = (

@@ -32,6 +32,22 @@ from relsim.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_run
 
 MODE = "governance.mode"
 LEVEL = 0.95
+#: Columns of ``summary.csv`` besides the grid factors that name its cell.
+CELL_STATS = ("outcome", "statistic", "n", "estimate", "sd", "ci_low", "ci_high")
+#: Columns of ``comparison.csv`` besides the grid factors that name its stratum.
+COMPARISON_STATS = (
+    "outcome",
+    "reference",
+    "compared",
+    "n",
+    "paired",
+    "reference_mean",
+    "compared_mean",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "hedges_g",
+)
 
 
 @dataclass(frozen=True)
@@ -375,11 +391,7 @@ def format_summary(summary: Summary) -> str:
     keep = cells["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
     shown = cells[keep].copy()
     shown["value"] = shown.apply(_format, axis=1)
-    grid = [
-        c
-        for c in cells.columns
-        if c not in {"outcome", "statistic", "n", "estimate", "sd", "ci_low", "ci_high"}
-    ]
+    grid = [c for c in cells.columns if c not in CELL_STATS]
     if grid:
         shown["cell"] = shown[grid].astype(str).agg(" · ".join, axis=1)
     else:
@@ -398,24 +410,7 @@ def format_summary(summary: Summary) -> str:
         comp = summary.comparison
         keep = comp["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
         comp = comp[keep]
-        strata = [
-            c
-            for c in comp.columns
-            if c
-            not in {
-                "outcome",
-                "reference",
-                "compared",
-                "n",
-                "paired",
-                "reference_mean",
-                "compared_mean",
-                "difference",
-                "ci_low",
-                "ci_high",
-                "hedges_g",
-            }
-        ]
+        strata = [c for c in comp.columns if c not in COMPARISON_STATS]
         text = comp.assign(
             difference=comp.apply(
                 lambda r: f"{r['difference']:+.3g} [{r['ci_low']:+.3g}, {r['ci_high']:+.3g}]",

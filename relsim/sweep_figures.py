@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -44,7 +43,12 @@ from matplotlib.patches import Patch
 from scipy import stats
 
 from relsim.errors import RelsimError
-from relsim.figures import HEAT_CMAP, OKABE_ITO, RUN_FIGURES, SERIES_COLOURS, save_figure
+from relsim.figures import (
+    RUN_FIGURES,
+    SERIES_COLOURS,
+    heat_map_panel,
+    save_figure,
+)
 from relsim.io import MANIFEST, atomic_directory, write_json
 from relsim.scenario import Scenario, scenario_from_dict
 from relsim.simulation import RunResult, simulate
@@ -795,7 +799,6 @@ def typical_heat_maps_figure(
     """The training heat map (department × month) of each trust in each cell's typical run."""
     typical = list(typical) if typical is not None else typical_runs(data)
     names = list(data.scenario.trust_names)[:MAX_HEAT_TRUSTS]
-    departments = data.scenario.training.departments
     fig = Figure(figsize=(2.6 * len(names) + 1.8, 2.0 * len(typical) + 1.6), layout="constrained")
     axes = fig.subplots(len(typical), len(names), squeeze=False, sharex=True, sharey=True)
     vmax = max(float(t.result.coverage["coverage"].max()) for t in typical)
@@ -803,25 +806,9 @@ def typical_heat_maps_figure(
     heat = [p.name for p in data.scenario.practices if p.targets_training]
     image = None
     for r, run in enumerate(typical):
-        coverage = run.result.coverage
-        last = int(coverage["month"].max())
         for c, name in enumerate(names):
             ax = axes[r, c]
-            grid = (
-                coverage[coverage["trust"] == name]
-                .pivot(index="department", columns="month", values="coverage")
-                .to_numpy()
-            )
-            image = ax.imshow(
-                grid,
-                aspect="auto",
-                origin="lower",
-                cmap=HEAT_CMAP,
-                norm=norm,
-                extent=(-0.5, last + 0.5, 0.5, departments + 0.5),
-                interpolation="nearest",
-            )
-            _mark_embedded(ax, run.result, name, heat)
+            image = heat_map_panel(ax, run.result, name, norm, heat)
             readiness = data.scenario.trusts[c].readiness
             ax.set_title(f"{name} (readiness {readiness:.2f})" if r == 0 else "", fontsize=9)
             if c == 0:
@@ -840,15 +827,6 @@ def typical_heat_maps_figure(
         fontsize=11,
     )
     return fig
-
-
-def _mark_embedded(ax: Axes, result: RunResult, trust: str, practices: Sequence[str]) -> None:
-    """A vertical line at the month a heat-map practice became embedded in the trust."""
-    rows = result.trusts[result.trusts["trust"] == trust]
-    for practice in practices:
-        embedded = rows.loc[rows[f"practice_{practice}"] == "embedded", "month"]
-        if len(embedded):
-            ax.axvline(embedded.iloc[0], color=OKABE_ITO["vermillion"], linewidth=1.2)
 
 
 # ---------------------------------------------------------------------------------------------
