@@ -10,6 +10,7 @@ error, and the sweep goes on.
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import time
@@ -43,18 +44,18 @@ class ChunkResult:
 
 
 @lru_cache(maxsize=256)
-def _scenario(base: Scenario, values: tuple[tuple[str, Any], ...]) -> Scenario:
-    """A design point's scenario (cached per process: replications share their point's)."""
-    return base.with_overrides(dict(values), "experiment") if values else base
+def _scenario(base: Scenario, key: str) -> Scenario:
+    """A design point's scenario (cached per process: replications share their point's).
+
+    ``key`` is the point's values as canonical JSON: a hashable cache key that turns back into
+    exactly the values given, tables and lists of tables included.
+    """
+    values = json.loads(key)
+    return base.with_overrides(values, "experiment") if values else base
 
 
-def _frozen(value: Any) -> Any:
-    """Lists (from TOML) as tuples, so that design points can be cache keys."""
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    return value
+def _point_key(values: tuple[tuple[str, Any], ...]) -> str:
+    return json.dumps(dict(values), sort_keys=True)
 
 
 def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
@@ -68,7 +69,7 @@ def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, li
     }
     start = time.perf_counter()
     try:
-        scenario = _scenario(base, tuple((k, _frozen(v)) for k, v in spec.values))
+        scenario = _scenario(base, _point_key(spec.values))
         model = RegulationModel(scenario, rng=spec.seed, record="months")
         model.run_model()
         series = model.datacollector.model_vars

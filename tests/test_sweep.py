@@ -375,3 +375,25 @@ def test_a_run_never_overwrites_a_sweep(shared, capsys):
     assert code == 2
     assert "refusing to overwrite" in capsys.readouterr().err
     assert sorted(p.name for p in (shared / "reference").rglob("*")) == before
+
+
+def test_a_factor_whose_levels_are_lists_of_tables_runs_each_level(tmp_path):
+    """Shock schedules as a factor: each level reaches the scenario exactly as written."""
+    path = tmp_path / "shocks.toml"
+    path.write_text(
+        '[experiment]\nname = "shocks"\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
+        'seed = 3\n[base]\n"scenario.months" = 8\n[factors]\n'
+        '"pressure.shocks" = [[], [{month = 3, magnitude = 0.4, duration = 2}]]\n',
+        encoding="utf-8",
+    )
+    run_sweep(load_experiment(path), tmp_path / "out", executor=Serial(), progress=Silent())
+    runs, months = tables(tmp_path / "out")
+    assert (runs["status"] == "ok").all(), runs["error"].tolist()
+    pressure = months.pivot(index="month", columns="run_id", values="pressure")
+    shocked = runs.loc[runs["pressure.shocks"] != "[]", "run_id"]
+    calm = runs.loc[runs["pressure.shocks"] == "[]", "run_id"]
+    # Common random numbers: the same replication differs by the shock, in months 3 and 4 only.
+    for a, b in zip(calm, shocked, strict=True):
+        difference = (pressure[b] - pressure[a]).round(12)
+        assert difference[[3, 4]].tolist() == [0.4, 0.4]
+        assert (difference.drop([3, 4]) == 0).all()
