@@ -360,12 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' to "
         "start a LocalCluster with --workers processes",
     )
-    sweep.add_argument(
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument(
         "--resume",
         action="store_true",
         help="continue the sweep in --out, running only what is missing",
     )
-    sweep.add_argument("--overwrite", action="store_true", help="replace a sweep already in --out")
+    again.add_argument("--overwrite", action="store_true", help="replace a sweep already in --out")
     sweep.add_argument(
         "--flush-every",
         type=_bounded(1, 1_000_000),

@@ -191,6 +191,11 @@ class DaskCluster(Executor):
                 self._client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise RelsimError(f"--scheduler {address}: cannot connect ({exc})") from None
+        except ValueError as exc:  # an address Dask cannot parse
+            raise RelsimError(
+                f"--scheduler {address}: expected 'local' or a scheduler address such as "
+                f"tcp://host:8786 ({exc})"
+            ) from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or workers)
         self.window = window or 4 * self.workers
         self.description = f"Dask at {address} ({self.workers} workers)"

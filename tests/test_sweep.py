@@ -397,3 +397,24 @@ def test_a_factor_whose_levels_are_lists_of_tables_runs_each_level(tmp_path):
         difference = (pressure[b] - pressure[a]).round(12)
         assert difference[[3, 4]].tolist() == [0.4, 0.4]
         assert (difference.drop([3, 4]) == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--scheduler", "foo"], "--scheduler foo: expected 'local' or a scheduler address"),
+        (["--resume", "--overwrite"], "--overwrite: not allowed with argument --resume"),
+    ],
+)
+def test_bad_sweep_options_are_one_line_errors(shared, tmp_path, capsys, extra, message):
+    out = tmp_path / "s"
+    try:
+        status = main(["sweep", str(experiment_file(shared)), "--out", str(out), *extra])
+    except SystemExit as stop:  # argparse's own errors end this way
+        status = stop.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert not out.exists()
