@@ -44,6 +44,12 @@ def test_wilson_interval_known_values(k, n, want):
     assert wilson_interval(k, n) == pytest.approx(want, abs=1e-4)
 
 
+@pytest.mark.parametrize("n", [1, 7, 200, 800])
+def test_wilson_interval_is_exactly_bounded_at_none_and_all(n):
+    assert wilson_interval(0, n)[0] == 0.0
+    assert wilson_interval(n, n)[1] == 1.0
+
+
 def test_kaplan_meier_median_without_censoring_is_the_sample_median():
     assert km_median(np.array([5, 1, 4, 2, 3]), np.ones(5, bool))[0] == 3
 
