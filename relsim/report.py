@@ -400,11 +400,16 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
             if row is None:
                 line.append("–")
                 continue
-            text = format_estimate(
-                row["statistic"],
-                float(row["estimate"]),
-                float(row["ci_low"]),
-                float(row["ci_high"]),
+            adoption = row["statistic"] in ("share", "km_median")
+            text = (
+                "not introduced"  # no run lasted past the practice's introduction
+                if adoption and int(row["n"]) == 0
+                else format_estimate(
+                    row["statistic"],
+                    float(row["estimate"]),
+                    float(row["ci_low"]),
+                    float(row["ci_high"]),
+                )
             )
             line.append(f"{_e(text)}<br><small>n = {int(row['n'])}</small>")
         rows.append(line)

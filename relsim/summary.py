@@ -190,7 +190,9 @@ def _cell_rows(
         else np.full(len(group), float(manifest["scenario"]["scenario"]["months"]))
     )
     for practice, introduced in _practices(manifest):
-        month = group[f"full_adoption_month_{practice}"].to_numpy(float)
+        # Only runs that lasted past the practice's introduction gave it a chance to spread.
+        at_risk = horizon > introduced
+        month = group[f"full_adoption_month_{practice}"].to_numpy(float)[at_risk]
         reached = ~np.isnan(month)
         n = len(month)
         share_lo, share_hi = wilson_interval(int(reached.sum()), n)
@@ -206,8 +208,8 @@ def _cell_rows(
             }
         )
         # Months from introduction; runs that never got there are censored at the horizon.
-        times = np.where(reached, month, horizon) - introduced
-        median, lo, hi = km_median(times, reached)
+        times = np.where(reached, month, horizon[at_risk]) - introduced
+        median, lo, hi = km_median(times, reached) if n else (math.nan, math.nan, math.nan)
         rows.append(
             {
                 "outcome": f"months_to_full_adoption_{practice}",
@@ -375,6 +377,8 @@ HEADLINE = (
 
 def _format(row: pd.Series) -> str:
     est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
+    if row["statistic"] in ("share", "km_median") and row["n"] == 0:
+        return "not introduced"
     if pd.isna(est):
         return "not reached" if row["statistic"] == "km_median" else "–"
     if row["statistic"] == "share":

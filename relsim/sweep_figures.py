@@ -561,10 +561,32 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
     for r, row in enumerate(cells):
         for c, practice in enumerate(practices):
             ax = axes[r, c]
-            end = 0.0
+            title = _row_title(practice_label(practice), row, _introduced(data, practice))
+            ax.set_title(title, fontsize=10)
+            if c == 0:
+                ax.set_ylabel("Share of runs not yet adopted by all")
+            if r == len(cells) - 1:
+                ax.set_xlabel("Months since the practice was introduced")
+            end = max(adoption_times(data, cell.run_ids, practice)[2] for cell in row)
+            if end <= 0:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "introduced at or after the horizon:\nno run gave it time to spread",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=9,
+                    color="0.3",
+                )
+                ax.set_xticks([])
+                ax.set_yticks([])
+                continue
             for cell in row:
-                times, reached, end = adoption_times(data, cell.run_ids, practice)
-                curve = km_curve(times, reached, end)
+                times, reached, cell_end = adoption_times(data, cell.run_ids, practice)
+                if cell_end <= 0:
+                    continue  # this cell's runs ended before the practice was introduced
+                curve = km_curve(times, reached, cell_end)
                 ax.fill_between(
                     curve.time,
                     curve.low,
@@ -583,14 +605,8 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                     label=f"{cell.label} ({curve.events} of {curve.n} reached all)",
                 )
             ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
-            title = _row_title(practice_label(practice), row, _introduced(data, practice))
-            ax.set_title(title, fontsize=10)
             ax.set_ylim(-0.02, 1.05)
             ax.set_xlim(0, end)
-            if c == 0:
-                ax.set_ylabel("Share of runs not yet adopted by all")
-            if r == len(cells) - 1:
-                ax.set_xlabel("Months since the practice was introduced")
             ax.legend(loc="lower left", fontsize=7, frameon=False)
     handles = [
         *_band_handles(cells[0], bands=False),

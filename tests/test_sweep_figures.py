@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib.collections as mcoll
@@ -540,3 +541,34 @@ def test_the_model_never_imports_figures_or_reports():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_practice_introduced_after_the_horizon_is_said_to_be_not_introduced(tmp_path):
+    """Months 0-12 and a heat map introduced in month 18: no run could adopt it."""
+    path = tmp_path / "short.toml"
+    path.write_text(
+        '[experiment]\nname = "short"\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
+        'seed = 3\n[base]\n"scenario.months" = 12\n'
+        '[factors]\n"governance.mode" = ["hierarchical", "networked"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
+    cells = summarize(out).cells
+    heat = cells[
+        cells["outcome"].isin(
+            ["reached_all_training_heat_map", "months_to_full_adoption_training_heat_map"]
+        )
+    ]
+    assert len(heat) == 4  # two statistics in each of two cells
+    assert (heat["n"] == 0).all()
+    assert heat["estimate"].isna().all()
+    huddles = cells[cells["outcome"] == "reached_all_daily_huddles"]  # introduced in month 6
+    assert (huddles["n"] == 2).all()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no degenerate axis limits
+        fig = time_to_adoption_figure(load_sweep(out))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert sum("introduced at or after the horizon" in t for t in texts) == 2  # heat map, RIW
+    assert main(["summarize", str(out)]) == 0
