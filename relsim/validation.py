@@ -214,8 +214,13 @@ class FactResult:
 
 
 def _ci(values: Iterable[float], digits: int = 3) -> tuple[float, float, float, str]:
-    mean, _sd, lo, hi = mean_interval(np.asarray(list(values), float))
-    return mean, lo, hi, f"{mean:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+    """Mean and 95% interval, and the text ``0.978 [0.970, 0.986]`` (decimals alike)."""
+    array = np.asarray(list(values), float)
+    mean, _sd, lo, hi = mean_interval(array)
+    digits = digits if abs(mean) < 10 else 1
+    if math.isnan(lo):
+        return mean, lo, hi, f"{mean:.{digits}f} (no interval)"
+    return mean, lo, hi, f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def _get(runs: dict[str, list[dict[str, Any]]], arm: str, key: str) -> np.ndarray:

@@ -253,6 +253,15 @@ def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch)
     assert "FAILS   1." in printed
     assert "FAILS   6." in printed
     assert "failed: " in printed
+    assert "nan" not in printed
+
+
+def test_validation_intervals_show_like_decimals_and_say_when_there_is_none():
+    from relsim.validation import _ci
+
+    assert _ci([0.97, 0.98, 0.984, 0.986])[3] == "0.980 [0.969, 0.991]"
+    assert _ci([60.0, 70.0])[3].startswith("65.0 [")
+    assert _ci([-0.184])[3] == "-0.184 (no interval)"
 
 
 def test_indices_are_reproducible_and_leave_numpys_global_generator_alone():
