@@ -222,7 +222,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``relsim export``: a sweep in EMA Workbench's layout, or as CSV files."""
     from relsim.export import export
 
-    written = export(Path(args.directory), args.format, Path(args.out))
+    # --out as typed: a trailing slash ("gcdir/") means a folder, not an archive name.
+    written = export(Path(args.directory), args.format, args.out)
     if not args.quiet:
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -402,7 +403,11 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="ema: EMA Workbench's results archive (.tar.gz); csv: runs.csv and months.csv",
     )
-    exp.add_argument("--out", required=True, help="the .tar.gz file (ema) or folder (csv)")
+    exp.add_argument(
+        "--out",
+        required=True,
+        help="the .tar.gz file (ema) or folder (csv); replaces only a previous relsim export",
+    )
     exp.add_argument("--quiet", action="store_true", help="print nothing on success")
     exp.set_defaults(func=cmd_export)
 

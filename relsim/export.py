@@ -11,7 +11,14 @@ In the experiments, ``scenario`` is the run's id, ``policy`` the governance mode
 varied, and ``model`` is ``relsim``.
 
 **CSV** (``--format csv``) writes ``runs.csv`` and ``months.csv`` into a folder, for
-spreadsheets.
+spreadsheets, with a ``manifest.json`` that marks the folder as relsim's export.
+
+Nothing is half-written or lost: the sweep is read and the output built beside its destination
+before one rename puts it in place, so a failed export leaves everything as it was. An existing
+archive or folder is replaced only when it is a previous relsim export, recognised by the mark
+relsim leaves in it (``"relsim": "export"`` in the archive's ``metadata.json``, which EMA
+Workbench ignores, or in the folder's ``manifest.json``), the rule :mod:`relsim.io` applies to
+every directory relsim writes. Anything else there is refused, never overwritten.
 """
 
 from __future__ import annotations
@@ -21,18 +28,26 @@ import io
 import json
 import os
 import tarfile
+import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from relsim.errors import RelsimError
+from relsim.io import MANIFEST, atomic_directory, write_json
 from relsim.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_months, read_runs
 
 #: Monthly series exported as EMA time-series outcomes (plus ``adopters_<practice>``).
 SERIES = ("mean_trust_in_regulator", "mean_peer_trust", "mean_capability", "pressure")
 EMA_METADATA_VERSION = 0.1
+EMA_SUFFIX = ".tar.gz"
 FORMATS = ("ema", "csv")
+#: The ``"relsim"`` mark of an export (archive metadata, folder manifest): only these are replaced.
+KIND = "export"
+#: relsim's own metadata.json is a few kilobytes; a larger one is not ours, and is not read.
+_METADATA_LIMIT = 1 << 20
 
 
 def ema_tables(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -72,14 +87,13 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: Path) -> None:
-    """Write EMA Workbench's results archive (``save_results`` layout) atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
+def ema_archive(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> bytes:
+    """EMA Workbench's results archive (``save_results`` layout), the same bytes for a sweep."""
+    buffer = io.BytesIO()
     entries = []
     # No file name or time in the gzip header: the same sweep gives the same bytes.
     with (
-        open(tmp, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed,
+        gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as compressed,
         tarfile.open(fileobj=compressed, mode="w") as archive,
     ):
         _add(archive, "experiments.csv", experiments.to_csv(index=False).encode())
@@ -96,36 +110,123 @@ def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: 
             "version": EMA_METADATA_VERSION,
             "outcomes": entries,
             "experiments": {k: v.name for k, v in experiments.dtypes.to_dict().items()},
+            "relsim": KIND,  # EMA Workbench reads only the keys above
         }
         _add(archive, "metadata.json", json.dumps(metadata).encode())
-    os.replace(tmp, path)
+    return buffer.getvalue()
+
+
+def is_ema_export(path: Path | str) -> bool:
+    """Whether ``path`` is an archive relsim exported (its ``metadata.json`` bears the mark).
+
+    Only a regular file is opened (never a FIFO or device, which could block or be consumed).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            member = archive.getmember("metadata.json")
+            stream = archive.extractfile(member)
+            if stream is None or member.size > _METADATA_LIMIT:
+                return False
+            metadata = json.loads(stream.read())
+    except (OSError, EOFError, KeyError, ValueError, tarfile.TarError, zlib.error):
+        return False
+    return isinstance(metadata, dict) and metadata.get("relsim") == KIND
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` under a temporary name and rename it into place.
+
+    A reader sees the old file or the new one, never half of one; on failure the old one stays.
+    """
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a file's usual mode
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: Path) -> None:
+    """Write EMA Workbench's results archive to ``path`` atomically.
+
+    Raises:
+        RelsimError: if the archive cannot be written.
+    """
+    _write_file(Path(path), ema_archive(experiments, outcomes))
+
+
+def _check_ema_target(out: Path, as_given: str) -> None:
+    """Refuse an archive name that is not ``*.tar.gz``, or a file relsim did not export."""
+    if as_given.endswith(("/", os.sep)) or not out.name.lower().endswith(EMA_SUFFIX):
+        raise RelsimError(
+            f"{as_given}: expected a file name ending in {EMA_SUFFIX} for the EMA Workbench archive"
+        )
+    if out.is_dir():
+        raise RelsimError(f"{out}: is a directory (expected a {EMA_SUFFIX} file name)")
+    if out.exists() and not is_ema_export(out):
+        raise RelsimError(
+            f"{out}: refusing to overwrite: it exists and is not an archive relsim exported "
+            "(remove it, or choose another --out)"
+        )
+
+
+def _write_csv(directory: Path, out: Path) -> list[Path]:
+    """Write the CSV folder whole or not at all (:func:`relsim.io.atomic_directory`)."""
+    if out.exists() and not out.is_dir():
+        raise RelsimError(f"{out}: exists and is not a directory")
+    names = []
+    # atomic_directory refuses a folder relsim did not export before anything is read or made;
+    # if reading the sweep or writing fails, its temporary folder goes and ``out`` stays as it was.
+    try:
+        with atomic_directory(out, kind=KIND) as tmp:
+            for name, read in (("runs", read_runs), ("months", read_months)):
+                read(directory).to_csv(tmp / f"{name}.csv", index=False, float_format="%.8g")
+                names.append(f"{name}.csv")
+            write_json(
+                tmp / MANIFEST,
+                {"relsim": KIND, "format": "csv", "source": str(directory), "files": names},
+            )
+    except OSError as exc:
+        raise RelsimError(f"{out}: cannot write the export ({exc.strerror})") from None
+    return [out / name for name in names]
 
 
 def export(directory: Path | str, fmt: str, out: Path | str) -> list[Path]:
     """Export a sweep; returns the files written.
 
+    Nothing is written unless the whole export succeeds, and only a previous relsim export is
+    ever replaced.
+
     Raises:
-        RelsimError: for an unknown format or an output that cannot be written.
+        RelsimError: for an unknown format, a directory that holds no sweep, an ``--out`` that
+            is not a ``.tar.gz`` name (ema) or is something relsim did not export, or an output
+            that cannot be written.
     """
+    directory = Path(directory)
+    as_given = str(out)
     out = Path(out)
     if fmt not in FORMATS:
         raise RelsimError(f"--format: expected one of {', '.join(FORMATS)} (got {fmt!r})")
+    if fmt == "ema":
+        _check_ema_target(out, as_given)
     if not out.parent.is_dir():
         raise RelsimError(f"{out}: its folder does not exist")
-    if fmt == "ema":
-        if out.exists() and out.is_dir():
-            raise RelsimError(f"{out}: is a directory (expected a .tar.gz file name)")
-        experiments, outcomes = ema_tables(directory)
-        write_ema(experiments, outcomes, out)
-        return [out]
-    if out.exists() and not out.is_dir():
-        raise RelsimError(f"{out}: exists and is not a directory")
-    out.mkdir(exist_ok=True)
-    written = []
-    for name, frame in (("runs", read_runs(directory)), ("months", read_months(directory))):
-        path = out / f"{name}.csv"
-        tmp = path.with_name(f".{name}.csv.tmp")
-        frame.to_csv(tmp, index=False, float_format="%.8g")
-        os.replace(tmp, path)
-        written.append(path)
-    return written
+    if fmt == "csv":
+        return _write_csv(directory, out)
+    experiments, outcomes = ema_tables(directory)  # before touching the destination
+    write_ema(experiments, outcomes, out)
+    return [out]
