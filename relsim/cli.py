@@ -172,7 +172,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"sweep {experiment.name!r}: {outcome.done} of {outcome.total} runs saved in {out} "
-            f"({outcome.ran} ran now, in {outcome.seconds:.1f} s, {rate:.0f} runs/s; "
+            f"({outcome.ran} ran now, in {outcome.seconds:.1f} s with start-up, "
+            f"{rate:.0f} runs/s overall; "
             f"{outcome.failed} failed)"
         )
     if not args.no_summary:
