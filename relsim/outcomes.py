@@ -40,6 +40,32 @@ BASE_OUTCOMES: dict[str, str] = {
     "compact_month": "First month the compact was in force (empty if never).",
 }
 
+#: Outcomes that are levels in [0, 1] (trust, capability, quality, safety, shares); every other
+#: outcome is a count, a month or a gap, at least 0.
+UNIT_OUTCOMES = frozenset(
+    {
+        "trust_in_regulator_final",
+        "trust_in_regulator_m36",
+        "regulator_trust_final",
+        "peer_trust_final",
+        "capability_final",
+        "true_quality_final",
+        "safety_final",
+        "attendance_mean",
+        "relational_orientation_final",
+    }
+)
+
+
+def outcome_range(name: str) -> tuple[float, float]:
+    """The values an outcome can take, ``(low, high)``: ``(0, 1)`` for levels, else ``(0, inf)``.
+
+    Used to keep a confidence interval of a mean within what is possible: a t interval over a
+    few runs of a share near 1 can otherwise reach past 1.
+    """
+    return (0.0, 1.0) if name in UNIT_OUTCOMES else (0.0, float("inf"))
+
+
 #: Per-practice outcome columns; ``<practice>`` stands for each practice's name.
 PRACTICE_OUTCOMES: dict[str, str] = {
     "adopters_final_<practice>": "Trusts that had adopted the practice at the last month.",

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from relsim.outcomes import outcome_range
 from relsim.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
 
 MODE = "governance.mode"
@@ -173,6 +174,9 @@ def _cell_rows(
         if outcome.startswith("full_adoption_month_"):
             continue  # summarised as a share and a Kaplan-Meier median below
         mean, sd, lo, hi = mean_interval(group[outcome].to_numpy())
+        # A t interval can reach past what is possible (a share near 1, a count near 0).
+        low, high = outcome_range(outcome)
+        lo, hi = float(np.clip(lo, low, high)), float(np.clip(hi, low, high))
         rows.append(
             {
                 "outcome": outcome,

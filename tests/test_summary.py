@@ -14,6 +14,7 @@ from relsim.experiment import load_experiment
 from relsim.progress import Silent
 from relsim.store import read_runs
 from relsim.summary import (
+    _cell_rows,
     _welch,
     hedges_g,
     km_median,
@@ -128,3 +129,17 @@ def test_summary_of_a_sweep_matches_direct_computation(tmp_path):
     assert comparison.loc["disclosures", "difference"] == pytest.approx(paired.mean())
     assert comparison.loc["disclosures", "n"] == 6
     assert isinstance(summary.cells, pd.DataFrame)
+
+
+def test_mean_intervals_stay_within_what_an_outcome_can_take():
+    from relsim.outcomes import outcome_range
+
+    assert outcome_range("attendance_mean") == (0.0, 1.0)
+    assert outcome_range("surprises") == (0.0, float("inf"))
+    runs = pd.DataFrame(
+        {"attendance_mean": [1.0, 1.0, 0.86], "surprises": [0.0, 0.0, 24.0], "run_id": [0, 1, 2]}
+    )
+    manifest = {"scenario": {"scenario": {"months": 60}, "practices": []}}
+    rows = {r["outcome"]: r for r in _cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
+    assert rows["attendance_mean"]["ci_high"] == 1.0  # the t interval alone reaches 1.13
+    assert rows["surprises"]["ci_low"] == 0.0  # and this one -26
