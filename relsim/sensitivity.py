@@ -11,12 +11,15 @@ exact points run, in order), with each design point's outcome averaged over its 
 - a Latin hypercube gives Borgonovo's moment-independent δ and a first-order estimate S1 —
   Borgonovo 2007, Plischke, Borgonovo & Smith 2013.
 
-With grid factors as well, each grid cell is analysed on its own.
+With grid factors as well, each grid cell is analysed on its own. An outcome that cannot be
+analysed (undefined at some design point, constant, or beyond what the estimator can handle) is
+left out with a one-line reason instead of failing the whole analysis.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from relsim.errors import RelsimError
+from relsim.outcomes import MID_MONTH
 from relsim.store import read_manifest, read_runs
 
 #: The index each method ranks parameters by, with its interval column.
@@ -42,6 +47,21 @@ COLUMNS = {
 }
 CONF_LEVEL = 0.95
 RESAMPLES = 1000
+#: Bootstrap resamples of Borgonovo's δ: fewer than the other methods, as each one costs a
+#: kernel density estimate per parameter and class.
+DELTA_RESAMPLES = 100
+
+#: Why an outcome can have no value in a run (see relsim.outcomes); the fallback is generic.
+_MISSING_BECAUSE = {
+    "full_adoption_month_": "some runs never reached full adoption",
+    "compact_month": "some runs never had a compact in force",
+    f"trust_in_regulator_m{MID_MONTH}": f"some runs are shorter than {MID_MONTH} months",
+    "attendance_mean": "no board met in some runs",
+}
+
+
+class UndefinedIndicesError(ValueError):
+    """The estimator cannot give indices for this output; the message says why, in one line."""
 
 
 def analyze(
@@ -61,21 +81,32 @@ def analyze(
         x: The design, points × parameters, in the order it was drawn.
         y: One output value per design point.
         levels: Grid levels of a Morris design.
-        seed: Seed of the bootstraps (non-zero: SALib ignores a seed of 0). SALib seeds NumPy's
-            global generator with it; the global state is restored afterwards.
+        seed: Seed of the bootstraps (non-zero: SALib ignores a seed of 0). SALib 1.5's Morris
+            seeds NumPy's global generator with it; the caller's global state is restored.
 
     Returns:
         One row per parameter with the method's indices, ranked (1 = most influential).
+
+    Raises:
+        UndefinedIndicesError: if the estimator fails on this output or gives a non-finite ranking
+            index; its message is the reason, fit to print.
     """
     y = np.asarray(y, dtype=float)
-    # SALib's delta and Sobol bootstraps seed NumPy's legacy global generator; keep the caller's.
+    # SALib 1.5's Morris bootstrap seeds NumPy's legacy global generator; keep the caller's.
     state = np.random.get_state()  # noqa: NPY002
     try:
-        data = _indices(method, problem, x, y, levels, seed)
+        # SALib warns about each degenerate bootstrap resample; what matters reaches the caller
+        # as UndefinedIndicesError or as the width of the interval, not as lines on stderr.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = _indices(method, problem, x, y, levels, seed)
     finally:
         np.random.set_state(state)  # noqa: NPY002
     frame = pd.DataFrame({"parameter": list(problem["names"]), **data})
     key = RANK_BY[method][0]
+    bad = frame.loc[~np.isfinite(frame[key]), "parameter"].tolist()
+    if bad:
+        raise UndefinedIndicesError(f"the estimator gave no finite {key} for {', '.join(bad)}")
     frame["rank"] = frame[key].rank(ascending=False, method="min").astype(int)
     return frame.sort_values("rank", kind="stable").reset_index(drop=True)
 
@@ -110,23 +141,111 @@ def _indices(
         )
         data = {k: np.asarray(result[k], float) for k in COLUMNS["sobol"]}
     elif method == "lhs":
-        from SALib.analyze import delta
-
-        # Borgonovo's delta on the sample as drawn ("raw": a Latin hypercube is uniform), with
-        # a bootstrap interval; fewer resamples than the other methods, as each one costs a
-        # kernel density estimate per parameter.
-        result = delta.analyze(
-            problem, x, y, num_resamples=100, conf_level=CONF_LEVEL, seed=seed, method="all"
-        )
-        data = {
-            "delta": np.asarray(result["delta_raw"], float),
-            "delta_conf": np.asarray(result["delta_raw_conf"], float),
-            "S1": np.asarray(result["S1"], float),
-            "S1_conf": np.asarray(result["S1_conf"], float),
-        }
+        data = delta_indices(x, y, seed=seed)
     else:
         raise ValueError(f"unknown method {method!r}")
     return data
+
+
+def delta_classes(n: int) -> np.ndarray:
+    """Edges, in ranks 0..n, of the equal-frequency classes δ conditions each input on.
+
+    The number of classes grows slowly with the sample (Plischke, Borgonovo & Smith 2013), by
+    the rule SALib's delta module uses.
+    """
+    power = 2.0 / (7.0 + np.tanh((1500.0 - n) / 500.0))
+    classes = int(min(math.ceil(n**power), 48))
+    return np.linspace(0, n, classes + 1)
+
+
+def delta_indices(
+    x: np.ndarray, y: np.ndarray, *, seed: int, resamples: int = DELTA_RESAMPLES
+) -> dict[str, np.ndarray]:
+    """Borgonovo's δ and a first-order index S1 of each input of a given-data sample.
+
+    δ is Plischke, Borgonovo & Smith's (2013) estimator (SALib's ``calc_delta``) on the sample
+    as drawn (a Latin hypercube is uniform), bias-corrected by the bootstrap (their eqn 30:
+    twice the estimate on the sample less the mean over resamples) with a normal 95% interval;
+    S1 is the correlation ratio over the same classes (SALib's ``sobol_first``). The bootstrap
+    draws from its own generator, seeded with ``seed``. SALib's ``delta.analyze`` is not used:
+    its keys differ between 1.5 and 1.6, and from 1.6 it first runs a
+    "balanced" bootstrap that needs at least 10 points in each of two bins of every input, and
+    when that fails it leaves the input's plain δ and S1 as NaN too, so any design of fewer
+    than 20 points got no index at all.
+
+    Raises:
+        UndefinedIndicesError: if a kernel density cannot be fitted: the outcome is so nearly
+            constant that some bootstrap resample of it is constant.
+    """
+    from SALib.analyze.delta import calc_delta, sobol_first
+    from scipy.stats import norm
+
+    n, n_inputs = x.shape
+    edges = delta_classes(n)
+    y_grid = np.linspace(y.min(), y.max(), 100)
+    z = float(norm.ppf(0.5 + CONF_LEVEL / 2))
+    rng = np.random.default_rng(seed)
+    out = {k: np.full(n_inputs, np.nan) for k in COLUMNS["lhs"]}
+    for i in range(n_inputs):
+        xi = x[:, i]
+        draws = rng.integers(n, size=(resamples, n))
+        try:
+            d_hat = calc_delta(y, y_grid, xi, edges)
+            d_boot = np.array([calc_delta(y[r], y_grid, xi[r], edges) for r in draws])
+        except np.linalg.LinAlgError:
+            raise UndefinedIndicesError(
+                "Borgonovo's δ cannot be estimated: the outcome is too nearly constant for a "
+                f"kernel density of its bootstrap resamples ({_commonest(y)})"
+            ) from None
+        s1_boot = np.array([sobol_first(y[r], xi[r], edges) for r in draws])
+        out["delta"][i] = 2.0 * d_hat - d_boot.mean()
+        out["delta_conf"][i] = z * d_boot.std(ddof=1)
+        out["S1"][i] = sobol_first(y, xi, edges)
+        out["S1_conf"][i] = z * s1_boot.std(ddof=1)
+    return out
+
+
+def _commonest(y: np.ndarray) -> str:
+    """How dominant the most common value is, e.g. ``63 of 64 design points give 5``."""
+    values, counts = np.unique(y, return_counts=True)
+    top = int(np.argmax(counts))
+    return f"{counts[top]} of {y.size} design points give {values[top]:g}"
+
+
+def point_values(sample: ArrayLike, values: ArrayLike, n_points: int) -> np.ndarray:
+    """Each design point's outcome: the mean over its replications, NaN if any is missing.
+
+    A missing value is usually censored (a month never reached), so the mean of the other
+    replications alone would be biased toward the runs that got there; the point is undefined
+    instead. A point with no replication at all is NaN too.
+
+    Args:
+        sample: The design point (0..n_points-1) of each run.
+        values: The outcome of each run, NaN where it has none.
+        n_points: Points in the design.
+    """
+    frame = pd.DataFrame({"sample": np.asarray(sample), "value": np.asarray(values, float)})
+    by_point = frame.groupby("sample")["value"]
+    means = by_point.mean().where(by_point.count() == by_point.size())
+    return means.reindex(range(n_points)).to_numpy(float)
+
+
+def missing_because(outcome: str) -> str:
+    """Why runs can lack a value of ``outcome``, in words."""
+    for prefix, why in _MISSING_BECAUSE.items():
+        if outcome.startswith(prefix):
+            return why
+    return "some runs have no value"
+
+
+def why_left_out(outcome: str, y: np.ndarray) -> str | None:
+    """Why the point values ``y`` of ``outcome`` cannot be analysed, or None if they can."""
+    undefined = int(np.isnan(y).sum())
+    if undefined:
+        return f"undefined at {undefined} of {y.size} design points: {missing_because(outcome)}"
+    if np.ptp(y) == 0:
+        return f"constant over the design (every design point gives {y[0]:g})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -137,13 +256,8 @@ class Sensitivity:
     table: pd.DataFrame
     """One row per (grid cell,) outcome and parameter."""
     skipped: dict[str, str]
-    """Outcomes left out, and why."""
+    """Outcomes left out (labelled with their grid cell, if any), and why."""
     replications: int
-
-
-def _point_means(runs: pd.DataFrame, outcome: str, n_points: int) -> np.ndarray:
-    means = runs.groupby("sample")[outcome].mean()
-    return means.reindex(range(n_points)).to_numpy(float)
 
 
 def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) -> Sensitivity:
@@ -196,17 +310,21 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
                 "finished run; finish the sweep (relsim sweep ... --resume) first"
             )
         for outcome in wanted:
-            y = _point_means(group, outcome, n_samples)
-            if np.isnan(y).any():
-                skipped[outcome] = "undefined at some design points (e.g. a month never reached)"
+            label = " · ".join([*(str(v) for v in cell_values.values()), outcome])
+            y = point_values(group["sample"], group[outcome], n_samples)
+            why = why_left_out(outcome, y)
+            if why is None:
+                try:
+                    table = analyze(method, problem, x, y, levels=int(sampling.get("levels", 4)))
+                except UndefinedIndicesError as error:
+                    why = str(error)
+            if why is not None:
+                skipped[label] = why
                 continue
-            if np.ptp(y) == 0:
-                skipped[outcome] = "constant over the design"
-                continue
-            table = analyze(method, problem, x, y, levels=int(sampling.get("levels", 4)))
             frames.append(table.assign(outcome=outcome, method=method, **cell_values))
     if not frames:
-        raise RelsimError(f"{directory}: no outcome varies over the design")
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        raise RelsimError(f"{directory}: no outcome can be analysed ({reasons})")
     table = pd.concat(frames, ignore_index=True)
     first = [*grid, "outcome", "parameter", "method"]
     table = table[first + [c for c in table.columns if c not in first]]
@@ -222,13 +340,19 @@ def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:
     return path
 
 
+def replications_phrase(replications: int) -> str:
+    """What each design point's value is, e.g. ``mean over 4 replications per design point``."""
+    if replications == 1:
+        return "1 replication per design point"
+    return f"mean over {replications} replications per design point"
+
+
 def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
     """Ranked tables, one per outcome (and cell), as plain text."""
     key, conf = RANK_BY[result.method]
     lines = [
-        f"{result.method} indices ({'mean over' if result.replications > 1 else 'one'} "
-        f"{result.replications} replication{'s' if result.replications > 1 else ''} per "
-        f"design point); ranked by {key}, with its 95% interval"
+        f"{result.method} indices ({replications_phrase(result.replications)}); "
+        f"ranked by {key}, with its 95% interval"
     ]
     group_keys = [
         c
