@@ -18,6 +18,7 @@ left out with a one-line reason instead of failing the whole analysis.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -50,6 +51,11 @@ RESAMPLES = 1000
 #: Bootstrap resamples of Borgonovo's δ: fewer than the other methods, as each one costs a
 #: kernel density estimate per parameter and class.
 DELTA_RESAMPLES = 100
+
+#: An outcome with at most this many distinct values over the design (counts of adopters, say),
+#: and ties (at most one distinct value per two points), gets Borgonovo's δ from frequencies
+#: rather than kernel densities (see ``_discrete_delta``).
+DISCRETE_VALUES = 20
 
 #: Why an outcome can have no value in a run (see relsim.outcomes); the fallback is generic.
 _MISSING_BECAUSE = {
@@ -183,6 +189,11 @@ def delta_indices(
     n, n_inputs = x.shape
     edges = delta_classes(n)
     y_grid = np.linspace(y.min(), y.max(), 100)
+    if np.unique(y).size <= min(DISCRETE_VALUES, n // 2):
+        # A kernel density cannot describe a class in which the outcome is constant, and
+        # calc_delta skips such classes: for an outcome an input decides outright, that input
+        # would get δ near 0. With few distinct values the densities are probabilities.
+        calc_delta = _discrete_delta  # same signature as SALib's
     z = float(norm.ppf(0.5 + CONF_LEVEL / 2))
     rng = np.random.default_rng(seed)
     out = {k: np.full(n_inputs, np.nan) for k in COLUMNS["lhs"]}
@@ -203,6 +214,28 @@ def delta_indices(
         out["S1"][i] = sobol_first(y, xi, edges)
         out["S1_conf"][i] = z * s1_boot.std(ddof=1)
     return out
+
+
+def _discrete_delta(y: np.ndarray, y_grid: np.ndarray, x: np.ndarray, edges: np.ndarray) -> float:
+    """Borgonovo's δ of an outcome with few distinct values (``y_grid`` is not used).
+
+    δ is half the expected L1 distance between the outcome's distribution and its distribution
+    given the input (Borgonovo 2007); for a discrete outcome the distributions are probabilities,
+    estimated by frequencies, over the same equal-frequency classes of the input (by rank) as
+    SALib's ``calc_delta`` uses.
+    """
+    n = y.size
+    values, codes = np.unique(y, return_inverse=True)
+    overall = np.bincount(codes, minlength=values.size) / n
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[np.argsort(x, kind="stable")] = np.arange(1, n + 1)  # as rankdata(..., "ordinal")
+    delta = 0.0
+    for low, high in itertools.pairwise(edges):
+        members = codes[(ranks > low) & (ranks <= high)]
+        if members.size:
+            given = np.bincount(members, minlength=values.size) / members.size
+            delta += members.size / (2 * n) * float(np.abs(overall - given).sum())
+    return delta
 
 
 def _commonest(y: np.ndarray) -> str:

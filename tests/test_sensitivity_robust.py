@@ -28,7 +28,9 @@ from relsim.progress import Silent
 from relsim.sensitivity import (
     Sensitivity,
     UndefinedIndicesError,
+    _discrete_delta,
     analyze,
+    delta_classes,
     delta_indices,
     format_sensitivity,
     point_values,
@@ -102,19 +104,34 @@ def test_delta_gives_indices_for_designs_of_fewer_than_20_points(n, at_least):
     assert first.count("strong") >= at_least, first
 
 
-def test_delta_of_a_nearly_constant_outcome_is_refused_with_a_reason():
-    # The reviewer's case: 63 of 64 points give the same count, so some bootstrap resample is
-    # constant and its kernel density singular (SALib raised "Singular matrix").
+def test_a_nearly_constant_count_gets_small_indices_from_frequencies():
+    # The reviewer's case: 63 of 64 points give the same count. Kernel densities of its
+    # bootstrap resamples were singular (SALib raised "Singular matrix"); frequencies are not.
     x = lhs(64, 1)
     y = np.full(64, 5.0)
     y[17] = 1.0
-    with pytest.raises(UndefinedIndicesError, match=r"too nearly constant.*63 of 64 .* give 5"):
+    table = analyze("lhs", THREE, x, y)
+    assert np.isfinite(table[["delta", "delta_conf", "S1", "S1_conf"]].to_numpy()).all()
+    assert (table["delta"] < 0.1).all()
+
+
+def test_a_kernel_density_that_cannot_be_fitted_is_refused_with_a_reason(monkeypatch):
+    import SALib.analyze.delta as salib_delta
+
+    def singular(*args):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(salib_delta, "calc_delta", singular)
+    x = lhs(64, 1)
+    y = x[:, 0] + x[:, 1]  # continuous: the kernel-density estimator is used
+    with pytest.raises(UndefinedIndicesError, match=r"too nearly constant"):
         analyze("lhs", THREE, x, y)
 
 
 def test_analysis_leaks_no_warnings_and_leaves_the_callers_warning_filters_alone():
     x = lhs(16, 2)
-    y = (x[:, 0] > 0.5).astype(float)  # constant within classes: SALib warns for each resample
+    # Continuous above 0.5 but constant below: SALib warns of the classes it skips.
+    y = np.where(x[:, 0] > 0.5, x[:, 0], 0.0)
     with warnings.catch_warnings(record=True) as provoked:
         warnings.simplefilter("always")
         delta_indices(x, y, seed=1)
@@ -247,7 +264,7 @@ def test_a_partly_censored_outcome_is_left_out_and_the_command_says_why(
     np.testing.assert_allclose(written.set_index("parameter")["mu_star"], [3, 1], atol=1e-9)
 
 
-def test_a_nearly_constant_outcome_of_a_latin_hypercube_is_left_out_with_its_reason(monkeypatch):
+def test_a_nearly_constant_outcome_of_a_latin_hypercube_is_analysed(monkeypatch):
     x = lhs(16, 4, d=2)
     nearly_flat = np.full(16, 5.0)
     nearly_flat[3] = 1.0
@@ -259,11 +276,9 @@ def test_a_nearly_constant_outcome_of_a_latin_hypercube_is_left_out_with_its_rea
         replications=1,
     )
     result = sensitivity("synthetic")
-    assert set(result.table["outcome"]) == {"disclosures"}
-    assert result.skipped["adopters_final_training_heat_map"].startswith(
-        "Borgonovo's δ cannot be estimated: the outcome is too nearly constant"
-    )
-    assert "(15 of 16 design points give 5)" in result.skipped["adopters_final_training_heat_map"]
+    # A nearly constant count is analysed (by frequencies), not refused.
+    assert set(result.table["outcome"]) == {"disclosures", "adopters_final_training_heat_map"}
+    assert result.skipped == {}
 
 
 def test_a_fully_observed_month_is_analysed_and_the_figure_omits_what_was_left_out(monkeypatch):
@@ -393,3 +408,22 @@ def test_the_command_analyses_an_8_point_latin_hypercube_without_traceback_or_wa
     assert len(trust) == 2
     assert np.isfinite(trust["delta"]).all()
     assert "lhs indices (1 replication per design point)" in done.stdout
+
+
+@pytest.mark.parametrize("outcome", ["binary", "count"])
+def test_delta_ranks_first_an_input_that_decides_a_discrete_outcome(outcome):
+    """A kernel density skips classes where the outcome is constant; frequencies do not."""
+    x = qmc.LatinHypercube(d=3, rng=1).random(64)
+    y = (x[:, 0] > 0.5).astype(float) if outcome == "binary" else np.floor(4 * x[:, 0])
+    delta = delta_indices(x, y, seed=5)["delta"]
+    assert np.argmax(delta) == 0
+    assert delta[0] > 0.3
+    assert delta[0] > 2 * max(delta[1], delta[2])
+
+
+def test_discrete_delta_is_zero_for_an_outcome_independent_of_the_input():
+    y = np.tile([0.0, 1.0], 48)
+    x = np.repeat(np.arange(48.0), 2)  # each class of x (24 points) holds as many 0s as 1s
+    edges = delta_classes(96)
+    assert np.all(edges % 2 == 0)
+    assert _discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
