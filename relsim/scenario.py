@@ -766,8 +766,9 @@ class Population:
     )
     region_size: tuple[int, int] = param(
         (3, 8),
-        "Smallest and largest number of trusts in a region; sizes are drawn between them.",
-        lo=1,
+        "Smallest and largest number of trusts in a region; sizes are drawn between them "
+        "(at least 2: a trust alone in its region has no peers).",
+        lo=2,
         hi=MAX_TRUSTS,
         source="assumption (integrated care systems have about 3-10 trusts)",
     )
@@ -1045,6 +1046,31 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
     return cls(**kwargs)
 
 
+def _check_regions(s: Scenario, rep: _Reporter) -> None:
+    """Listed trusts have a region all or none, and every region has peers to meet.
+
+    A trust alone in its region has no peers: its board would be a meeting with the regulator
+    alone, and its trust in peers undefined.
+    """
+    named = [i for i, t in enumerate(s.trusts) if t.region]
+    if named and len(named) < len(s.trusts):
+        i = next(i for i, t in enumerate(s.trusts) if not t.region)
+        raise rep.error(
+            f"trusts[{i}].region",
+            "every trust needs a region when any has one (empty for all: one network)",
+        )
+    sizes: dict[str, list[int]] = {}
+    for i, t in enumerate(s.trusts):
+        sizes.setdefault(t.region, []).append(i)
+    if len(s.trusts) > 1:
+        for region, members in sizes.items():
+            if len(members) == 1:
+                raise rep.error(
+                    f"trusts[{members[0]}].region",
+                    f"region {region!r} has one trust: a region needs at least 2 to have peers",
+                )
+
+
 def _cross_check(s: Scenario, rep: _Reporter) -> None:
     """Checks that involve more than one field."""
     from relsim.governance import GOVERNANCE
@@ -1080,6 +1106,7 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
                 f"must be -1 (drawn as training.initial_coverage) or between 0 and 1 "
                 f"(got {t.initial_coverage:g})",
             )
+    _check_regions(s, rep)
     practice_names: set[str] = set()
     for i, p in enumerate(s.practices):
         if not _NAME_RE.match(p.name):

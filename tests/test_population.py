@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -206,3 +207,32 @@ def test_the_command_line_reports_an_impossible_population_and_writes_nothing(tm
         "trusts (at most 40); change population.regions or population.region_size"
     ]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        # A trust alone in its region would have no peers (its peer trust was counted as 0).
+        (
+            {"population.trusts": 60, "population.region_size": [1, 8], **ORIGINS},
+            "population.region_size[0]",
+            "must be between 2 and",
+        ),
+        ({"trusts[0].region": "N"}, "trusts[1].region", "every trust needs a region"),
+        (
+            {f"trusts[{i}].region": r for i, r in enumerate("NNMMK")},
+            "trusts[4].region",
+            "region 'K' has one trust",
+        ),
+    ],
+)
+def test_every_region_has_peers_and_regions_are_all_or_none(overrides, field, message):
+    with pytest.raises(ScenarioError, match=rf"{re.escape(field)}: {message}"):
+        load_scenario("nhs_vmi_partnership", overrides)
+
+
+def test_listed_trusts_in_regions_of_two_or_more_load():
+    scenario = load_scenario(
+        "nhs_vmi_partnership", {f"trusts[{i}].region": r for i, r in enumerate("NNMMM")}
+    )
+    assert scenario.region_names == ("N", "M")
