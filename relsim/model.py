@@ -6,6 +6,7 @@ See MODEL.md (and docs/ODD.md) for the specification; each mechanism lives in
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ from relsim.recording import History, MonthlyCollector, trust_snapshot
 from relsim.scenario import Scenario, load_scenario
 from relsim.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, initial_state
 from relsim.streams import Streams, binomial, poisson
+
+#: What a run keeps: every table (``"full"``), or the model-level monthly series only.
+RECORD_MODES = ("full", "months")
 
 
 class RegulationModel(mesa.Model):
@@ -87,6 +91,8 @@ class RegulationModel(mesa.Model):
         record: str = "full",
         **overrides: Any,
     ) -> None:
+        if record not in RECORD_MODES:
+            raise ValueError(f"record: expected one of {', '.join(RECORD_MODES)} (got {record!r})")
         super().__init__(rng=rng)
         dotted = {key.replace("__", "."): value for key, value in overrides.items()}
         self.config: Scenario = load_scenario(scenario, dotted, override_source="overrides")
@@ -173,8 +179,11 @@ class RegulationModel(mesa.Model):
         Returns:
             The first month of the shock.
         """
-        if duration < 1:
-            raise ValueError(f"duration must be at least 1 month (got {duration})")
+        if isinstance(duration, bool) or not isinstance(duration, numbers.Integral) or duration < 1:
+            raise ValueError(f"duration: expected a whole number of months >= 1 (got {duration!r})")
+        if not (isinstance(magnitude, numbers.Real) and -10 <= magnitude <= 10):
+            # NaN fails the comparison too; the bounds are those of pressure.shocks[].magnitude.
+            raise ValueError(f"magnitude: expected a number from -10 to 10 (got {magnitude!r})")
         start = self.steps + 1
         self._shocks = (*self._shocks, (start, float(magnitude), int(duration)))
         return start

@@ -377,6 +377,7 @@ class History:
         For small systems (figures, the dashboard, tests): it has the square size that the
         stored history avoids. With one region it is a view on the recorded blocks.
         """
+        self._require_full()
         layout = self.layout
         n = layout.n_trusts + 1
         if layout.identity:
@@ -389,8 +390,16 @@ class History:
             out[month, src[:k][inside[:k]], dst[:k][inside[:k]]] = values[inside[:k]]
         return out
 
+    def _require_full(self) -> None:
+        if not self.full:
+            raise ValueError(
+                "this run kept only its monthly series (record='months'); run it with "
+                "record='full' for per-trust, coverage and relationship tables"
+            )
+
     def field(self, name: str) -> np.ndarray:
         """One numeric per-trust column of ``trusts.csv`` as a months × trusts array."""
+        self._require_full()
         m = self.months_recorded
         if name in FIELD:
             return self.trusts[:m, FIELD[name], :]
@@ -416,6 +425,7 @@ class History:
 
     def trusts_frame(self) -> pd.DataFrame:
         """Month × trust state: the table written as ``trusts.csv``."""
+        self._require_full()
         sc, m = self.scenario, self.months_recorded
         names = sc.trust_names
         n = len(names)
@@ -440,6 +450,7 @@ class History:
 
     def coverage_frame(self) -> pd.DataFrame:
         """Month × trust × department coverage: the heat map, written as ``coverage.csv``."""
+        self._require_full()
         sc, m = self.scenario, self.months_recorded
         n, d = len(sc.trusts), sc.training.departments
         return pd.DataFrame(
@@ -462,6 +473,7 @@ class History:
         then by the actor who trusts and the actor trusted (actor order: regulator, trusts,
         conveners). With one region this is every ordered pair of distinct actors.
         """
+        self._require_full()
         if not self.layout.identity:
             return self._stored_relationships_frame()
         sc, m = self.scenario, self.months_recorded

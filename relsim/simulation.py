@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,12 +114,27 @@ class RunResult:
             if "region" in frame:  # a trust listed without a region has an empty one
                 frame["region"] = frame["region"].astype(object).fillna("").astype(str)
             tables[name] = frame
-        return cls(scenario=scenario, seed=int(manifest["seed"]), **tables)
+        seed = manifest.get("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise RelsimError(
+                f"{directory / MANIFEST}: seed: expected a whole number (got {seed!r})"
+            )
+        return cls(scenario=scenario, seed=seed, **tables)
 
 
 def months_frame(model: RegulationModel) -> pd.DataFrame:
     """The model-level series a model's DataCollector gathered, one row a month."""
     return model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+
+def _check_seed(seed: object) -> None:
+    """A run's seed must be recorded to be reproduced: a whole number, 0 to 2**64 - 1."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= int(seed) < 2**64
+    ):
+        raise ValueError(f"seed: expected a whole number from 0 to 2**64 - 1 (got {seed!r})")
 
 
 def simulate(
@@ -133,6 +149,7 @@ def simulate(
         seed: Seed of the run; the same scenario and seed give identical tables.
         months: Horizon, if different from the scenario's.
     """
+    _check_seed(seed)
     resolved = load_scenario(scenario)
     if months is not None:
         resolved = resolved.with_overrides({"scenario.months": months}, "months")

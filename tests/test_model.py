@@ -12,9 +12,9 @@ import pytest
 
 from relsim import GOVERNANCE, RegulationModel, load_scenario, simulate
 from relsim.agents import ImprovementPartner, Regulator, Trust
-from relsim.errors import ScenarioError
+from relsim.errors import RelsimError, ScenarioError
 from relsim.governance import GovernanceRule
-from relsim.simulation import months_frame
+from relsim.simulation import RunResult, months_frame
 
 SCENARIO = load_scenario("nhs_vmi_partnership")
 
@@ -235,3 +235,46 @@ def test_a_new_governance_rule_needs_only_a_class_and_a_registry_entry(monkeypat
     assert frame["disclosures"].sum() == 0
     # Without contact, trust drifts back toward its initial level: it never moves far.
     assert frame["mean_trust_in_regulator"].sub(0.3).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("seed", [None, -1, 1.5, True, 2**64])
+def test_simulate_needs_a_seed_it_can_record(seed):
+    with pytest.raises(ValueError, match=r"^seed: expected a whole number"):
+        simulate("no_compact", seed=seed, months=2)
+
+
+def test_a_run_directory_without_a_whole_number_seed_is_refused(tmp_path):
+    simulate("no_compact", seed=3, months=2).save(tmp_path / "run")
+    manifest = tmp_path / "run" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"seed": 3', '"seed": null'))
+    with pytest.raises(RelsimError, match=r"manifest.json: seed: expected a whole number"):
+        RunResult.load(tmp_path / "run")
+
+
+@pytest.mark.parametrize("record", ["bogus", "Full", None])
+def test_an_unknown_record_mode_is_refused(record):
+    with pytest.raises(ValueError, match=r"^record: expected one of full, months"):
+        RegulationModel("no_compact", rng=1, record=record)
+
+
+def test_tables_of_a_months_only_run_are_refused_with_the_reason():
+    model = RegulationModel("no_compact", rng=1, record="months")
+    model.run_model()
+    for table in ("trusts_frame", "coverage_frame", "relationships_frame"):
+        with pytest.raises(ValueError, match=r"record='months'"):
+            getattr(model.history, table)()
+
+
+@pytest.mark.parametrize(
+    ("magnitude", "duration", "field"),
+    [
+        (float("nan"), 3, "magnitude"),
+        (-11, 3, "magnitude"),
+        (0.5, 2.7, "duration"),
+        (0.5, 0, "duration"),
+    ],
+)
+def test_apply_shock_refuses_what_a_scenario_would(magnitude, duration, field):
+    model = RegulationModel("no_compact", rng=1)
+    with pytest.raises(ValueError, match=rf"^{field}: expected"):
+        model.apply_shock(magnitude, duration)
