@@ -963,15 +963,25 @@ def _check_number(value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter
     lo, hi = meta.get("lo"), meta.get("hi")
     if isinstance(value, float) and not math.isfinite(value):
         raise rep.error(path, f"must be a finite number (got {value})")
-    if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
-        if hi is None:
-            bound = "greater than" if meta.get("lo_open") else "at least"
-            raise rep.error(path, f"must be {bound} {lo:g} (got {value})")
-        raise rep.error(path, f"must be between {lo:g} and {hi:g} (got {value})")
-    if hi is not None and value > hi:
-        if lo is None:
-            raise rep.error(path, f"must be at most {hi:g} (got {value})")
-        raise rep.error(path, f"must be between {lo:g} and {hi:g} (got {value})")
+    low_open = bool(meta.get("lo_open"))
+    if (lo is not None and (value < lo or (low_open and value == lo))) or (
+        hi is not None and value > hi
+    ):
+        raise rep.error(path, f"must be {_range_words(lo, hi, low_open)} (got {value})")
+
+
+def _bound(x: float) -> str:
+    """A bound as written: whole numbers in full (2**63 - 1 is not 9.22337e+18)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _range_words(lo: float | None, hi: float | None, low_open: bool) -> str:
+    """``between 0 and 1``, ``greater than 0 and at most 24``, ``at least 1``, ..."""
+    if lo is not None and hi is not None and not low_open:
+        return f"between {_bound(lo)} and {_bound(hi)}"
+    low = None if lo is None else f"{'greater than' if low_open else 'at least'} {_bound(lo)}"
+    high = None if hi is None else f"at most {_bound(hi)}"
+    return " and ".join(part for part in (low, high) if part) or "a number"
 
 
 def _convert(tp: Any, value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
@@ -1425,7 +1435,8 @@ def schema_rows() -> list[dict[str, Any]]:
             lo, hi = meta.get("lo"), meta.get("hi")
             if lo is not None or hi is not None:
                 left = "(" if meta.get("lo_open") else "["
-                rng = f"{left}{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+                low = "" if lo is None else _bound(lo)
+                rng = f"{left}{low}, {'' if hi is None else _bound(hi)}]"
             elif meta.get("choices"):
                 rng = " / ".join(meta["choices"])
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,20 @@ def test_every_parameter_has_a_meaning_and_numeric_ones_a_range():
         default = row["default"]
         if isinstance(default, float) and not math.isnan(default):
             assert row["range"], row["key"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("governance.board.hours", 0, "must be greater than 0 and at most 24 (got 0.0)"),
+        ("pressure.baseline", -1, "must be between 0 and 10 (got -1.0)"),
+        (
+            "population.seed",
+            2**63,
+            f"must be between 0 and {2**63 - 1} (got {2**63})",
+        ),
+    ],
+)
+def test_range_errors_say_whether_the_bound_is_included_and_write_it_in_full(key, value, expected):
+    with pytest.raises(ScenarioError, match=re.escape(f"{key}: {expected}")):
+        load_scenario("england_system", {key: value})
