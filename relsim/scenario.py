@@ -306,7 +306,7 @@ class National:
         lo=1,
         hi=24,
         unit="months",
-        source="issue 6",
+        source="assumption (a quarterly national network, as for representatives' meetings)",
     )
     hours: float = param(
         6.0,
