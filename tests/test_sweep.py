@@ -126,8 +126,8 @@ def test_process_pool_gives_identical_results(shared, tmp_path):
     frozen = gc.get_freeze_count()  # CPython starts with a few hundred
     with LocalPool(2) as pool:
         # Forked workers share the parent's objects; frozen, the collector leaves them alone.
-        if pool.start_method == "fork":
-            assert gc.get_freeze_count() > frozen + 10_000
+        assert pool.start_method == "fork"  # no other thread runs here
+        assert gc.get_freeze_count() > frozen + 10_000
         run_sweep(experiment, tmp_path / "pool", executor=pool, progress=Silent(), flush_runs=5)
     assert_same(tables(tmp_path / "pool"), reference(shared))
     assert gc.get_freeze_count() <= frozen  # and they are collectable again afterwards
@@ -418,3 +418,17 @@ def test_bad_sweep_options_are_one_line_errors(shared, tmp_path, capsys, extra, 
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_a_pool_that_fails_to_start_leaves_nothing_frozen(monkeypatch):
+    import relsim.executors as executors
+
+    class Broken(executors.ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):
+            raise OSError("cannot fork")
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Broken)
+    frozen = gc.get_freeze_count()
+    with pytest.raises(OSError, match="cannot fork"):
+        LocalPool(2)
+    assert gc.get_freeze_count() <= frozen
