@@ -87,8 +87,8 @@ def analyze(
         x: The design, points × parameters, in the order it was drawn.
         y: One output value per design point.
         levels: Grid levels of a Morris design.
-        seed: Seed of the bootstraps (non-zero: SALib ignores a seed of 0). SALib 1.5's Morris
-            seeds NumPy's global generator with it; the caller's global state is restored.
+        seed: Seed of the bootstraps (non-zero: SALib ignores a seed of 0). NumPy's global
+            generator is left as the caller had it, whatever SALib does with the seed.
 
     Returns:
         One row per parameter with the method's indices, ranked (1 = most influential).
@@ -98,7 +98,8 @@ def analyze(
             index; its message is the reason, fit to print.
     """
     y = np.asarray(y, dtype=float)
-    # SALib 1.5's Morris bootstrap seeds NumPy's legacy global generator; keep the caller's.
+    # SALib's analyzers have seeded NumPy's legacy global generator (1.5's Morris did); keep
+    # the caller's state whatever the version does.
     state = np.random.get_state()  # noqa: NPY002
     try:
         # SALib warns about each degenerate bootstrap resample; what matters reaches the caller
@@ -171,7 +172,10 @@ def delta_indices(
 
     δ is Plischke, Borgonovo & Smith's (2013) estimator (SALib's ``calc_delta``) on the sample
     as drawn (a Latin hypercube is uniform), bias-corrected by the bootstrap (their eqn 30:
-    twice the estimate on the sample less the mean over resamples) with a normal 95% interval;
+    twice the estimate on the sample less the mean over resamples) with a normal 95% interval.
+    An outcome with few distinct values and ties gets δ from frequencies (``_discrete_delta``),
+    corrected instead by subtracting its mean over permutations of the outcome (its value under
+    independence); its scale is therefore not that of the kernel-density estimate.
     S1 is the correlation ratio over the same classes (SALib's ``sobol_first``). The bootstrap
     draws from its own generator, seeded with ``seed``. SALib's ``delta.analyze`` is not used:
     its keys differ between 1.5 and 1.6, and from 1.6 it first runs a
@@ -189,7 +193,8 @@ def delta_indices(
     n, n_inputs = x.shape
     edges = delta_classes(n)
     y_grid = np.linspace(y.min(), y.max(), 100)
-    if np.unique(y).size <= min(DISCRETE_VALUES, n // 2):
+    discrete = np.unique(y).size <= min(DISCRETE_VALUES, n // 2)
+    if discrete:
         # A kernel density cannot describe a class in which the outcome is constant, and
         # calc_delta skips such classes: for an outcome an input decides outright, that input
         # would get δ near 0. With few distinct values the densities are probabilities.
@@ -209,7 +214,15 @@ def delta_indices(
                 f"kernel density of its bootstrap resamples ({_commonest(y)})"
             ) from None
         s1_boot = np.array([sobol_first(y[r], xi[r], edges) for r in draws])
-        out["delta"][i] = 2.0 * d_hat - d_boot.mean()
+        if discrete:
+            # Frequencies in classes of a few points differ by chance even when the input does
+            # nothing; the bootstrap, which repeats points, cannot remove that. Subtract what
+            # the same outcome gives when shuffled against the input (its value under
+            # independence), so that an input that does nothing gets δ near 0.
+            null = np.mean([calc_delta(rng.permutation(y), y_grid, xi, edges) for _ in draws])
+            out["delta"][i] = d_hat - null
+        else:
+            out["delta"][i] = 2.0 * d_hat - d_boot.mean()
         out["delta_conf"][i] = z * d_boot.std(ddof=1)
         out["S1"][i] = sobol_first(y, xi, edges)
         out["S1_conf"][i] = z * s1_boot.std(ddof=1)
@@ -313,13 +326,12 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
     x = np.asarray(experiment["design"], dtype=float)
     n_samples = x.shape[0]
     runs = read_runs(directory)
-    ok = runs[runs["status"] == "ok"].copy()
-    ok["sample"] = ok["point"] % n_samples
+    runs["sample"] = runs["point"] % n_samples
     grid = [f for f in manifest["factors"] if f in experiment["factors"]]
     names = set(problem["names"])
     candidates = [
         c
-        for c in ok.columns
+        for c in runs.columns
         if c
         not in {"run_id", "point", "replication", "seed", "status", "error", "duration_s", "sample"}
         and c not in names
@@ -331,19 +343,30 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
         raise RelsimError(
             f"--outcome: unknown outcome {unknown[0]!r} (known: {', '.join(candidates)})"
         )
+    replications = int(experiment["replications"])
     skipped: dict[str, str] = {}
     frames = []
-    cells = ok.groupby(grid, sort=False) if grid else [((), ok)]
+    # Every run, failed ones too: a failure makes its design point undefined, as a missing
+    # value does, rather than leaving the mean of the other replications.
+    cells = runs.groupby(grid, sort=False) if grid else [((), runs)]
     for cell, group in cells:
         cell_values = dict(zip(grid, cell if isinstance(cell, tuple) else (cell,), strict=True))
-        present = group["sample"].nunique()
-        if present < n_samples:
+        runs_per_point = group["sample"].value_counts().reindex(range(n_samples), fill_value=0)
+        short = int((runs_per_point < replications).sum())
+        if short:
             raise RelsimError(
-                f"{directory}: {n_samples - present} of {n_samples} design points have no "
-                "finished run; finish the sweep (relsim sweep ... --resume) first"
+                f"{directory}: {short} of {n_samples} design points lack some of their "
+                f"{replications} replications; finish the sweep (relsim sweep ... --resume) first"
             )
+        failed = group.loc[group["status"] != "ok", "sample"].nunique()
         for outcome in wanted:
             label = " · ".join([*(str(v) for v in cell_values.values()), outcome])
+            if failed:
+                skipped[label] = (
+                    f"undefined at {failed} of {n_samples} design points: some runs failed "
+                    "(see the error column of the runs table)"
+                )
+                continue
             y = point_values(group["sample"], group[outcome], n_samples)
             why = why_left_out(outcome, y)
             if why is None:
@@ -361,7 +384,7 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
     table = pd.concat(frames, ignore_index=True)
     first = [*grid, "outcome", "parameter", "method"]
     table = table[first + [c for c in table.columns if c not in first]]
-    return Sensitivity(method, table, skipped, int(experiment["replications"]))
+    return Sensitivity(method, table, skipped, replications)
 
 
 def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:

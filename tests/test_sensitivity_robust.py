@@ -22,6 +22,7 @@ from scipy.stats import qmc
 
 import relsim.sensitivity as sens
 from relsim.cli import main
+from relsim.errors import RelsimError
 from relsim.executors import Serial
 from relsim.experiment import load_experiment
 from relsim.progress import Silent
@@ -415,10 +416,30 @@ def test_delta_ranks_first_an_input_that_decides_a_discrete_outcome(outcome):
     """A kernel density skips classes where the outcome is constant; frequencies do not."""
     x = qmc.LatinHypercube(d=3, rng=1).random(64)
     y = (x[:, 0] > 0.5).astype(float) if outcome == "binary" else np.floor(4 * x[:, 0])
-    delta = delta_indices(x, y, seed=5)["delta"]
+    indices = delta_indices(x, y, seed=5)
+    delta, conf = indices["delta"], indices["delta_conf"]
     assert np.argmax(delta) == 0
-    assert delta[0] > 0.3
-    assert delta[0] > 2 * max(delta[1], delta[2])
+    # Its interval lies above both others'.
+    assert delta[0] - conf[0] > max(delta[1:] + conf[1:])
+
+
+@pytest.mark.parametrize("values", [2, 5, 10, 20])
+def test_frequency_delta_of_an_input_that_does_nothing_is_near_zero(values):
+    """Plug-in frequencies differ by chance; the permutation baseline removes that bias.
+
+    Over 20 designs of 64 points, the mean δ of an irrelevant input is within 0.03 of 0 (without
+    the baseline it was 0.06 to 0.21 for 5 to 20 values), and its 95% interval excludes 0 in
+    at most 4 of the 20.
+    """
+    deltas, excluded = [], 0
+    for seed in range(20):
+        x = qmc.LatinHypercube(d=2, rng=seed).random(64)
+        y = np.floor(np.random.default_rng(seed + 100).random(64) * values)
+        indices = delta_indices(x, y, seed=5)
+        deltas.append(indices["delta"][0])
+        excluded += bool(indices["delta"][0] - indices["delta_conf"][0] > 0)
+    assert abs(np.mean(deltas)) < 0.03
+    assert excluded <= 4
 
 
 def test_discrete_delta_is_zero_for_an_outcome_independent_of_the_input():
@@ -427,3 +448,34 @@ def test_discrete_delta_is_zero_for_an_outcome_independent_of_the_input():
     edges = delta_classes(96)
     assert np.all(edges % 2 == 0)
     assert _discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
+
+
+def _runs_after(monkeypatch, change):
+    """Change the synthetic sweep's runs table as a failure or an interruption would."""
+    runs = sens.read_runs("synthetic")
+    monkeypatch.setattr(sens, "read_runs", lambda directory: change(runs.copy()))
+
+
+def test_a_failed_replication_makes_its_design_point_undefined(monkeypatch):
+    x = lhs(16, 4, d=2)
+    synthetic_sweep(
+        monkeypatch, "lhs", x, {"disclosures": per_run(3 * x[:, 0] + x[:, 1], 2)}, replications=2
+    )
+
+    def fail_one(runs):
+        runs.loc[1, ["status", "error", "disclosures"]] = ["error", "ValueError: boom", np.nan]
+        return runs
+
+    _runs_after(monkeypatch, fail_one)
+    with pytest.raises(RelsimError, match=r"disclosures: undefined at 1 of 16 design points: "):
+        sensitivity("synthetic")
+
+
+def test_a_sweep_missing_replications_is_refused_not_averaged(monkeypatch):
+    x = lhs(16, 4, d=2)
+    synthetic_sweep(
+        monkeypatch, "lhs", x, {"disclosures": per_run(3 * x[:, 0] + x[:, 1], 2)}, replications=2
+    )
+    _runs_after(monkeypatch, lambda runs: runs[runs["replication"] == 0])  # stopped half-way
+    with pytest.raises(RelsimError, match=r"16 of 16 design points lack some of their 2"):
+        sensitivity("synthetic")
