@@ -166,6 +166,38 @@ def _practices(manifest: dict[str, Any]) -> list[tuple[str, int]]:
     return [(p["name"], int(p["introduced_month"])) for p in manifest["scenario"]["practices"]]
 
 
+def introduction_months(runs: pd.DataFrame, k: int, base: int) -> np.ndarray:
+    """The month practice ``k`` was introduced in each run: ``base``, unless a factor varied it."""
+    column = f"practices[{k}].introduced_month"
+    if column in runs:
+        return runs[column].to_numpy(float)
+    return np.full(len(runs), float(base))
+
+
+def adoption_times(
+    full_month: np.ndarray, horizon: np.ndarray, introduced: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Months from a practice's introduction to full adoption, for a Kaplan–Meier estimate.
+
+    Only runs that lasted past the introduction gave the practice a chance to spread; the
+    others are left out. Runs that never reached every trust are censored at their horizon.
+
+    Args:
+        full_month: Month every trust had adopted, NaN where never (one value per run).
+        horizon: Each run's last month.
+        introduced: Each run's month of introduction.
+
+    Returns:
+        (at_risk, times, reached): which runs count, and for those, the months and whether
+        full adoption was observed.
+    """
+    at_risk = horizon > introduced
+    month = full_month[at_risk]
+    reached = ~np.isnan(month)
+    times = np.where(reached, month, horizon[at_risk]) - introduced[at_risk]
+    return at_risk, times, reached
+
+
 def _cell_rows(
     group: pd.DataFrame, outcomes: Sequence[str], manifest: dict[str, Any]
 ) -> list[dict[str, Any]]:
@@ -193,12 +225,12 @@ def _cell_rows(
         if "scenario.months" in group
         else np.full(len(group), float(manifest["scenario"]["scenario"]["months"]))
     )
-    for practice, introduced in _practices(manifest):
-        # Only runs that lasted past the practice's introduction gave it a chance to spread.
-        at_risk = horizon > introduced
-        month = group[f"full_adoption_month_{practice}"].to_numpy(float)[at_risk]
-        reached = ~np.isnan(month)
-        n = len(month)
+    for k, (practice, base) in enumerate(_practices(manifest)):
+        introduced = introduction_months(group, k, base)
+        _, times, reached = adoption_times(
+            group[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
+        )
+        n = len(times)
         share_lo, share_hi = wilson_interval(int(reached.sum()), n)
         rows.append(
             {
@@ -211,8 +243,6 @@ def _cell_rows(
                 "ci_high": share_hi,
             }
         )
-        # Months from introduction; runs that never got there are censored at the horizon.
-        times = np.where(reached, month, horizon[at_risk]) - introduced
         median, lo, hi = km_median(times, reached) if n else (math.nan, math.nan, math.nan)
         rows.append(
             {

@@ -53,7 +53,8 @@ from relsim.io import MANIFEST, atomic_directory, write_json
 from relsim.scenario import Scenario, scenario_from_dict
 from relsim.simulation import RunResult, simulate
 from relsim.store import read_manifest, read_months, read_runs
-from relsim.summary import MODE
+from relsim.summary import MODE, introduction_months
+from relsim.summary import adoption_times as summary_adoption_times
 
 #: Rows of panels drawn at most; with more strata, the other grid factors are pooled.
 MAX_STRATA = 4
@@ -541,16 +542,20 @@ def adoption_times(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Months from a practice's introduction to full adoption, whether observed, and the end.
 
-    Runs in which the practice never reached every trust are censored at their horizon, as in
-    the summary (:mod:`relsim.summary`).
+    As in the summary (:func:`relsim.summary.adoption_times`): only runs that lasted past the
+    practice's introduction count, and those that never reached every trust are censored at
+    their horizon. The end is the longest such run's time (0 when none counts).
     """
-    introduced = next(p.introduced_month for p in data.scenario.practices if p.name == practice)
+    k = data.practices.index(practice)
+    base = data.scenario.practices[k].introduced_month
     rows = data.runs.set_index("run_id").loc[run_ids]
-    month = rows[f"full_adoption_month_{practice}"].to_numpy(float)
+    introduced = introduction_months(rows, k, base)
     horizon = data.horizon(run_ids)
-    reached = ~np.isnan(month)
-    times = np.where(reached, month, horizon) - introduced
-    return times, reached, float(horizon.max() - introduced)
+    at_risk, times, reached = summary_adoption_times(
+        rows[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
+    )
+    end = float((horizon - introduced)[at_risk].max()) if at_risk.any() else 0.0
+    return times, reached, end
 
 
 def time_to_adoption_figure(data: SweepData) -> Figure:

@@ -30,6 +30,7 @@ from relsim.sweep_figures import (
     SWEEP_FIGURES,
     NamedFigure,
     adoption_curves_figure,
+    adoption_times,
     load_sweep,
     outcome_distributions_figure,
     plot_directory,
@@ -572,3 +573,29 @@ def test_a_practice_introduced_after_the_horizon_is_said_to_be_not_introduced(tm
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert sum("introduced at or after the horizon" in t for t in texts) == 2  # heat map, RIW
     assert main(["summarize", str(out)]) == 0
+
+
+def test_a_varied_introduction_month_is_each_runs_own(tmp_path):
+    """With introduction in month 2 or 20 over 12 months, only the month-2 cell counts."""
+    path = tmp_path / "intro.toml"
+    path.write_text(
+        '[experiment]\nname = "intro"\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
+        'seed = 3\n[base]\n"scenario.months" = 12\n'
+        '[factors]\n"practices[1].introduced_month" = [2, 20]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
+    cells = summarize(out).cells
+    share = cells[cells["outcome"] == "reached_all_daily_huddles"].set_index(
+        "practices[1].introduced_month"
+    )["n"]
+    assert share.to_dict() == {2: 2, 20: 0}
+    data = load_sweep(out)
+    late = data.runs.loc[data.runs["practices[1].introduced_month"] == 20, "run_id"].to_numpy()
+    early = data.runs.loc[data.runs["practices[1].introduced_month"] == 2, "run_id"].to_numpy()
+    times, _, end = adoption_times(data, early, "daily_huddles")
+    assert end == 10
+    assert (times >= 0).all()
+    assert (times <= 10).all()
+    assert adoption_times(data, late, "daily_huddles")[2] == 0
