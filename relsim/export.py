@@ -198,7 +198,12 @@ def _write_csv(directory: Path, out: Path) -> list[Path]:
                 names.append(f"{name}.csv")
             write_json(
                 tmp / MANIFEST,
-                {"relsim": KIND, "format": "csv", "source": str(directory), "files": names},
+                {
+                    "relsim": KIND,
+                    "format": "csv",
+                    "source": str(directory.resolve()),
+                    "files": names,
+                },
             )
     except OSError as exc:
         raise RelsimError(f"{out}: cannot write the export ({exc.strerror})") from None

@@ -36,7 +36,7 @@ from relsim.mechanisms import (
     update_quality,
 )
 from relsim.recording import History, MonthlyCollector, trust_snapshot
-from relsim.scenario import Scenario, load_scenario
+from relsim.scenario import MAX_MONTHS, Scenario, load_scenario
 from relsim.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, initial_state
 from relsim.streams import Streams, binomial, poisson
 
@@ -179,8 +179,12 @@ class RegulationModel(mesa.Model):
         Returns:
             The first month of the shock.
         """
-        if isinstance(duration, bool) or not isinstance(duration, numbers.Integral) or duration < 1:
-            raise ValueError(f"duration: expected a whole number of months >= 1 (got {duration!r})")
+        whole = isinstance(duration, numbers.Integral) and not isinstance(duration, bool)
+        if not (whole and 1 <= duration <= MAX_MONTHS):
+            raise ValueError(
+                f"duration: expected a whole number of months from 1 to {MAX_MONTHS} "
+                f"(got {duration!r})"
+            )
         if not (isinstance(magnitude, numbers.Real) and -10 <= magnitude <= 10):
             # NaN fails the comparison too; the bounds are those of pressure.shocks[].magnitude.
             raise ValueError(f"magnitude: expected a number from -10 to 10 (got {magnitude!r})")

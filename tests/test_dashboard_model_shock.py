@@ -48,5 +48,5 @@ def test_a_shock_applied_now_equals_the_same_shock_scripted_in_the_scenario():
 
 
 def test_a_shock_must_last_at_least_a_month():
-    with pytest.raises(ValueError, match="duration: expected a whole number of months >= 1"):
+    with pytest.raises(ValueError, match="duration: expected a whole number of months from 1"):
         RegulationModel(SCENARIO, rng=1).apply_shock(0.5, 0)

@@ -272,6 +272,7 @@ def test_tables_of_a_months_only_run_are_refused_with_the_reason():
         (-11, 3, "magnitude"),
         (0.5, 2.7, "duration"),
         (0.5, 0, "duration"),
+        (0.5, 601, "duration"),
     ],
 )
 def test_apply_shock_refuses_what_a_scenario_would(magnitude, duration, field):
