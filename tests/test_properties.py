@@ -18,13 +18,18 @@ SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 def scenarios(draw: st.DrawFn):
     """Random but valid scenarios: any governance, trusts, pressure and trust dynamics."""
     n = draw(st.integers(1, 7))
+    # Regions for all trusts or none, and at least two trusts in each.
+    regions = [""] * n
+    if n >= 2 and draw(st.booleans()):
+        north = draw(st.integers(2, n - 2)) if n >= 4 and draw(st.booleans()) else n
+        regions = draw(st.permutations(["North"] * north + ["South"] * (n - north)))
     trusts = [
         {
             "name": f"T{i}",
             "readiness": draw(st.floats(0, 1)),
             "quality": draw(st.floats(0, 1)),
             "safety": draw(st.floats(0, 1)),
-            "region": draw(st.sampled_from(["", "North", "South"])),
+            "region": regions[i],
         }
         for i in range(n)
     ]

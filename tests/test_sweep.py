@@ -123,14 +123,25 @@ def test_common_random_numbers_make_the_compact_irrelevant_under_hierarchy(share
 
 def test_process_pool_gives_identical_results(shared, tmp_path):
     experiment = load_experiment(experiment_file(shared))
-    frozen = gc.get_freeze_count()  # CPython starts with a few hundred
     with LocalPool(2) as pool:
-        # Forked workers share the parent's objects; frozen, the collector leaves them alone.
-        assert pool.start_method == "fork"  # no other thread runs here
-        assert gc.get_freeze_count() > frozen + 10_000
         run_sweep(experiment, tmp_path / "pool", executor=pool, progress=Silent(), flush_runs=5)
     assert_same(tables(tmp_path / "pool"), reference(shared))
-    assert gc.get_freeze_count() <= frozen  # and they are collectable again afterwards
+
+
+def test_a_forked_pool_freezes_shared_objects_while_it_runs():
+    """In a fresh process (one thread, so the pool forks): frozen while open, not after."""
+    script = (
+        "import gc\n"
+        "from relsim.executors import LocalPool\n"
+        "frozen = gc.get_freeze_count()\n"
+        "pool = LocalPool(2)\n"
+        "assert pool.start_method == 'fork', pool.start_method\n"
+        "assert gc.get_freeze_count() > frozen + 10_000, gc.get_freeze_count()\n"
+        "pool.close()\n"
+        "assert gc.get_freeze_count() <= frozen, gc.get_freeze_count()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_dask_local_cluster_gives_identical_results(shared, tmp_path):
@@ -428,6 +439,7 @@ def test_a_pool_that_fails_to_start_leaves_nothing_frozen(monkeypatch):
             raise OSError("cannot fork")
 
     monkeypatch.setattr(executors, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(executors.threading, "active_count", lambda: 1)  # the fork path
     frozen = gc.get_freeze_count()
     with pytest.raises(OSError, match="cannot fork"):
         LocalPool(2)
