@@ -137,6 +137,11 @@ def test_a_forked_pool_freezes_shared_objects_while_it_runs():
         "pool = LocalPool(2)\n"
         "assert pool.start_method == 'fork', pool.start_method\n"
         "assert gc.get_freeze_count() > frozen + 10_000, gc.get_freeze_count()\n"
+        "other = LocalPool(2)  # the first pool's threads run: this one uses a fork server\n"
+        "assert other.start_method == 'forkserver', other.start_method\n"
+        "other.close()\n"
+        "assert gc.get_freeze_count() > frozen + 10_000, 'still frozen for the first pool'\n"
+        "pool.close()\n"
         "pool.close()\n"
         "assert gc.get_freeze_count() <= frozen, gc.get_freeze_count()\n"
     )
