@@ -28,7 +28,6 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.errors import RelsimError
-from relsim.io import MANIFEST, atomic_directory, write_json
+from relsim.io import MANIFEST, atomic_directory, atomic_write_bytes, write_json
 from relsim.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_months, read_runs
 
 #: Monthly series exported as EMA time-series outcomes (plus ``adopters_<practice>``).
@@ -136,37 +135,13 @@ def is_ema_export(path: Path | str) -> bool:
     return isinstance(metadata, dict) and metadata.get("relsim") == KIND
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` under a temporary name and rename it into place.
-
-    A reader sees the old file or the new one, never half of one; on failure the old one stays.
-    """
-    try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a file's usual mode
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: Path) -> None:
     """Write EMA Workbench's results archive to ``path`` atomically.
 
     Raises:
         RelsimError: if the archive cannot be written.
     """
-    _write_file(Path(path), ema_archive(experiments, outcomes))
+    atomic_write_bytes(Path(path), ema_archive(experiments, outcomes), "the archive")
 
 
 def _check_ema_target(out: Path, as_given: str) -> None:

@@ -81,3 +81,30 @@ def write_json(path: Path, data: Any) -> None:
     """Write JSON with sorted keys and a trailing newline (stable bytes for equal data)."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")
+
+
+def atomic_write_bytes(path: Path, data: bytes, what: str = "the file") -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    A reader sees the old file or the new one, never half of one; on failure the old one stays.
+
+    Raises:
+        RelsimError: if it cannot be written, naming the path and ``what`` was being written.
+    """
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise RelsimError(f"{path}: cannot write {what} ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a file's usual mode
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise RelsimError(f"{path}: cannot write {what} ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -15,9 +15,7 @@ import base64
 import html
 import io
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from relsim.errors import RelsimError
+from relsim.io import atomic_write_bytes
 from relsim.provenance import code_digest, versions
 from relsim.summary import CELL_STATS, COMPARISON_STATS, HEADLINE, MODE, Summary, summarize
 from relsim.sweep_figures import (
@@ -721,22 +720,9 @@ def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
     document = build_report(directory)  # before touching the destination
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise RelsimError(f"{target}: cannot write the report ({exc.strerror})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(document)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a file's usual mode
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RelsimError(f"{target}: cannot write the report ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(target, document.encode("utf-8"), "the report")
     return target
 
 
