@@ -507,7 +507,11 @@ def coefficient_of_variation(coverage: Float) -> Float:
 
 
 def energy(
-    level: Int, pressure: float, level_weight: float, pressure_weight: float, max_level: int = 5
+    level: Int,
+    pressure: float | Float,
+    level_weight: float,
+    pressure_weight: float,
+    max_level: int = 5,
 ) -> Float:
     """Improvement energy ``E = clip(1 − β_L·L/L_max − β_P·P)`` (M9).
 
@@ -524,7 +528,7 @@ def update_quality(
     energy_: Float,
     fixed: Int,
     benefit: Float,
-    pressure: float,
+    pressure: float | Float,
     growth: float,
     fix_gain: float,
     erosion: float,

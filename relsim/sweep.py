@@ -26,6 +26,7 @@ import numpy as np
 
 from relsim.executors import Executor, make_executor
 from relsim.experiment import Experiment, RunSpec, expand
+from relsim.lockstep import run_replications, supports
 from relsim.model import RegulationModel
 from relsim.outcomes import outcome_names, run_outcomes
 from relsim.progress import Progress, make_progress
@@ -85,18 +86,26 @@ def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, li
 
 
 def run_chunk(base: Scenario, specs: Sequence[RunSpec]) -> ChunkResult:
-    """Run a chunk of specifications (in a worker): rows and concatenated monthly series."""
+    """Run a chunk of specifications (in a worker): rows and concatenated monthly series.
+
+    Replications of one design point that :func:`relsim.lockstep.supports` covers are stepped
+    together (:func:`relsim.lockstep.run_replications`: the same results as one model per run,
+    several times faster); each gets an equal share of their time as its ``duration_s``. If
+    that raises, the point's runs are run one model at a time, so that only a run that fails
+    alone is recorded as failed.
+    """
     rows = []
     columns: dict[str, list[Any]] = {}
-    for spec in specs:
-        row, series = run_one(base, spec)
-        rows.append(row)
-        if series is None:
-            continue
-        length = len(series["month"])
-        columns.setdefault("run_id", []).extend([spec.run_id] * length)
-        for name, values in series.items():
-            columns.setdefault(name, []).extend(values)
+    for key, group in _by_point(specs):
+        done = _run_together(base, key, group) or [run_one(base, spec) for spec in group]
+        for spec, (row, series) in zip(group, done, strict=True):
+            rows.append(row)
+            if series is None:
+                continue
+            length = len(series["month"])
+            columns.setdefault("run_id", []).extend([spec.run_id] * length)
+            for name, values in series.items():
+                columns.setdefault(name, []).extend(values)
     months = {
         name: values if isinstance(values[0], str) else np.asarray(values)
         for name, values in columns.items()
@@ -104,14 +113,73 @@ def run_chunk(base: Scenario, specs: Sequence[RunSpec]) -> ChunkResult:
     return ChunkResult(rows, months)
 
 
-def chunk_size(runs: int, workers: int) -> int:
-    """Runs per task: enough tasks to balance the workers, few enough to keep overhead low."""
-    return max(1, min(16, math.ceil(runs / (8 * workers))))
+def _by_point(specs: Sequence[RunSpec]) -> list[tuple[str, list[RunSpec]]]:
+    """The specifications grouped by design point, in order of first appearance."""
+    groups: dict[str, list[RunSpec]] = {}
+    for spec in specs:
+        groups.setdefault(_point_key(spec.values), []).append(spec)
+    return list(groups.items())
+
+
+def _run_together(
+    base: Scenario, key: str, specs: list[RunSpec]
+) -> list[tuple[dict[str, Any], dict[str, list[Any]] | None]] | None:
+    """Replications of one design point stepped together, or None if that is not possible."""
+    if len(specs) < 2:
+        return None
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(base, key)
+        if not supports(scenario):
+            return None
+        runs = run_replications(scenario, [spec.seed for spec in specs])
+    except Exception:
+        return None  # one model per run says which runs fail, and why
+    share = (time.perf_counter() - start) / len(specs)
+    done: list[tuple[dict[str, Any], dict[str, list[Any]] | None]] = []
+    for spec, series in zip(specs, runs, strict=True):
+        row: dict[str, Any] = {
+            "run_id": spec.run_id,
+            "point": spec.point,
+            "replication": spec.replication,
+            "seed": spec.seed,
+            **dict(spec.values),
+            **run_outcomes(series, scenario),
+            "status": "ok",
+            "error": None,
+            "duration_s": share,
+        }
+        done.append((row, series))
+    return done
+
+
+def chunk_size(runs: int, workers: int, together: bool = False) -> int:
+    """Runs per task: enough tasks to balance the workers, few enough to keep overhead low.
+
+    Runs stepped together (``together``) gain with their number, so their tasks are larger.
+    """
+    return max(1, min(LOCKSTEP_CHUNK if together else 16, math.ceil(runs / (8 * workers))))
+
+
+#: Most replications of one design point in a task when they are stepped together: beyond
+#: about 50 the time per run stops falling (benchmarks/bench_sweep.py).
+LOCKSTEP_CHUNK = 50
 
 
 def _chunks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
-    for start in range(0, len(specs), size):
-        yield list(specs[start : start + size])
+    """Tasks of up to ``size`` runs of one design point, in replication order.
+
+    ``specs`` are replication-major (:func:`relsim.experiment.expand`); each point's runs are
+    gathered until it has ``size`` of them, so every point advances together and a sweep
+    stopped part-way holds about the same replications of each.
+    """
+    pending: dict[int, list[RunSpec]] = {}
+    for spec in specs:
+        bucket = pending.setdefault(spec.point, [])
+        bucket.append(spec)
+        if len(bucket) == size:
+            yield pending.pop(spec.point)
+    yield from pending.values()
 
 
 @dataclass(frozen=True)
@@ -150,7 +218,7 @@ def _run(
     try:
         if specs:
             progress.start(experiment.n_runs, len(store.done), store.failed, ex.description)
-            size = chunk_size(len(specs), ex.workers)
+            size = chunk_size(len(specs), ex.workers, supports(experiment.base))
             for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
                 store.add(result.rows, result.months)
                 ran += len(result.rows)

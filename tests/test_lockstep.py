@@ -1,0 +1,193 @@
+"""Replications stepped together give each run exactly what one model per run gives."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relsim import RegulationModel, load_scenario
+from relsim.experiment import RunSpec
+from relsim.lockstep import Lockstep, run_replications, supports
+from relsim.scenario import Scenario
+from relsim.sweep import _chunks, chunk_size
+
+SEEDS = list(range(40, 52))
+
+PRACTICES = [
+    {"name": "training_heat_map", "origin": "Trust A", "introduced_month": 0,
+     "targets_training": True, "complexity": 2},
+    {"name": "huddles", "origin": "Trust C", "introduced_month": 3, "mandated_month": 10},
+]  # fmt: skip
+
+#: Each branch of the monthly step: meetings skipped, mandates, practices embedded at once,
+#: heavy enforcement and gaming, a partner that leaves, a compact that lapses, shocks, and
+#: practices spreading between competitors.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "nhs_vmi": ("nhs_vmi_partnership", {}),
+    "hierarchical": ("hierarchical_baseline", {}),
+    "shock": ("pressure_shock", {}),
+    "no_compact": ("no_compact", {}),
+    "quarterly_board": (
+        "nhs_vmi_partnership",
+        {"governance.board.meeting_interval_months": 3, "partner.end_month": 20},
+    ),
+    "mandates": (
+        "nhs_vmi_partnership",
+        {"practices": PRACTICES, "adoption.implementation_months": 0},
+    ),
+    "fragile_compact": (
+        "nhs_vmi_partnership",
+        {
+            "governance.compact.negotiation_months": 2,
+            "governance.compact.positive_probability": 0.0,
+            "governance.compact.lapse_threshold": 0.45,
+            "governance.compact.repair_probability": 0.3,
+            "trust_dynamics.loss_ratio": 5.0,
+            "pressure.volatility": 0.2,
+        },
+    ),
+    "competitors_meet": (
+        "hierarchical_baseline",
+        {
+            "governance.hierarchical.peer_contact_rate": 0.6,
+            "governance.hierarchical.peer_positive_probability": 0.9,
+            "adoption.trust_threshold": 0.3,
+        },
+    ),
+    "gaming": (
+        "hierarchical_baseline",
+        {
+            "governance.hierarchical.quality_target": 0.9,
+            "practices": PRACTICES,
+            "scenario.months": 30,
+        },
+    ),
+}
+
+
+def one_by_one(scenario: Scenario, seed: int) -> dict[str, list[Any]]:
+    model = RegulationModel(scenario, rng=seed, record="months")
+    model.run_model()
+    return model.datacollector.model_vars
+
+
+def same(a: list[Any], b: list[Any]) -> bool:
+    """Equal, element by element (NaN equals NaN: a month without a board)."""
+    return len(a) == len(b) and all(
+        x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_run_equals_its_model_run_bit_for_bit(variant):
+    name, overrides = VARIANTS[variant]
+    scenario = load_scenario(name, overrides)
+    assert supports(scenario)
+    together = run_replications(scenario, SEEDS)
+    for seed, series in zip(SEEDS, together, strict=True):
+        alone = one_by_one(scenario, seed)
+        assert list(series) == list(alone)
+        for column, values in alone.items():
+            assert same(series[column], values), (variant, seed, column)
+
+
+def test_the_variants_reach_the_branches_they_are_there_for():
+    """Guard the equality test against variants that quietly stop exercising anything."""
+    runs = {v: run_replications(load_scenario(n, o), SEEDS) for v, (n, o) in VARIANTS.items()}
+
+    def ever(variant: str, column: str, test: Any) -> bool:
+        return any(test(x) for run in runs[variant] for x in run[column])
+
+    assert ever("nhs_vmi", "compact_state", lambda s: s == "in_force")
+    assert ever("nhs_vmi", "repairs", lambda r: r > 0)
+    assert ever("fragile_compact", "compact_state", lambda s: s == "in_force")
+    lapsed = any(
+        "in_force" in run["compact_state"] and run["compact_state"][-1] == "negotiating"
+        for run in runs["fragile_compact"]
+    )
+    assert lapsed
+    assert not all(runs["quarterly_board"][0]["board_met"][1:])
+    assert ever("mandates", "adopters_huddles", lambda a: a == 5)
+    assert ever("gaming", "gaming_gap", lambda g: g > 0)
+    assert ever("gaming", "mean_enforcement_level", lambda level: level > 1)
+    assert ever("competitors_meet", "adopters_training_heat_map", lambda a: a > 1)
+
+
+def test_a_run_does_not_depend_on_the_runs_stepped_with_it():
+    scenario = load_scenario("nhs_vmi_partnership", {"scenario.months": 24})
+    crowd = run_replications(scenario, [3, 5, 8])
+    alone = run_replications(scenario, [5])
+    assert crowd[1].keys() == alone[0].keys()
+    assert all(same(crowd[1][c], alone[0][c]) for c in alone[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [
+        ("board_size", {"governance.mode": "regional_boards"}),
+        ("nhs_vmi_partnership", {"governance.changes": [{"month": 12, "mode": "hierarchical"}]}),
+        ("nhs_vmi_partnership", {"governance.mode": "lead_organisation"}),
+        ("england_system", {}),
+    ],
+)
+def test_what_it_does_not_cover_is_refused(name, overrides):
+    scenario = load_scenario(name, overrides)
+    assert not supports(scenario)
+    with pytest.raises(ValueError, match="not a scenario the lockstep path covers"):
+        Lockstep(scenario, [1, 2])
+
+
+def spec(run_id: int, points: int) -> RunSpec:
+    return RunSpec(run_id, run_id % points, run_id // points, run_id // points, ())
+
+
+def test_a_sweeps_tasks_hold_runs_of_one_point_in_replication_order():
+    specs = [spec(i, 4) for i in range(4 * 7)]  # replication-major, as expand() gives them
+    tasks = list(_chunks(specs, 3))
+    assert all(len({s.point for s in task}) == 1 for task in tasks)
+    for task in tasks:
+        assert [s.replication for s in task] == sorted(s.replication for s in task)
+    assert sorted(s.run_id for task in tasks for s in task) == list(range(28))
+    # Every point advances together: the first four tasks are replications 0-2 of each point.
+    assert [task[0].point for task in tasks[:4]] == [0, 1, 2, 3]
+    assert chunk_size(800, 2) == 16
+    assert chunk_size(800, 2, together=True) == 50
+    assert chunk_size(3, 2, together=True) == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    mode=st.sampled_from(["hierarchical", "networked"]),
+    compact=st.booleans(),
+    baseline=st.floats(0.0, 1.0),
+    loss_ratio=st.floats(1.0, 6.0),
+    orientation=st.floats(0.0, 1.0),
+    protection=st.floats(0.0, 1.0),
+    p1=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32),
+)
+def test_any_covered_scenario_runs_the_same_together_and_alone(
+    mode, compact, baseline, loss_ratio, orientation, protection, p1, seed
+):
+    scenario = load_scenario(
+        "nhs_vmi_partnership",
+        {
+            "scenario.months": 24,
+            "governance.mode": mode,
+            "governance.compact.enabled": compact,
+            "pressure.baseline": baseline,
+            "trust_dynamics.loss_ratio": loss_ratio,
+            "regulator.relational_orientation": orientation,
+            "governance.board.protection": protection,
+            "adoption.p1": p1,
+        },
+    )
+    seeds = [seed, seed + 1, seed + 2]
+    for s, series in zip(seeds, run_replications(scenario, seeds), strict=True):
+        alone = one_by_one(scenario, s)
+        assert all(same(series[c], alone[c]) for c in alone), s
