@@ -53,7 +53,7 @@ from relsim.recording import SNAPSHOT_FIELDS, adopters, model_reporters, trust_m
 from relsim.relations import REGULATOR, Layout
 from relsim.scenario import Scenario
 from relsim.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, initial_state
-from relsim.streams import Streams, binomial, poisson
+from relsim.streams import Streams
 
 #: Governance rules this path steps; any other runs one model per run.
 RULES = ("hierarchical", "networked")
@@ -87,16 +87,27 @@ class _Draws:
         return np.array([float(g.standard_normal()) for g in self.generators])
 
     def binomial(self, counts: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Per replication, :func:`relsim.streams.binomial` (``p`` per run or per trust)."""
-        out = np.zeros(counts.shape, dtype=np.int64)
-        for r, generator in enumerate(self.generators):
-            if np.count_nonzero(counts[r]):  # a zero count draws nothing
-                q = p[r]
-                out[r] = binomial(generator, counts[r], q if q.ndim else float(q))
-        return out
+        """Per replication, ``binomial(counts[r], p[r])`` (``p`` per run, or per run and trust).
+
+        Element by element, as :func:`relsim.streams.binomial` draws small arrays (and as NumPy's
+        array call draws any array, tests/test_streams.py): a zero count draws nothing.
+        """
+        rows = []
+        for generator, ks, q in zip(self.generators, counts.tolist(), p.tolist(), strict=True):
+            draw = generator.binomial
+            if isinstance(q, float):
+                rows.append([draw(k, q) if k else 0 for k in ks])
+            else:
+                rows.append([draw(k, x) if k else 0 for k, x in zip(ks, q, strict=True)])
+        return np.array(rows, dtype=np.int64).reshape(counts.shape)
 
     def poisson(self, lam: np.ndarray) -> np.ndarray:
-        return np.stack([poisson(g, lam[r]) for r, g in enumerate(self.generators)])
+        """Per replication, ``poisson(lam[r])``, drawn as :func:`relsim.streams.poisson` draws."""
+        rows = []
+        for generator, row in zip(self.generators, lam.tolist(), strict=True):
+            draw = generator.poisson
+            rows.append([draw(x) for x in row])
+        return np.array(rows, dtype=np.int64).reshape(lam.shape)
 
 
 class _Month:
