@@ -133,18 +133,19 @@ def _run_together(
         if not supports(scenario):
             return None
         runs = run_replications(scenario, [spec.seed for spec in specs])
+        outcomes = [run_outcomes(series, scenario) for series in runs]
     except Exception:
         return None  # one model per run says which runs fail, and why
     share = (time.perf_counter() - start) / len(specs)
     done: list[tuple[dict[str, Any], dict[str, list[Any]] | None]] = []
-    for spec, series in zip(specs, runs, strict=True):
+    for spec, series, outcome in zip(specs, runs, outcomes, strict=True):
         row: dict[str, Any] = {
             "run_id": spec.run_id,
             "point": spec.point,
             "replication": spec.replication,
             "seed": spec.seed,
             **dict(spec.values),
-            **run_outcomes(series, scenario),
+            **outcome,
             "status": "ok",
             "error": None,
             "duration_s": share,
@@ -153,25 +154,24 @@ def _run_together(
     return done
 
 
-def chunk_size(runs: int, workers: int, together: bool = False) -> int:
-    """Runs per task: enough tasks to balance the workers, few enough to keep overhead low.
-
-    Runs stepped together (``together``) gain with their number, so their tasks are larger.
-    """
-    return max(1, min(LOCKSTEP_CHUNK if together else 16, math.ceil(runs / (8 * workers))))
+def chunk_size(runs: int, workers: int) -> int:
+    """Runs per task: enough tasks to balance the workers, few enough to keep overhead low."""
+    return max(1, min(TASK_RUNS, math.ceil(runs / (8 * workers))))
 
 
-#: Most replications of one design point in a task when they are stepped together: beyond
-#: about 50 the time per run stops falling (benchmarks/bench_sweep.py).
-LOCKSTEP_CHUNK = 50
+#: Most runs in a task. Replications of one design point stepped together gain with their
+#: number up to about 50 (benchmarks/bench_sweep.py); one model per run gains nothing more.
+TASK_RUNS = 50
 
 
 def _chunks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
-    """Tasks of up to ``size`` runs of one design point, in replication order.
+    """Tasks of up to ``size`` runs, each design point's runs together, in replication order.
 
-    ``specs`` are replication-major (:func:`relsim.experiment.expand`); each point's runs are
-    gathered until it has ``size`` of them, so every point advances together and a sweep
-    stopped part-way holds about the same replications of each.
+    ``specs`` are replication-major (:func:`relsim.experiment.expand`). Each point's runs are
+    gathered until it has ``size`` of them, so that its replications can be stepped together
+    and every point advances alike (a sweep stopped part-way holds about the same replications
+    of each). What is left at the end (points with fewer runs than ``size``) is packed into
+    tasks of up to ``size`` runs, a point's runs side by side.
     """
     pending: dict[int, list[RunSpec]] = {}
     for spec in specs:
@@ -179,7 +179,15 @@ def _chunks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
         bucket.append(spec)
         if len(bucket) == size:
             yield pending.pop(spec.point)
-    yield from pending.values()
+    task: list[RunSpec] = []
+    for bucket in pending.values():
+        for spec in bucket:
+            task.append(spec)
+            if len(task) == size:
+                yield task
+                task = []
+    if task:
+        yield task
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ def _run(
     try:
         if specs:
             progress.start(experiment.n_runs, len(store.done), store.failed, ex.description)
-            size = chunk_size(len(specs), ex.workers, supports(experiment.base))
+            size = chunk_size(len(specs), ex.workers)
             for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
                 store.add(result.rows, result.months)
                 ran += len(result.rows)

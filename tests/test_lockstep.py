@@ -133,6 +133,15 @@ def test_a_run_does_not_depend_on_the_runs_stepped_with_it():
         ("nhs_vmi_partnership", {"governance.changes": [{"month": 12, "mode": "hierarchical"}]}),
         ("nhs_vmi_partnership", {"governance.mode": "lead_organisation"}),
         ("england_system", {}),
+        (
+            "england_system",
+            {
+                "population.trusts": 101,
+                "population.regions": 1,
+                "population.region_size": [101, 101],
+                "governance.mode": "networked",
+            },
+        ),
     ],
 )
 def test_what_it_does_not_cover_is_refused(name, overrides):
@@ -146,18 +155,24 @@ def spec(run_id: int, points: int) -> RunSpec:
     return RunSpec(run_id, run_id % points, run_id // points, run_id // points, ())
 
 
-def test_a_sweeps_tasks_hold_runs_of_one_point_in_replication_order():
+def test_a_sweeps_tasks_hold_each_points_runs_together_in_replication_order():
     specs = [spec(i, 4) for i in range(4 * 7)]  # replication-major, as expand() gives them
     tasks = list(_chunks(specs, 3))
-    assert all(len({s.point for s in task}) == 1 for task in tasks)
+    assert [len(task) for task in tasks] == [3] * 8 + [3, 1]
+    # Full tasks hold one point; every point advances together.
+    assert all(len({s.point for s in task}) == 1 for task in tasks[:8])
+    assert [task[0].point for task in tasks[:4]] == [0, 1, 2, 3]
+    # What is left (one run of each point) is packed, each point's runs side by side.
+    assert [s.point for s in tasks[8] + tasks[9]] == [0, 1, 2, 3]
     for task in tasks:
         assert [s.replication for s in task] == sorted(s.replication for s in task)
     assert sorted(s.run_id for task in tasks for s in task) == list(range(28))
-    # Every point advances together: the first four tasks are replications 0-2 of each point.
-    assert [task[0].point for task in tasks[:4]] == [0, 1, 2, 3]
-    assert chunk_size(800, 2) == 16
-    assert chunk_size(800, 2, together=True) == 50
-    assert chunk_size(3, 2, together=True) == 1
+    # Many points of one replication each: tasks of several points, not one run each.
+    assert [len(task) for task in _chunks([spec(i, 200) for i in range(200)], 16)] == [16] * 12 + [
+        8
+    ]
+    assert chunk_size(800, 2) == 50
+    assert chunk_size(40, 2) == 3
 
 
 @settings(max_examples=15, deadline=None)

@@ -199,6 +199,43 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
     )
 
 
+def test_outcomes_that_fail_for_one_run_of_a_batch_fail_that_run_alone(
+    shared, tmp_path, monkeypatch
+):
+    experiment = load_experiment(experiment_file(shared))
+    runs = reference(shared)[0]
+    bad = runs[runs["governance.mode"] == "networked"].iloc[0]
+    model = RegulationModel(
+        experiment.base,
+        rng=int(bad["seed"]),
+        record="months",
+        governance__mode="networked",
+        governance__compact__enabled=bool(bad["governance.compact.enabled"]),
+        scenario__months=24,
+    )
+    model.step()
+    marker = model.state.pressure  # month 1's pressure identifies the run
+    outcomes = relsim.sweep.run_outcomes
+
+    def fragile_outcomes(series, scenario):
+        compact = bool(bad["governance.compact.enabled"])
+        mode = scenario.governance.mode
+        if series["pressure"][1] == marker and (mode, scenario.governance.compact.enabled) == (
+            "networked",
+            compact,
+        ):
+            raise ZeroDivisionError("no outcome")
+        return outcomes(series, scenario)
+
+    monkeypatch.setattr("relsim.sweep.run_outcomes", fragile_outcomes)
+    run_sweep(experiment, tmp_path / "s", executor=Serial(), progress=Silent())
+    got = tables(tmp_path / "s")[0]
+    failed = got[got["status"] == "error"]
+    assert failed["run_id"].tolist() == [int(bad["run_id"])]
+    assert failed["error"].str.contains("ZeroDivisionError: no outcome").all()
+    assert (got["status"] == "ok").sum() == len(got) - 1
+
+
 def test_an_interrupted_sweep_resumes_without_loss_or_duplication(shared, tmp_path):
     experiment = load_experiment(experiment_file(shared))
 
