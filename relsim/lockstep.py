@@ -45,8 +45,10 @@ from relsim.mechanisms import (
     energy,
     internal_training,
     next_compact_states,
+    step_pressure,
     update_gaming_gap,
     update_quality,
+    update_safety,
     update_trust,
 )
 from relsim.recording import SNAPSHOT_FIELDS, adopters, model_reporters, trust_mean, trust_total
@@ -249,8 +251,9 @@ class Lockstep:
         """``RegulationModel._environment``."""
         p = self.config.pressure
         noise = self.draws["pressure"].standard_normal()
-        latent = self.latent_pressure
-        self.latent_pressure = latent + p.reversion * (p.baseline - latent) + p.volatility * noise
+        self.latent_pressure = step_pressure(
+            self.latent_pressure, p.baseline, p.reversion, p.volatility, noise
+        )
         self.pressure = np.maximum(0.0, self.latent_pressure + active_shock(month, self._shocks))
         self._scripted_events(month)
 
@@ -554,11 +557,17 @@ class Lockstep:
         """``RegulationModel._update_safety_and_posture``."""
         sc = self.config
         sf = sc.safety
-        safety = 1.0 - (1.0 - self.safety) * (1.0 - sf.supportive_gain) ** ix.supportive
-        safety = safety * (1.0 - sf.punitive_loss) ** ix.punitive
-        gain = sc.governance.board.safety_gain
-        safety = np.where(ix.attended, safety + gain * (1.0 - safety), safety)
-        self.safety = safety + sf.drift * (self.safety_baseline - safety)
+        self.safety = update_safety(
+            self.safety,
+            ix.supportive,
+            ix.punitive,
+            ix.attended,
+            self.safety_baseline,
+            sf.supportive_gain,
+            sf.punitive_loss,
+            sc.governance.board.safety_gain,
+            sf.drift,
+        )
         self.posture = self._classify()
         gaming = self.posture == Posture.GAME_PLAYING
         if np.count_nonzero(gaming) or np.count_nonzero(self.gaming_gap):

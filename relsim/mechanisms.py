@@ -58,9 +58,9 @@ def drift_trust(trust: Float, baseline: Float | float, rate: float, contact: Boo
 # ---------------------------------------------------------------------------------------------
 
 
-def step_pressure(
-    latent: float, baseline: float, reversion: float, volatility: float, noise: float
-) -> float:
+def step_pressure[P: (float, Float)](
+    latent: P, baseline: float, reversion: float, volatility: float, noise: P
+) -> P:
     """One month of the mean-reverting pressure process (M2), before shocks.
 
     ``X_{t+1} = X_t + κ(P̄ − X_t) + σ·ε_t``. Scripted shocks are added on top
@@ -133,6 +133,29 @@ def shielded_probability[P: (float, Float)](p_supportive: P, protection: float) 
     punitive responses into supportive ones (Burgess et al. 2019).
     """
     return 1.0 - (1.0 - p_supportive) * (1.0 - protection)
+
+
+def update_safety(
+    safety: Float,
+    supportive: Int,
+    punitive: Int,
+    attended: Bool,
+    baseline: Float,
+    supportive_gain: float,
+    punitive_loss: float,
+    board_gain: float,
+    drift: float,
+) -> Float:
+    """Psychological safety after a month's responses and board attendance (M4).
+
+    Each supportive response closes a share ``supportive_gain`` of the way to 1, each punitive
+    one removes a share ``punitive_loss``; attending a protected relational space builds safety
+    (Edmondson 1999); safety then drifts toward the trust's baseline.
+    """
+    s = 1.0 - (1.0 - safety) * (1.0 - supportive_gain) ** supportive
+    s = s * (1.0 - punitive_loss) ** punitive
+    s = np.where(attended, s + board_gain * (1.0 - s), s)
+    return s + drift * (baseline - s)
 
 
 # ---------------------------------------------------------------------------------------------

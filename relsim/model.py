@@ -34,6 +34,7 @@ from relsim.mechanisms import (
     trusted_exposures,
     update_gaming_gap,
     update_quality,
+    update_safety,
 )
 from relsim.recording import History, MonthlyCollector, trust_snapshot
 from relsim.scenario import MAX_MONTHS, Scenario, load_scenario
@@ -297,12 +298,17 @@ class RegulationModel(mesa.Model):
     def _update_safety_and_posture(self, ix: Interactions) -> None:
         st, sc = self.state, self.config
         sf = sc.safety
-        safety = 1.0 - (1.0 - st.safety) * (1.0 - sf.supportive_gain) ** ix.supportive
-        safety = safety * (1.0 - sf.punitive_loss) ** ix.punitive
-        # Attending a protected relational space builds safety (Edmondson 1999).
-        gain = sc.governance.board.safety_gain
-        safety = np.where(ix.attended, safety + gain * (1.0 - safety), safety)
-        st.safety = safety + sf.drift * (st.safety_baseline - safety)
+        st.safety = update_safety(
+            st.safety,
+            ix.supportive,
+            ix.punitive,
+            ix.attended,
+            st.safety_baseline,
+            sf.supportive_gain,
+            sf.punitive_loss,
+            sc.governance.board.safety_gain,
+            sf.drift,
+        )
         st.posture = self._classify()
         gaming = st.posture == Posture.GAME_PLAYING
         # Without gaming, and with no gap left to decay, the gap stays exactly zero.
