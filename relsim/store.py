@@ -161,8 +161,8 @@ class SweepStore:
         self.flush_runs = flush_runs
         self.flush_seconds = flush_seconds
         self._next_part = next_part
-        self._rows: list[dict[str, Any]] = []
-        self._months: list[pa.Table] = []
+        self._buffer: list[tuple[list[dict[str, Any]], pa.Table | None]] = []
+        """Finished runs not yet written: (rows, their monthly series) per task."""
         self._last_flush = time.monotonic()
         self.runs_schema = runs_schema(experiment)
         self.months_schema = months_schema(experiment)
@@ -273,9 +273,14 @@ class SweepStore:
 
     def add(self, rows: list[dict[str, Any]], months: Mapping[str, Any] | None) -> None:
         """Buffer finished runs (rows) and their monthly series; write parts when due."""
-        self._rows.extend(rows)
-        if months and len(months["run_id"]):
-            self._months.append(pa.table(dict(months), schema=self.months_schema))
+        table = (
+            pa.table(dict(months), schema=self.months_schema)
+            if months and len(months["run_id"])
+            else None
+        )
+        # One append: a stop (Ctrl-C, SIGTERM) raised between statements can never buffer
+        # runs without their monthly series.
+        self._buffer.append((rows, table))
         due = len(self._rows) >= self.flush_runs
         if due or time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
@@ -283,28 +288,32 @@ class SweepStore:
     def flush(self) -> None:
         """Write buffered runs as one months part and one runs part (months first)."""
         self._last_flush = time.monotonic()
-        if not self._rows:
+        rows = self._rows
+        if not rows:
             return
         seq = self._next_part
         name = f"part-{seq:06d}.parquet"
-        months = (
-            pa.concat_tables(self._months) if self._months else self.months_schema.empty_table()
-        )
+        tables = [table for _, table in self._buffer if table is not None]
+        months = pa.concat_tables(tables) if tables else self.months_schema.empty_table()
         _write_atomic(months, self.directory / MONTHS / name)
         factors = set(self.experiment.factor_names)
         columns = {
             f.name: [
                 factor_value(r[f.name], f.type) if f.name in factors else r.get(f.name)
-                for r in self._rows
+                for r in rows
             ]
             for f in self.runs_schema
         }
         _write_atomic(pa.table(columns, schema=self.runs_schema), self.directory / RUNS / name)
-        for row in self._rows:
-            self.done.add(row["run_id"])
-            self.failed += row["status"] != "ok"
+        self.done.update(row["run_id"] for row in rows)
+        self.failed += sum(row["status"] != "ok" for row in rows)
         self._next_part += 1
-        self._rows, self._months = [], []
+        self._buffer = []
+
+    @property
+    def _rows(self) -> list[dict[str, Any]]:
+        """The buffered runs' rows."""
+        return [row for rows, _ in self._buffer for row in rows]
 
     @property
     def finished(self) -> tuple[int, int]:
