@@ -311,7 +311,10 @@ def _parts(out: Path) -> int:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_a_real_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(shared, tmp_path, sig):
-    path = experiment_file(shared, reps=40, months=36)  # 160 runs
+    # 1,000 runs: big enough that the sweep cannot finish between seeing two saved parts and
+    # the signal arriving (at 160 runs it once did, and exited 0 before the SIGINT landed).
+    runs = 1000
+    path = experiment_file(shared, reps=runs // 4, months=36)
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     args = [
@@ -343,12 +346,12 @@ def test_a_real_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(shared,
     else:
         assert process.returncode == -signal.SIGKILL
     saved = len(read_runs(out))
-    assert 0 < saved < 160
+    assert 0 < saved < runs
     assert read_runs(out)["run_id"].is_unique
     done = subprocess.run([*args, "--resume"], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     resumed = tables(out)
-    assert len(resumed[0]) == 160
+    assert len(resumed[0]) == runs
     assert resumed[0]["run_id"].is_unique
     expected = tmp_path / "expected"
     run_sweep(load_experiment(path), expected, executor=Serial(), progress=Silent())
