@@ -127,7 +127,7 @@ def _facts(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def _outcome_cell(outcome: str, data: SweepData) -> str:
-    label = outcome_label(outcome, data.practices, data.n_trusts)
+    label = outcome_label(outcome, data.practices, data.common_trusts)
     return f"{_e(label)}<br><code>{_e(outcome)}</code>"
 
 
@@ -186,7 +186,7 @@ def _how_to_read(data: SweepData) -> str:
     n = data.manifest["experiment"]["replications"]
     return f"""
 <p>relsim is a simulation. Each <em>run</em> plays out one possible history, month by month,
-of a regulator and {data.n_trusts} NHS trusts; chance (which problems arise, who attends, how
+of a regulator and {data.trusts_text()} NHS trusts; chance (which problems arise, who attends, how
 the regulator responds) makes runs differ. The experiment repeats every design cell
 {n} times and reports what happens across those runs. Its numbers show what follows from the
 model's assumptions (described in the project's <code>docs/ODD.md</code>), not forecasts of what
@@ -244,12 +244,13 @@ def _design(data: SweepData) -> str:
         # Hundreds of generated trusts: the description that generates them, not the list.
         readiness = [t.readiness for t in data.scenario.trusts]
         low, high = population.region_size
+        varied = " (unless varied)" if data.common_trusts is None else ""
         parts.append(
             _table(
                 ["Generated population", ""],
                 [
-                    ("Trusts", str(len(data.scenario.trusts))),
-                    ("Regions", str(len(data.scenario.region_names))),
+                    (f"Trusts{varied}", str(len(data.scenario.trusts))),
+                    (f"Regions{varied}", str(len(data.scenario.region_names))),
                     ("Region size", f"{low} to {high} trusts"),
                     (
                         "Readiness",

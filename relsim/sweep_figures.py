@@ -30,6 +30,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +219,36 @@ class SweepData:
 
     @property
     def n_trusts(self) -> int:
-        """Trusts in the base scenario."""
+        """Trusts in the base scenario (see :attr:`trusts_per_run` when a factor changes them)."""
         return len(self.scenario.trusts)
+
+    @cached_property
+    def trusts_per_run(self) -> pd.Series:
+        """Each finished run's number of trusts, by run id.
+
+        ``population.trusts`` may be a factor (as in the board-size experiment), so the count
+        is taken from each design point's scenario, built once per distinct point.
+        """
+        ids = self.runs["run_id"].to_numpy()
+        factors = list(self.manifest["factors"])
+        if not any(k.startswith(("population.", "trusts")) for k in factors):
+            return pd.Series(self.n_trusts, index=ids, dtype=np.int64)
+        counts = np.empty(len(ids), dtype=np.int64)
+        for rows in self.runs.groupby(factors, sort=False, dropna=False).indices.values():
+            point = point_scenario(self, self.runs.iloc[rows[0]])
+            counts[rows] = len(point.trusts)
+        return pd.Series(counts, index=ids)
+
+    @property
+    def common_trusts(self) -> int | None:
+        """The number of trusts when every run has the same, else None (for labels)."""
+        counts = self.trusts_per_run
+        return int(counts.iloc[0]) if counts.nunique() == 1 else None
+
+    def trusts_text(self) -> str:
+        """The number of trusts, for prose: ``5``, or ``3 to 40`` when it is varied."""
+        low, high = int(self.trusts_per_run.min()), int(self.trusts_per_run.max())
+        return str(low) if low == high else f"{low} to {high}"
 
     def levels(self, key: str) -> list[Any]:
         """The levels of a grid factor that finished runs have, in the experiment's order."""
@@ -299,11 +328,8 @@ class SweepData:
         return np.full(len(run_ids), float(self.scenario.months))
 
     def trust_count(self, run_ids: np.ndarray) -> np.ndarray:
-        """Each run's number of trusts (the trusts may be a factor)."""
-        if not any(k.startswith("trusts") for k in self.manifest["factors"]):
-            return np.full(len(run_ids), self.n_trusts)
-        rows = self.runs.set_index("run_id").loc[run_ids]
-        return np.array([len(point_scenario(self, row).trusts) for _, row in rows.iterrows()])
+        """Each run's number of trusts (``population.trusts`` may be a factor)."""
+        return self.trusts_per_run.loc[run_ids].to_numpy()
 
     def series(self, column: str, run_ids: np.ndarray) -> pd.DataFrame:
         """A monthly column for some runs as a runs × months table."""
@@ -683,7 +709,7 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
             label="mean",
         )
         ax.set_xticks(ticks, tick_labels, fontsize=7, rotation=90 if len(ticks) > 6 else 0)
-        title = outcome_label(outcome, data.practices, data.n_trusts)
+        title = outcome_label(outcome, data.practices, data.common_trusts)
         ax.set_title(textwrap.fill(title, 38), fontsize=9)
         ax.set_ylabel(_unit(outcome))
     for ax in axes.flat[len(outcomes) :]:
@@ -819,19 +845,39 @@ def typical_heat_maps_figure(
 ) -> Figure:
     """The training heat map (department × month) of each trust in each cell's typical run."""
     typical = list(typical) if typical is not None else typical_runs(data)
-    names = list(data.scenario.trust_names)[:MAX_HEAT_TRUSTS]
-    fig = Figure(figsize=(2.6 * len(names) + 1.8, 2.0 * len(typical) + 1.6), layout="constrained")
-    axes = fig.subplots(len(typical), len(names), squeeze=False, sharex=True, sharey=True)
+    # Each run's own trusts: population.trusts may be a factor, so runs may have fewer trusts
+    # than the base scenario (generated populations share their first trusts).
+    most = max(len(t.result.scenario.trusts) for t in typical)
+    columns = min(most, MAX_HEAT_TRUSTS)
+    fig = Figure(figsize=(2.6 * columns + 1.8, 2.0 * len(typical) + 1.6), layout="constrained")
+    axes = fig.subplots(len(typical), columns, squeeze=False, sharex=True, sharey=True)
     vmax = max(float(t.result.coverage["coverage"].max()) for t in typical)
     norm = Normalize(vmin=0.0, vmax=max(vmax, 1e-9))
     heat = [p.name for p in data.scenario.practices if p.targets_training]
     image = None
+    titled: set[int] = set()
     for r, run in enumerate(typical):
-        for c, name in enumerate(names):
+        trusts = run.result.scenario.trusts
+        for c in range(columns):
             ax = axes[r, c]
-            image = heat_map_panel(ax, run.result, name, norm, heat)
-            readiness = data.scenario.trusts[c].readiness
-            ax.set_title(f"{name} (readiness {readiness:.2f})" if r == 0 else "", fontsize=9)
+            if c >= len(trusts):
+                ax.set_axis_off()
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"({len(trusts)} trusts in this run)",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=8,
+                    color="0.4",
+                )
+                continue
+            trust = trusts[c]
+            image = heat_map_panel(ax, run.result, trust.name, norm, heat)
+            if c not in titled:  # the first row in which the trust appears names it
+                titled.add(c)
+                ax.set_title(f"{trust.name} (readiness {trust.readiness:.2f})", fontsize=9)
             if c == 0:
                 lines = [run.cell.label, run.cell.stratum_label, f"run {run.run_id}: department"]
                 ax.set_ylabel("\n".join(line for line in lines if line), fontsize=8)
@@ -839,7 +885,7 @@ def typical_heat_maps_figure(
                 ax.set_xlabel("Month")
     if image is not None:
         fig.colorbar(image, ax=axes, label="Share of department staff trained", shrink=0.8)
-    shown = f" (first {len(names)} trusts)" if len(names) < data.n_trusts else ""
+    shown = f" (first {columns} trusts)" if columns < most else ""
     line = "; red line: heat map in use" if heat else ""
     fig.suptitle(
         f"Training heat map of a typical run per cell{shown}: {data.compared()} ({data.name})\n"

@@ -474,3 +474,16 @@ def test_a_generated_system_is_described_by_its_population_not_listed(tmp_path, 
     assert "Generated population" in html
     assert "Population seed" in html
     assert ">T007<" not in html  # no row per trust
+
+
+def test_a_varied_number_of_trusts_is_not_reported_as_the_bases(tmp_path, quick_figures):
+    path = tmp_path / "e.toml"
+    path.write_text(
+        '[experiment]\nscenario = "board_size"\nreplications = 2\n'
+        '[base]\n"scenario.months" = 6\n[factors]\n"population.trusts" = [3, 12]\n'
+    )
+    run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
+    html = build_report(tmp_path / "s")
+    assert "a regulator and 3 to 12 NHS trusts" in html
+    assert "<td>Trusts (unless varied)</td><td>40</td>" in html
+    assert "(of 40)" not in html

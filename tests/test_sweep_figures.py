@@ -599,3 +599,46 @@ def test_a_varied_introduction_month_is_each_runs_own(tmp_path):
     assert (times >= 0).all()
     assert (times <= 10).all()
     assert adoption_times(data, late, "daily_huddles")[2] == 0
+
+
+def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
+    """population.trusts as a factor: shares are of each run's trusts, labels say so.
+
+    The figures once divided every run's adopters by the base scenario's 40 trusts, so a
+    three-trust board whose origin trust alone used a practice showed 1/40 instead of 1/3.
+    """
+    path = tmp_path / "size.toml"
+    path.write_text(
+        '[experiment]\nname = "size"\nscenario = "board_size"\nreplications = 2\nseed = 3\n'
+        '[base]\n"scenario.months" = 8\n[factors]\n"governance.mode" = ["networked"]\n'
+        '"population.trusts" = [3, 12]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
+    data = load_sweep(out)
+    assert data.n_trusts == 40  # the base scenario's
+    expected = data.runs.set_index("run_id")["population.trusts"]
+    np.testing.assert_array_equal(data.trust_count(expected.index.to_numpy()), expected)
+    assert data.common_trusts is None
+    assert data.trusts_text() == "3 to 12"
+
+    fig = adoption_curves_figure(data)
+    months = data.months.merge(data.runs[["run_id", "population.trusts"]], on="run_id")
+    practice = data.scenario.practices[1]  # daily huddles, introduced in month 6
+    for size, row in zip([3, 12], panel_rows(fig, 3), strict=True):
+        cell = months[months["population.trusts"] == size]
+        share = cell.groupby("month")[f"adopters_{practice.name}"].mean() / size
+        np.testing.assert_allclose(line(row[1], "networked").get_ydata(), share.to_numpy())
+        assert share.max() >= 1 / size  # the origin trust at least, counted against its run
+
+    typical = typical_runs(data)
+    heat = typical_heat_maps_figure(data, typical)
+    drawn = [len([ax for ax in heat.axes if ax.get_images()])]
+    assert drawn == [3 + 6]  # three trusts in the small run's row, the first six in the other
+    assert "(3 trusts in this run)" in [t.get_text() for ax in heat.axes for t in ax.texts]
+
+    boxes = outcome_distributions_figure(data)
+    titles = " ".join(ax.get_title().replace("\n", " ") for ax in boxes.axes)
+    assert "(of all)" in titles
+    assert "(of 40)" not in titles
