@@ -952,10 +952,17 @@ class _Reporter:
         self.touched = touched
         self.override_source = override_source
 
-    def error(self, path: str, message: str) -> ScenarioError:
+    def error(self, path: str, message: str, related: tuple[str, ...] = ()) -> ScenarioError:
+        """The error at ``path``, blamed on the overrides if they set it or any ``related`` key.
+
+        ``related`` names the other fields of a constraint across fields: when an override
+        changed one of them (``--set population.trusts=20`` against a file's 42 regions), the
+        override made the combination wrong, so it is named, not the file.
+        """
         for key in self.touched:
-            if path == key or path.startswith((key + ".", key + "[")):
-                return ScenarioError(self.override_source, path, message)
+            for name in (path, *related):
+                if name == key or name.startswith((key + ".", key + "[")):
+                    return ScenarioError(self.override_source, path, message)
         return ScenarioError(self.file, path, message)
 
 
@@ -1168,7 +1175,8 @@ def _populate(s: Scenario, rep: _Reporter) -> Scenario:
             raise rep.error(f"population.{name}.{found[0]}", found[1])
     found = population.problem(s.population)
     if found:
-        raise rep.error(*found)
+        sizes = ("population.trusts", "population.regions", "population.region_size")
+        raise rep.error(*found, related=sizes)
     if not s.population.trusts:
         return s
     if s.trusts and s.trusts != DEFAULT_TRUSTS:

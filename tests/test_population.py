@@ -164,6 +164,20 @@ def test_impossible_populations_are_one_clear_error(overrides, message):
     assert "\n" not in str(caught.value)
 
 
+def test_an_override_that_makes_the_files_population_impossible_is_blamed(tmp_path):
+    """The file's 42 regions are fine for its 210 trusts; --set trusts=20 makes them wrong."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("england_system", {"population.trusts": 20}, override_source="--set")
+    assert str(caught.value) == (
+        "--set: population.regions: must not exceed population.trusts (20) (got 42)"
+    )
+    # A file whose own population is impossible is still blamed itself.
+    path = tmp_path / "pop.toml"
+    path.write_text("[population]\ntrusts = 5\nregions = 6\n")
+    with pytest.raises(ScenarioError, match=r"pop.toml: population.regions: must not exceed"):
+        load_scenario(path, {"scenario.months": 12}, override_source="--set")
+
+
 def test_listed_trusts_and_a_population_conflict(tmp_path):
     path = tmp_path / "both.toml"
     path.write_text('[population]\ntrusts = 20\n\n[[trusts]]\nname = "North"\n')
