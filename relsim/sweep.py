@@ -205,8 +205,13 @@ class SweepOutcome:
     interrupted: bool = False
 
 
-class _StopRequestedError(Exception):
-    """SIGTERM, turned into an orderly stop that saves finished runs."""
+class _StopRequestedError(BaseException):
+    """SIGTERM, turned into an orderly stop that saves finished runs.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: in a serial sweep the signal arrives while
+    a run is computing, and the handler that records a failing run as data (``except
+    Exception``) must not catch it, or the stop would be stored as a failed run and ignored.
+    """
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
