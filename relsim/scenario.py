@@ -1110,13 +1110,16 @@ def _cross_check(s: Scenario, rep: _Reporter) -> None:
         raise rep.error(
             "trusts", "at least one trust is required (list [[trusts]] or set population.trusts)"
         )
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i, t in enumerate(s.trusts):
         if not t.name.strip():
             raise rep.error(f"trusts[{i}].name", "must not be empty")
         if t.name in seen:
-            raise rep.error(f"trusts[{i}].name", f"duplicate trust name {t.name!r}")
-        seen.add(t.name)
+            first = f"trusts[{seen[t.name]}].name"
+            raise rep.error(
+                f"trusts[{i}].name", f"duplicate trust name {t.name!r} (also {first})", (first,)
+            )
+        seen[t.name] = i
         if -1 < t.initial_coverage < 0:
             raise rep.error(
                 f"trusts[{i}].initial_coverage",

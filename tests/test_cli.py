@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -212,3 +213,30 @@ def test_default_output_directory(tmp_path, capsys, monkeypatch):
     )
     assert code == 0
     assert (Path("results") / "nhs_vmi_partnership" / "seed-2" / "months.csv").exists()
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``relsim show ... | head -1``: the closed pipe ends relsim quietly, as SIGPIPE would."""
+    process = subprocess.Popen(
+        [*RELSIM, "show", "nhs_vmi_partnership"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # before relsim, still importing, writes anything: its write fails
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert "Traceback" not in err
+    assert "BrokenPipeError" not in err
+
+
+def test_an_override_that_duplicates_a_trust_name_is_blamed():
+    done = subprocess.run(
+        [*RELSIM, "show", "nhs_vmi_partnership", "--set", "trusts[0].name=Trust B"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "relsim: --set: trusts[1].name: duplicate trust name 'Trust B' (also trusts[0].name)"
+    )
