@@ -7,7 +7,7 @@ runs (:func:`expand`) is a pure function of the experiment, tested on its own::
 
     [experiment]
     name = "governance comparison"
-    scenario = "../scenarios/nhs_vmi_partnership.toml"   # relative to this file, or bundled
+    scenario = "nhs_vmi_partnership"   # a bundled name, or a file relative to this one
     replications = 200
     seed = 20151001
     [factors]
@@ -40,6 +40,7 @@ from relsim.scenario import (
     _display_path,
     _schema_type_at,
     bundled_files,
+    bundled_scenarios,
     load_scenario,
     read_toml,
     resolve_bundled,
@@ -300,15 +301,21 @@ def _resolve_base(raw: Any, file: Path, src: str) -> tuple[str, Path]:
         )
     text = _text(src, "experiment.scenario", raw)
     candidate = Path(text)
-    if not candidate.is_absolute():
-        relative = (file.parent / candidate).resolve()
-        if relative.exists():
-            return text, relative
+    relative = (file.parent / candidate).resolve()  # an absolute path stays itself
+    if relative.exists():
+        return text, relative
     try:
         return text, resolve_scenario_path(text)
     except ScenarioError:
+        # Say where the file was looked for (paths are relative to the experiment file, which
+        # trips up a copied bundled experiment), and name a bundled scenario of the same stem.
+        hint = f"; looked for {relative}"
+        if candidate.stem in bundled_scenarios():
+            hint += f', or write scenario = "{candidate.stem}" for the bundled scenario'
         raise ScenarioError(
-            src, "experiment.scenario", f"no such scenario file or bundled scenario ({text!r})"
+            src,
+            "experiment.scenario",
+            f"no such scenario file or bundled scenario ({text!r}){hint}",
         ) from None
 
 

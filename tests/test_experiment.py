@@ -189,6 +189,11 @@ HEAD = '[experiment]\nscenario = "nhs_vmi_partnership"\n'
             "experiment.scenario",
             "no such scenario",
         ),
+        (  # a copied bundled experiment that still points at ../scenarios/
+            '[experiment]\nscenario = "../scenarios/board_size.toml"\n',
+            "experiment.scenario",
+            'scenarios/board_size.toml, or write scenario = "board_size" for the bundled',
+        ),
         (HEAD + "replicates = 3\n", "experiment.replicates", "unknown key"),
         (HEAD + "replications = 0\n", "experiment.replications", "between 1"),
         (HEAD + "replications = 2.5\n", "experiment.replications", "whole number"),
