@@ -703,14 +703,29 @@ def default_report_path(directory: Path | str) -> Path:
     return Path(directory) / "report.html"
 
 
+#: What every report has near its start (its title), and what marks a file relsim may replace.
+_REPORT_MARK = b"<title>relsim report: "
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is a report relsim wrote (only those are replaced)."""
+    try:
+        with path.open("rb") as stream:
+            return _REPORT_MARK in stream.read(4096)
+    except OSError:
+        return False
+
+
 def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
     """Write the report of a sweep directory to ``out`` (default ``DIR/report.html``).
 
     The file is written beside its destination under a temporary name and renamed into place,
-    so a reader sees the old report or the new one, never half of one.
+    so a reader sees the old report or the new one, never half of one. An existing file is
+    replaced only if it is a relsim report.
 
     Raises:
-        RelsimError: if the directory holds no sweep, or ``out`` cannot be written.
+        RelsimError: if the directory holds no sweep, ``out`` is another file, or it cannot
+            be written.
     """
     directory = Path(directory)
     target = Path(out) if out is not None else default_report_path(directory)
@@ -718,6 +733,8 @@ def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
         raise RelsimError(f"{target}: is a directory (expected the report's file name)")
     if target.suffix.lower() not in (".html", ".htm"):
         raise RelsimError(f"{target}: expected a file name ending in .html for the report")
+    if target.exists() and not (target.is_file() and _is_report(target)):
+        raise RelsimError(f"{target}: refusing to overwrite: it exists and is not a relsim report")
     document = build_report(directory)  # before touching the destination
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -343,6 +343,9 @@ def test_the_report_replaces_an_old_one_whole(sweep_dir, tmp_path, quick_figures
     assert write_report(sweep_dir, out) == out
     first = out.read_text(encoding="utf-8")
     assert "A stand-in." in first
+    out.write_text(first.replace("A stand-in.", "An older report."), encoding="utf-8")
+    write_report(sweep_dir, out)  # a report relsim wrote is replaced
+    assert out.read_text(encoding="utf-8") == first
 
     def broken(directory):
         raise RuntimeError("drawing failed")
@@ -394,7 +397,12 @@ def test_bad_input_is_one_line_naming_the_path(sweep_dir, tmp_path, capsys, quic
     blocker.write_text("x")
     err = one_line_error(capsys, "report", str(sweep_dir), "--out", str(blocker / "r.html"))
     assert f"{blocker / 'r.html'}: cannot write the report" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "run"]
+    notes = tmp_path / "notes.html"  # someone's own page is never replaced by a report
+    notes.write_text("<html>my notes</html>")
+    err = one_line_error(capsys, "report", str(sweep_dir), "--out", str(notes))
+    assert err == f"relsim: {notes}: refusing to overwrite: it exists and is not a relsim report"
+    assert notes.read_text() == "<html>my notes</html>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "notes.html", "run"]
 
 
 def test_make_run_ends_with_the_report_of_the_headline_sweep():
