@@ -62,7 +62,15 @@ class Summary:
     governance mode was not varied."""
     factors: list[str]
     runs: int
+    """Runs saved (finished or failed)."""
     failed: int
+    total: int | None = None
+    """Runs the experiment plans (None if the manifest does not say)."""
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether the sweep holds fewer runs than its experiment plans (stopped, not resumed)."""
+        return self.total is not None and self.runs < self.total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,7 +379,8 @@ def summarize(directory: Path | str) -> Summary:
             experiment["common_random_numbers"],
         )
     failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
-    return Summary(cells, comparison, factors, len(runs), failed)
+    total = manifest.get("runs_total")
+    return Summary(cells, comparison, factors, len(runs), failed, total)
 
 
 def write_summary(summary: Summary, directory: Path | str) -> list[Path]:
@@ -440,10 +449,16 @@ def format_summary(summary: Summary) -> str:
     table = shown.pivot_table(
         index="outcome", columns="cell", values="value", aggfunc="first", sort=False
     )
-    lines = [
+    lines = []
+    if summary.unfinished:
+        lines.append(
+            f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are saved; "
+            "continue it with relsim sweep EXPERIMENT --out DIR --resume"
+        )
+    lines.append(
         f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; "
-        "months to full adoption: Kaplan–Meier median from introduction",
-    ]
+        "months to full adoption: Kaplan–Meier median from introduction"
+    )
     if grid:
         lines.append("cells: " + " · ".join(grid))
     lines.append(table.to_string())

@@ -16,6 +16,7 @@ from relsim.store import read_runs
 from relsim.summary import (
     _cell_rows,
     _welch,
+    format_summary,
     hedges_g,
     km_median,
     mean_interval,
@@ -143,3 +144,27 @@ def test_mean_intervals_stay_within_what_an_outcome_can_take():
     rows = {r["outcome"]: r for r in _cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
     assert rows["attendance_mean"]["ci_high"] == 1.0  # the t interval alone reaches 1.13
     assert rows["surprises"]["ci_low"] == 0.0  # and this one -26
+
+
+class _StopAfterFirstTask(Silent):
+    def update(self, done: int, failed: int) -> None:
+        raise KeyboardInterrupt
+
+
+def test_the_summary_of_an_unfinished_sweep_says_so(tmp_path):
+    path = tmp_path / "e.toml"
+    path.write_text(EXPERIMENT.replace("replications = 6", "replications = 60"))
+    out = tmp_path / "s"
+    stopped = run_sweep(
+        load_experiment(path), out, executor=Serial(), progress=_StopAfterFirstTask()
+    )
+    assert stopped.interrupted
+    summary = summarize(out)
+    assert (summary.runs, summary.total) == (len(read_runs(out)), 120)
+    assert summary.unfinished
+    first = format_summary(summary).splitlines()[0]
+    assert first.startswith(f"UNFINISHED: {summary.runs} of the experiment's 120 runs are saved")
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent(), resume=True)
+    done = summarize(out)
+    assert not done.unfinished
+    assert not format_summary(done).startswith("UNFINISHED")
