@@ -333,12 +333,47 @@ def _factors(raw: Any, base: Scenario, src: str) -> tuple[tuple[str, tuple[Any, 
             raise ScenarioError(src, path, "is a table of settings; vary one of its keys")
         if not isinstance(levels, list) or not levels:
             raise ScenarioError(src, path, f"expected a non-empty list of values (got {levels!r})")
+        out.append((key, tuple(levels)))
+    for key, levels in out:
+        path = f"factors.{_quoted(key)}"
+        others = [(k, v) for k, v in out if k != key]
         for i, level in enumerate(levels):
-            _check_override(base, src, f"{path}[{i}]", key, level)
+            # A level may be wrong beside the base scenario and right beside the other factors'
+            # levels (population.regions = 2 with population.trusts = 12, where the base has
+            # 40 trusts): a level is refused here only if no cell can hold it; the check of
+            # whole cells (experiment_from_dict) judges the rest.
+            error = _error_in_every_cell(base, src, key, level, others)
+            if error is not None:
+                raise ScenarioError(src, f"{path}[{i}]", error.message)
         if len({json.dumps(v, sort_keys=True) for v in levels}) != len(levels):
             raise ScenarioError(src, path, "lists the same value twice")
-        out.append((key, tuple(levels)))
     return tuple(out)
+
+
+def _error_in_every_cell(
+    base: Scenario, src: str, key: str, level: Any, others: list[tuple[str, tuple[Any, ...]]]
+) -> ScenarioError | None:
+    """Why ``key = level`` fits no design cell, or None if it fits one.
+
+    None if the level gives a valid scenario beside some levels of the other factors; else the
+    error of the first cell that holds it (of the base alone if nothing else is varied).
+    """
+    try:
+        base.with_overrides({key: level}, src)
+        return None
+    except ScenarioError as exc:
+        if not others:
+            return exc
+    names = [k for k, _ in others]
+    first: ScenarioError | None = None
+    for cell in itertools.product(*(levels for _, levels in others)):
+        try:
+            base.with_overrides({**dict(zip(names, cell, strict=True)), key: level}, src)
+        except ScenarioError as exc:
+            first = first or exc
+            continue
+        return None
+    return first
 
 
 def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Sampling:

@@ -314,3 +314,25 @@ def test_a_bad_scenario_file_named_by_an_experiment_is_reported_as_that_file(tmp
         load_experiment(path)
     assert info.value.source.endswith("bad.toml")
     assert info.value.field == "pressure.baseline"
+
+
+def test_factors_that_are_valid_together_are_accepted_though_not_beside_the_base(tmp_path):
+    """board_size has 40 trusts: 2 regions alone do not fit them, but they fit 10 or 12."""
+    head = '[experiment]\nscenario = "board_size"\n[factors]\n'
+    fits = load_experiment(
+        write(tmp_path, head + '"population.trusts" = [10, 12]\n"population.regions" = [2]\n')
+    )
+    assert fits.n_runs == 2
+    # A cell that does not fit is still refused whole, naming the cell.
+    with pytest.raises(ScenarioError, match=r"the cell population.trusts = 20, population"):
+        load_experiment(
+            write(tmp_path, head + '"population.trusts" = [10, 20]\n"population.regions" = [2]\n')
+        )
+    # A level that fits no cell is named itself, with the error of a cell that holds it.
+    with pytest.raises(ScenarioError) as caught:
+        load_experiment(
+            write(tmp_path, head + '"population.regions" = [2, 60]\n"population.trusts" = [10]\n')
+        )
+    assert str(caught.value).endswith(
+        'factors."population.regions"[1]: must not exceed population.trusts (10) (got 60)'
+    )
