@@ -353,12 +353,21 @@ def load_sweep(directory: Path | str) -> SweepData:
     months = read_months(directory)
     factors = list(manifest["factors"])
     grid = [f for f in factors if f in manifest["experiment"]["factors"]]
+    levels = {key: len(manifest["experiment"]["factors"][key]) for key in grid}
     group = MODE if MODE in grid else (grid[0] if grid else None)
+    if group == MODE and levels[MODE] <= MAX_STRATA:
+        # A factor with too many levels for rows (board_size's eight sizes) would be pooled,
+        # hiding what the experiment varies: compare its levels in each panel instead, one row
+        # per governance mode.
+        wide = [f for f in grid if f != MODE and levels[f] > MAX_STRATA]
+        if wide:
+            group = wide[0]
+            grid = [MODE, *(f for f in grid if f != group and f != MODE)]
     others = [f for f in grid if f != group]
     strata: list[str] = []
     n = 1
     for key in others:  # as many of the other factors as fit in MAX_STRATA rows
-        size = len(manifest["experiment"]["factors"][key])
+        size = levels[key]
         if n * size > MAX_STRATA:
             break
         strata.append(key)
@@ -402,8 +411,10 @@ def _legend(fig: Figure, handles: Sequence[Any]) -> None:
 
 
 def _row_title(title: str, cells: Sequence[Cell], detail: str = "") -> str:
-    """A panel's title: what it shows, then the detail and the stratum on a second line."""
-    second = " · ".join(p for p in (detail, cells[0].stratum_label if cells else "") if p)
+    """A panel's title: what it shows, then the detail and the stratum (on a line each if long)."""
+    parts = [p for p in (detail, cells[0].stratum_label if cells else "") if p]
+    joined = " · ".join(parts)
+    second = "\n".join(parts) if len(joined) > 44 else joined  # beyond ~44 they overlap
     return f"{title}\n{second}" if second else title
 
 

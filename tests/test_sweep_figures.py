@@ -642,3 +642,27 @@ def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
     titles = " ".join(ax.get_title().replace("\n", " ") for ax in boxes.axes)
     assert "(of all)" in titles
     assert "(of 40)" not in titles
+
+
+def test_a_factor_with_more_levels_than_rows_is_compared_not_pooled(tmp_path):
+    """Five pressure levels would be pooled as rows (at most four): they become the colours,
+    and the governance modes the rows."""
+    path = tmp_path / "wide.toml"
+    path.write_text(
+        '[experiment]\nname = "wide"\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
+        'seed = 3\n[base]\n"scenario.months" = 6\n[factors]\n'
+        '"governance.mode" = ["hierarchical", "networked"]\n'
+        '"pressure.baseline" = [0.1, 0.2, 0.3, 0.4, 0.5]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
+    data = load_sweep(out)
+    assert (data.group, data.strata, data.pooled) == ("pressure.baseline", ("governance.mode",), ())
+    cells = data.cells()
+    assert [row[0].stratum_label for row in cells] == [
+        "governance.mode = hierarchical",
+        "governance.mode = networked",
+    ]
+    assert [len(row) for row in cells] == [5, 5]
+    assert "pooled" not in trust_trajectories_figure(data).get_suptitle()
