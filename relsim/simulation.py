@@ -12,7 +12,7 @@ import pandas as pd
 from relsim.errors import RelsimError
 from relsim.io import MANIFEST, atomic_directory, write_json
 from relsim.model import RegulationModel
-from relsim.provenance import scenario_provenance, versions
+from relsim.provenance import code_digest, scenario_provenance, versions
 from relsim.scenario import Scenario, load_scenario, scenario_from_dict
 
 #: The tables of a run, by file name.
@@ -50,6 +50,7 @@ class RunResult:
             "seed": self.seed,
             "months": int(self.months["month"].iloc[-1]),
             "versions": versions(),
+            "code_hash": code_digest(),  # the version number does not change with every edit
             "tables": {f"{name}.csv": len(getattr(self, name)) for name in TABLES},
             **scenario_provenance(self.scenario, source),
         }
