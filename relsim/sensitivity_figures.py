@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -12,7 +14,7 @@ from relsim.sensitivity import COLUMNS, RANK_BY, Sensitivity
 MAX_PANELS = 6
 
 _LABELS = {
-    "mu_star": "μ* (mean |elementary effect|, outcome units)",
+    "mu_star": "μ* (mean |elementary effect|,\noutcome units)",
     "ST": "total-order Sobol index",
     "delta": "Borgonovo δ",
 }
@@ -27,15 +29,30 @@ def sensitivity_figure(result: Sensitivity, outcomes: list[str] | None = None) -
         for c in table.columns
         if c not in {"outcome", "parameter", "method", "rank", *COLUMNS[result.method]}
     ]
+    n_cells = len(table[grid].drop_duplicates()) if grid else 1
     if grid:  # one panel per outcome in the first cell keeps the figure legible
         first = table[grid].iloc[0]
         table = table[(table[grid] == first).all(axis=1)]
-    chosen = outcomes or list(dict.fromkeys(table["outcome"]))[:MAX_PANELS]
+    every = list(dict.fromkeys(table["outcome"]))
+    chosen = outcomes or every[:MAX_PANELS]
     n = len(chosen)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
+    lines = [f"What drives each outcome: {result.method} sensitivity indices, 95% intervals"]
+    if grid:
+        cell = ", ".join(f"{g} = {table[g].iloc[0]}" for g in grid)
+        lines.append(f"design cell {cell}" + (f" (1 of {n_cells})" if n_cells > 1 else ""))
+    if len(chosen) < len(every) or n_cells > 1:
+        shown = (
+            f"{len(chosen)} of {len(every)} outcomes shown; " if len(chosen) < len(every) else ""
+        )
+        lines.append(f"{shown}every outcome and design cell is in sensitivity.csv")
+    width = int(24 * cols)  # characters of the title that fit across the figure
+    title = "\n".join(textwrap.fill(line, width) for line in lines)
+    # Height: the bars, each panel's title and axis label, and the figure's title.
+    panel = 0.35 * len(set(table["parameter"])) + 2.0
     fig = Figure(
-        figsize=(5.2 * cols, 0.35 * len(set(table["parameter"])) * rows + 1.6 * rows),
+        figsize=(5.2 * cols, panel * rows + 0.25 * (title.count("\n") + 1)),
         layout="constrained",
     )
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
@@ -48,12 +65,9 @@ def sensitivity_figure(result: Sensitivity, outcomes: list[str] | None = None) -
             ax.legend(loc="lower right", fontsize="small")
         ax.set_yticks(y, part["parameter"], fontsize="small")
         ax.set_xlabel(_LABELS[key])
-        ax.set_title(outcome, fontsize="medium")
+        ax.set_title(textwrap.fill(outcome, 28), fontsize="medium")
         ax.set_xlim(left=0)
     for ax in axes[n:]:
         ax.set_visible(False)
-    cell = "" if not grid else " · " + " · ".join(f"{g} = {table[g].iloc[0]}" for g in grid)
-    fig.suptitle(
-        f"What drives each outcome: {result.method} sensitivity indices with 95% intervals{cell}"
-    )
+    fig.suptitle(title)
     return fig

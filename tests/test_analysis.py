@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
@@ -137,6 +138,36 @@ def test_sensitivity_figure_has_one_bar_per_parameter(sampled):
         }
         assert "μ*" in ax.get_xlabel()
     assert "morris" in fig.get_suptitle()
+
+
+def test_every_text_of_the_sensitivity_figure_is_inside_it(tmp_path):
+    """Long outcome and parameter names, and a grid cell in the title, once ran off the PNG."""
+    path = tmp_path / "e.toml"
+    path.write_text(
+        MORRIS.replace('"scenario.months" = 24', '"scenario.months" = 6')
+        .replace("trust_dynamics.loss_ratio", "governance.compact.negotiation_months")
+        .replace("[1.5, 5.0]", "[6, 18]")
+        + '[factors]\n"governance.compact.enabled" = [true, false]\n'
+    )
+    run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
+    result = sensitivity(tmp_path / "s")
+    long = sorted(set(result.table["outcome"]), key=len)[-3:]  # the right column clipped first
+    fig = sensitivity_figure(result, long)
+    canvas = FigureCanvasAgg(fig)  # as the PNG is drawn
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    texts = [fig._suptitle] + [
+        t for ax in fig.axes if ax.get_visible() for t in (ax.title, ax.xaxis.label)
+    ]
+    for text in texts:
+        if text is None or not text.get_text():
+            continue
+        extent = text.get_window_extent(renderer)
+        assert box.x0 - 1 <= extent.x0, text.get_text()
+        assert extent.x1 <= box.x1 + 1, text.get_text()
+        assert box.y0 - 1 <= extent.y0, text.get_text()
+        assert extent.y1 <= box.y1 + 1, text.get_text()
 
 
 def test_sensitivity_needs_a_sampled_design(tmp_path, capsys):

@@ -301,8 +301,8 @@ def test_a_fully_observed_month_is_analysed_and_the_figure_omits_what_was_left_o
         "in force"
     }
     fig = sensitivity_figure(result)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert titles == ["full_adoption_month_daily_huddles"]
+    titles = [ax.get_title().replace("\n", "") for ax in fig.axes if ax.get_visible()]
+    assert titles == ["full_adoption_month_daily_huddles"]  # (wrapped to fit its panel)
     np.testing.assert_allclose(
         result.table.set_index("parameter").loc[["x0", "x1"], "mu_star"], [0, 20], atol=1e-9
     )
