@@ -336,3 +336,19 @@ def test_factors_that_are_valid_together_are_accepted_though_not_beside_the_base
     assert str(caught.value).endswith(
         'factors."population.regions"[1]: must not exceed population.trusts (10) (got 60)'
     )
+
+
+def test_a_sampled_point_that_is_no_valid_scenario_is_refused_before_anything_runs(tmp_path):
+    """Ranges valid alone can pair a partner's start after its end; runs used to fail one by one."""
+    text = (
+        '[experiment]\nscenario = "nhs_vmi_partnership"\n[sampling]\nmethod = "lhs"\nn = 8\n'
+        '[sampling.ranges]\n"partner.start_month" = [0, 50]\n"partner.end_month" = [10, 60]\n'
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_experiment(write(tmp_path, text))
+    message = str(caught.value)
+    assert "sampling.ranges: the sampled design point" in message
+    assert "is not a valid scenario: partner.end_month: must not be before" in message
+    # Ranges that cannot cross are accepted.
+    fine = text.replace("[0, 50]", "[0, 10]").replace("[10, 60]", "[12, 60]")
+    assert load_experiment(write(tmp_path, fine, "fine.toml")).n_runs == 8
