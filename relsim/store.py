@@ -132,6 +132,33 @@ def _parts(directory: Path) -> dict[int, Path]:
     return out
 
 
+#: How the parts of an experiment that decide its runs are named in messages.
+_EXPERIMENT_PARTS = {
+    "base_scenario_hash": "the base scenario",
+    "replications": "replications",
+    "seed": "seed",
+    "common_random_numbers": "common_random_numbers",
+    "factors": "factors",
+    "sampling": "sampling",
+    "design": "the sampled design",
+}
+
+
+def experiment_differences(stored: dict[str, Any], experiment: Experiment) -> str:
+    """What differs between a stored sweep's experiment and this one, for a refusal message."""
+    current = experiment.to_dict()
+    parts = []
+    for key, name in _EXPERIMENT_PARTS.items():
+        was, now = stored.get(key), current[key]
+        if was == now:
+            continue
+        if isinstance(now, int | float | bool) and not isinstance(was, dict | list):
+            parts.append(f"{name} {json.dumps(was)} there, {json.dumps(now)} here")
+        else:
+            parts.append(f"{name} differ" if name.endswith("s") else f"{name} differs")
+    return "; ".join(parts) if parts else "its settings differ"
+
+
 class SweepStore:
     """A sweep directory being written: manifest, part files, and the buffer of finished runs.
 
@@ -207,16 +234,19 @@ class SweepStore:
             )
         if existing is not None:
             if existing.get("code_hash") != code_digest():
+                there = str(existing.get("code_hash", "?"))[:12]
                 raise RelsimError(
-                    f"{directory}: holds a sweep started with other relsim code "
-                    f"({existing.get('versions', {}).get('relsim', '?')}); resuming it would mix "
-                    "results (use another --out, or --overwrite)"
+                    f"{directory}: holds a sweep started with other relsim code (relsim "
+                    f"{existing.get('versions', {}).get('relsim', '?')}, code hash {there}; "
+                    f"this code's is {code_digest()[:12]}); resuming it would mix results "
+                    "(use another --out, or --overwrite)"
                 )
             if existing.get("experiment_hash") != experiment.digest():
+                changed = experiment_differences(existing.get("experiment", {}), experiment)
                 raise RelsimError(
                     f"{directory}: holds a sweep of a different experiment "
-                    f"({existing.get('experiment', {}).get('source', '?')}); refusing to "
-                    "resume it with this one (use another --out, or --overwrite)"
+                    f"({existing.get('experiment', {}).get('source', '?')}; {changed}); refusing "
+                    "to resume it with this one (use another --out, or --overwrite)"
                 )
             return cls._resume(directory, experiment, existing, **options)
         try:

@@ -267,6 +267,7 @@ def test_resume_is_refused_for_another_experiment_and_a_rerun_needs_a_flag(
     err = capsys.readouterr().err
     assert code == 2
     assert "different experiment" in err
+    assert "replications 3 there, 2 here" in err  # says what changed
     assert len(err.strip().splitlines()) == 1
     code = main(["sweep", str(path), "--out", str(out), "--quiet"])
     assert code == 2
@@ -419,7 +420,9 @@ def test_a_sweep_started_with_other_code_is_not_resumed(shared, tmp_path, monkey
     assert main(["sweep", path, "--out", str(out), "--workers", "1", "--quiet"]) == 0
     monkeypatch.setattr("relsim.store.code_digest", lambda: "0" * 64)
     assert main(["sweep", path, "--out", str(out), "--resume", "--quiet"]) == 2
-    assert "other relsim code" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "other relsim code" in err
+    assert "this code's is 000000000000" in err
 
 
 def test_readme_documents_every_column_of_the_runs_table(shared):
