@@ -51,6 +51,11 @@ COMPARISON_STATS = (
 )
 
 
+#: Outcomes that are the month of an event (empty if it never happened): summarised, like full
+#: adoption, as the share of runs in which it happened and a Kaplan-Meier median time.
+TIMED_OUTCOMES = frozenset({"compact_month"})
+
+
 @dataclass(frozen=True)
 class Summary:
     """A sweep's summary tables."""
@@ -211,7 +216,7 @@ def _cell_rows(
 ) -> list[dict[str, Any]]:
     rows = []
     for outcome in outcomes:
-        if outcome.startswith("full_adoption_month_"):
+        if outcome in TIMED_OUTCOMES or outcome.startswith("full_adoption_month_"):
             continue  # summarised as a share and a Kaplan-Meier median below
         mean, sd, lo, hi = mean_interval(group[outcome].to_numpy())
         # A t interval can reach past what is possible (a share near 1, a count near 0).
@@ -238,32 +243,49 @@ def _cell_rows(
         _, times, reached = adoption_times(
             group[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
         )
-        n = len(times)
-        share_lo, share_hi = wilson_interval(int(reached.sum()), n)
-        rows.append(
-            {
-                "outcome": f"reached_all_{practice}",
-                "statistic": "share",
-                "n": n,
-                "estimate": reached.mean() if n else math.nan,
-                "sd": math.nan,
-                "ci_low": share_lo,
-                "ci_high": share_hi,
-            }
+        rows += _event_rows(
+            f"reached_all_{practice}", f"months_to_full_adoption_{practice}", times, reached
         )
-        median, lo, hi = km_median(times, reached) if n else (math.nan, math.nan, math.nan)
-        rows.append(
-            {
-                "outcome": f"months_to_full_adoption_{practice}",
-                "statistic": "km_median",
-                "n": n,
-                "estimate": median,
-                "sd": math.nan,
-                "ci_low": lo,
-                "ci_high": hi,
-            }
+    if "compact_month" in outcomes:
+        # Negotiation starts at month 0; runs whose compact never came into force are censored
+        # at their horizon, not left out (a mean over the others would flatter slow boards).
+        _, times, reached = adoption_times(
+            group["compact_month"].to_numpy(float), horizon, np.zeros(len(group))
         )
+        rows += _event_rows("compact_in_force", "months_to_compact", times, reached)
     return rows
+
+
+def _event_rows(
+    share: str, median: str, times: np.ndarray, reached: np.ndarray
+) -> list[dict[str, Any]]:
+    """Rows for an event: the share of runs in which it happened, and its median time.
+
+    The share has a Wilson interval; the median is Kaplan-Meier's, with the runs in which the
+    event did not happen censored.
+    """
+    n = len(times)
+    share_lo, share_hi = wilson_interval(int(reached.sum()), n)
+    km, lo, hi = km_median(times, reached) if n else (math.nan, math.nan, math.nan)
+    common = {"n": n, "sd": math.nan}
+    return [
+        {
+            "outcome": share,
+            "statistic": "share",
+            **common,
+            "estimate": reached.mean() if n else math.nan,
+            "ci_low": share_lo,
+            "ci_high": share_hi,
+        },
+        {
+            "outcome": median,
+            "statistic": "km_median",
+            **common,
+            "estimate": km,
+            "ci_low": lo,
+            "ci_high": hi,
+        },
+    ]
 
 
 def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
@@ -368,7 +390,11 @@ def summarize(directory: Path | str) -> Summary:
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()
     if MODE in grid and len(ok):
-        plain = [o for o in outcomes if not o.startswith("full_adoption_month_")]
+        plain = [
+            o
+            for o in outcomes
+            if o not in TIMED_OUTCOMES and not o.startswith("full_adoption_month_")
+        ]
         sampled = [f for f in factors if f not in grid]
         comparison = _comparison(
             ok,
@@ -414,7 +440,8 @@ HEADLINE = (
     "surprises",
     "gaming_gap",
     "capability_final",
-    "compact_month",
+    "compact_in_force",
+    "months_to_compact",
 )
 
 

@@ -112,6 +112,8 @@ OUTCOME_LABELS = {
     "attendance_mean": "Board attendance (share of trusts, mean over meetings)",
     "relational_orientation_final": "Regulator's relational orientation at the end (0–1)",
     "compact_month": "Month the compact came into force",
+    "compact_in_force": "Runs in which the compact came into force (share)",
+    "months_to_compact": "Months until the compact came into force (Kaplan–Meier median)",
     "adopters_final_": "Trusts using the {practice} at the end (of {n})",
     "full_adoption_month_": "Month the {practice} reached every trust",
     "reached_all_": "Runs in which the {practice} reached every trust (share)",

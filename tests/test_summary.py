@@ -120,6 +120,16 @@ def test_summary_of_a_sweep_matches_direct_computation(tmp_path):
         assert mean == pytest.approx(group["trust_in_regulator_final"].mean())
         share = cells.loc[(mode, "reached_all_training_heat_map"), "estimate"]
         assert share == pytest.approx(group["full_adoption_month_training_heat_map"].notna().mean())
+        # The compact: the share of runs in which it came into force, and a Kaplan-Meier
+        # median in which runs without one are censored at the horizon (not a mean of the rest).
+        month = group["compact_month"].to_numpy(float)
+        reached = ~np.isnan(month)
+        compact = cells.loc[(mode, "compact_in_force"), "estimate"]
+        assert compact == pytest.approx(reached.mean())
+        median = cells.loc[(mode, "months_to_compact"), "estimate"]
+        want = km_median(np.where(reached, month, 60.0), reached)[0]
+        assert median == pytest.approx(want, nan_ok=True)
+        assert (mode, "compact_month") not in cells.index
     comparison = summary.comparison.set_index("outcome")
     assert (comparison["compared"] == "networked").all()
     assert comparison["paired"].all()
