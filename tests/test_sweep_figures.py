@@ -607,16 +607,12 @@ def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
     The figures once divided every run's adopters by the base scenario's 40 trusts, so a
     three-trust board whose origin trust alone used a practice showed 1/40 instead of 1/3.
     """
-    path = tmp_path / "size.toml"
-    path.write_text(
+    text = (
         '[experiment]\nname = "size"\nscenario = "board_size"\nreplications = 2\nseed = 3\n'
         '[base]\n"scenario.months" = 8\n[factors]\n"governance.mode" = ["networked"]\n'
-        '"population.trusts" = [3, 12]\n',
-        encoding="utf-8",
+        '"population.trusts" = [3, 12]\n'
     )
-    out = tmp_path / "sweep"
-    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
-    data = load_sweep(out)
+    data = load_sweep(sweep(tmp_path, text, "size"))
     assert data.n_trusts == 40  # the base scenario's
     expected = data.runs.set_index("run_id")["population.trusts"]
     np.testing.assert_array_equal(data.trust_count(expected.index.to_numpy()), expected)
@@ -647,17 +643,13 @@ def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
 def test_a_factor_with_more_levels_than_rows_is_compared_not_pooled(tmp_path):
     """Five pressure levels would be pooled as rows (at most four): they become the colours,
     and the governance modes the rows."""
-    path = tmp_path / "wide.toml"
-    path.write_text(
+    text = (
         '[experiment]\nname = "wide"\nscenario = "nhs_vmi_partnership"\nreplications = 2\n'
         'seed = 3\n[base]\n"scenario.months" = 6\n[factors]\n'
         '"governance.mode" = ["hierarchical", "networked"]\n'
-        '"pressure.baseline" = [0.1, 0.2, 0.3, 0.4, 0.5]\n',
-        encoding="utf-8",
+        '"pressure.baseline" = [0.1, 0.2, 0.3, 0.4, 0.5]\n'
     )
-    out = tmp_path / "sweep"
-    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
-    data = load_sweep(out)
+    data = load_sweep(sweep(tmp_path, text, "wide"))
     assert (data.group, data.strata, data.pooled) == ("pressure.baseline", ("governance.mode",), ())
     cells = data.cells()
     assert [row[0].stratum_label for row in cells] == [
