@@ -338,7 +338,7 @@ def test_factors_that_are_valid_together_are_accepted_though_not_beside_the_base
     )
 
 
-def test_a_sampled_point_that_is_no_valid_scenario_is_refused_before_anything_runs(tmp_path):
+def test_ranges_that_include_invalid_scenarios_are_refused_before_anything_runs(tmp_path):
     """Ranges valid alone can pair a partner's start after its end; runs used to fail one by one."""
     text = (
         '[experiment]\nscenario = "nhs_vmi_partnership"\n[sampling]\nmethod = "lhs"\nn = 8\n'
@@ -346,9 +346,17 @@ def test_a_sampled_point_that_is_no_valid_scenario_is_refused_before_anything_ru
     )
     with pytest.raises(ScenarioError) as caught:
         load_experiment(write(tmp_path, text))
-    message = str(caught.value)
-    assert "sampling.ranges: the sampled design point" in message
-    assert "is not a valid scenario: partner.end_month: must not be before" in message
+    assert str(caught.value).endswith(
+        "sampling.ranges: the ranges include points that are not valid scenarios, e.g. "
+        "partner.start_month = 50, partner.end_month = 10: partner.end_month: must not be "
+        "before partner.start_month (50) (got 10)"
+    )
     # Ranges that cannot cross are accepted.
     fine = text.replace("[0, 50]", "[0, 10]").replace("[10, 60]", "[12, 60]")
     assert load_experiment(write(tmp_path, fine, "fine.toml")).n_runs == 8
+    # With grid factors as well, a bad cell is still blamed on the factors, not the ranges.
+    crossed = fine.replace('scenario = "nhs_vmi_partnership"', 'scenario = "board_size"') + (
+        '[factors]\n"population.trusts" = [10, 20]\n"population.regions" = [2]\n'
+    )
+    with pytest.raises(ScenarioError, match=r"factors: the cell population.trusts = 20, pop"):
+        load_experiment(write(tmp_path, crossed, "crossed.toml"))
