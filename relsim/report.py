@@ -28,7 +28,15 @@ from matplotlib.figure import Figure
 from relsim.errors import RelsimError
 from relsim.io import atomic_write_bytes
 from relsim.provenance import code_digest, versions
-from relsim.summary import CELL_STATS, COMPARISON_STATS, HEADLINE, MODE, Summary, summarize
+from relsim.summary import (
+    CELL_STATS,
+    COMPARISON_STATS,
+    HEADLINE,
+    MODE,
+    Summary,
+    no_runs_text,
+    summarize,
+)
 from relsim.sweep_figures import (
     SweepData,
     directory_kind,
@@ -402,7 +410,7 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
                 continue
             adoption = row["statistic"] in ("share", "km_median")
             text = (
-                "not introduced"  # no run lasted past the practice's introduction
+                no_runs_text(outcome)  # no run lasted past the introduction, or no compact
                 if adoption and int(row["n"]) == 0
                 else format_estimate(
                     row["statistic"],

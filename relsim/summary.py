@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from relsim.governance import GOVERNANCE
 from relsim.outcomes import outcome_range
+from relsim.scenario import Scenario, scenario_from_dict
 from relsim.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
 
 MODE = "governance.mode"
@@ -54,6 +56,7 @@ COMPARISON_STATS = (
 #: Outcomes that are the month of an event (empty if it never happened): summarised, like full
 #: adoption, as the share of runs in which it happened and a Kaplan-Meier median time.
 TIMED_OUTCOMES = frozenset({"compact_month"})
+_COMPACT_ROWS = frozenset({"compact_in_force", "months_to_compact"})
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,24 @@ def adoption_times(
     return at_risk, times, reached
 
 
+def compact_start(scenario: Scenario) -> int | None:
+    """The first month a rule that negotiates a compact is in force; None if none ever is.
+
+    Negotiation starts when a rule with a board takes over (month 0, or a scripted change of
+    rule), and only if the compact is enabled; the time to a compact counts from then.
+    """
+    if not scenario.governance.compact.enabled:
+        return None
+    schedule = [(0, scenario.governance.mode)]
+    schedule += [(c.month, c.mode) for c in scenario.governance.changes]
+    return next((m for m, mode in sorted(schedule) if GOVERNANCE[mode].has_board), None)
+
+
 def _cell_rows(
-    group: pd.DataFrame, outcomes: Sequence[str], manifest: dict[str, Any]
+    group: pd.DataFrame,
+    outcomes: Sequence[str],
+    manifest: dict[str, Any],
+    compact_from: int | None = 0,
 ) -> list[dict[str, Any]]:
     rows = []
     for outcome in outcomes:
@@ -247,11 +266,11 @@ def _cell_rows(
             f"reached_all_{practice}", f"months_to_full_adoption_{practice}", times, reached
         )
     if "compact_month" in outcomes:
-        # Negotiation starts at month 0; runs whose compact never came into force are censored
-        # at their horizon, not left out (a mean over the others would flatter slow boards).
-        _, times, reached = adoption_times(
-            group["compact_month"].to_numpy(float), horizon, np.zeros(len(group))
-        )
+        # From the start of negotiation (compact_from; None: no rule of the cell negotiates one,
+        # and no run counts). Runs whose compact never came into force are censored at their
+        # horizon, not left out: a mean over the others would flatter slow boards.
+        started = np.full(len(group), np.inf if compact_from is None else float(compact_from))
+        _, times, reached = adoption_times(group["compact_month"].to_numpy(float), horizon, started)
         rows += _event_rows("compact_in_force", "months_to_compact", times, reached)
     return rows
 
@@ -385,8 +404,10 @@ def summarize(directory: Path | str) -> Summary:
     ok = runs[runs["status"] == "ok"] if len(runs) else runs
     outcomes = _outcome_columns(runs, factors)
     rows = []
-    for cell, group in _groups(ok, grid):
-        rows += [{**cell, **row} for row in _cell_rows(group, outcomes, manifest)]
+    base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
+    for cell, group in _groups(ok, grid) if len(ok) else []:
+        start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
+        rows += [{**cell, **row} for row in _cell_rows(group, outcomes, manifest, start)]
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()
     if MODE in grid and len(ok):
@@ -445,10 +466,15 @@ HEADLINE = (
 )
 
 
+def no_runs_text(outcome: str) -> str:
+    """What a share or median with no run to count says: why no run counts."""
+    return "no compact" if outcome in _COMPACT_ROWS else "not introduced"
+
+
 def _format(row: pd.Series) -> str:
     est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
     if row["statistic"] in ("share", "km_median") and row["n"] == 0:
-        return "not introduced"
+        return no_runs_text(row["outcome"])
     if pd.isna(est):
         return "not reached" if row["statistic"] == "km_median" else "–"
     if row["statistic"] == "share":
