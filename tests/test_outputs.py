@@ -11,6 +11,7 @@ import pytest
 
 from relsim import RelsimError, load_scenario, simulate
 from relsim.io import atomic_directory
+from relsim.provenance import code_digest
 from relsim.simulation import TABLES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -59,6 +60,7 @@ def test_save_writes_tables_manifest_and_figures(tmp_path):
     assert manifest["scenario"] == result().scenario.to_dict()
     assert manifest["scenario_source"] == "nhs_vmi_partnership"
     assert {"relsim", "mesa", "python"} <= set(manifest["versions"])
+    assert manifest["code_hash"] == code_digest()  # the version does not change with every edit
     assert manifest["tables"]["trusts.csv"] == 7 * 5
 
 
