@@ -31,7 +31,6 @@ from relsim.governance.base import symmetric
 from relsim.mechanisms import (
     COMPACT_NAMES,
     CompactState,
-    Posture,
     abandonment_hazard,
     active_shock,
     adoption_hazard,
@@ -39,16 +38,15 @@ from relsim.mechanisms import (
     attendance_probability,
     board_pair_weights,
     capability,
-    classify_posture,
     disclosure_probability,
     drift_trust,
     energy,
     internal_training,
     next_compact_states,
+    posture_of,
+    safety_posture_and_gaming,
     step_pressure,
-    update_gaming_gap,
     update_quality,
-    update_safety,
     update_trust,
 )
 from relsim.recording import SNAPSHOT_FIELDS, adopters, model_reporters, trust_mean, trust_total
@@ -555,38 +553,21 @@ class Lockstep:
 
     def _update_safety_and_posture(self, ix: _Month) -> None:
         """``RegulationModel._update_safety_and_posture``."""
-        sc = self.config
-        sf = sc.safety
-        self.safety = update_safety(
+        self.safety, self.posture, self.gaming_gap = safety_posture_and_gaming(
             self.safety,
-            ix.supportive,
-            ix.punitive,
-            ix.attended,
             self.safety_baseline,
-            sf.supportive_gain,
-            sf.punitive_loss,
-            sc.governance.board.safety_gain,
-            sf.drift,
-        )
-        self.posture = self._classify()
-        gaming = self.posture == Posture.GAME_PLAYING
-        if np.count_nonzero(gaming) or np.count_nonzero(self.gaming_gap):
-            en = sc.enforcement
-            self.gaming_gap = update_gaming_gap(
-                self.gaming_gap, gaming, en.gaming_rate, en.max_gaming_gap, en.gaming_decay
-            )
-
-    def _classify(self) -> np.ndarray:
-        po = self.config.posture
-        return classify_posture(
+            self.gaming_gap,
             self.trust[:, 1:, REGULATOR],
             self.level,
             self.energy,
-            po.commitment_trust,
-            po.capitulation_trust,
-            po.gaming_level,
-            po.disengagement_energy,
+            ix.supportive,
+            ix.punitive,
+            ix.attended,
+            self.config,
         )
+
+    def _classify(self) -> np.ndarray:
+        return posture_of(self.trust[:, 1:, REGULATOR], self.level, self.energy, self.config)
 
     def _reported_quality(self) -> np.ndarray:
         return np.minimum(1.0, self.quality + self.gaming_gap)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from relsim.scenario import Scenario
 
 Float = NDArray[np.floating[Any]]
 Int = NDArray[np.integer[Any]]
@@ -209,6 +212,64 @@ def update_gaming_gap(gap: Float, gaming: Bool, rate: float, max_gap: float, dec
     official and patient-reported A&E performance.
     """
     return np.where(gaming, gap + rate * (max_gap - gap), gap * (1.0 - decay))
+
+
+def posture_of(
+    trust_in_regulator: Float, level: Int, energy: Float, scenario: Scenario
+) -> NDArray[np.int8]:
+    """:func:`classify_posture` with the scenario's thresholds (M5)."""
+    po = scenario.posture
+    return classify_posture(
+        trust_in_regulator,
+        level,
+        energy,
+        po.commitment_trust,
+        po.capitulation_trust,
+        po.gaming_level,
+        po.disengagement_energy,
+    )
+
+
+def safety_posture_and_gaming(
+    safety: Float,
+    safety_baseline: Float,
+    gaming_gap: Float,
+    trust_in_regulator: Float,
+    level: Int,
+    energy: Float,
+    supportive: Int,
+    punitive: Int,
+    attended: Bool,
+    scenario: Scenario,
+) -> tuple[Float, NDArray[np.int8], Float]:
+    """One month's safety, then posture, then gaming gap, with the scenario's parameters (M4, M5).
+
+    The model and the lockstep path (any leading replication axis) both run this step.
+
+    Returns:
+        (safety, posture, gaming gap).
+    """
+    sf = scenario.safety
+    safety = update_safety(
+        safety,
+        supportive,
+        punitive,
+        attended,
+        safety_baseline,
+        sf.supportive_gain,
+        sf.punitive_loss,
+        scenario.governance.board.safety_gain,
+        sf.drift,
+    )
+    posture = posture_of(trust_in_regulator, level, energy, scenario)
+    gaming = posture == Posture.GAME_PLAYING
+    # Without gaming, and with no gap left to decay, the gap stays exactly zero.
+    if np.count_nonzero(gaming) or np.count_nonzero(gaming_gap):
+        en = scenario.enforcement
+        gaming_gap = update_gaming_gap(
+            gaming_gap, gaming, en.gaming_rate, en.max_gaming_gap, en.gaming_decay
+        )
+    return safety, posture, gaming_gap
 
 
 # ---------------------------------------------------------------------------------------------

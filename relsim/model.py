@@ -17,24 +17,22 @@ from relsim.agents import Convener, ImprovementPartner, Regulator, Trust
 from relsim.governance import GOVERNANCE, GovernanceRule, Interactions
 from relsim.mechanisms import (
     CompactState,
-    Posture,
     abandonment_hazard,
     active_shock,
     adoption_hazard,
     allocate_training,
     block_exposures,
     capability,
-    classify_posture,
     energy,
     internal_training,
     learn_orientation,
     pair_exposures,
+    posture_of,
     pressure_level,
+    safety_posture_and_gaming,
     step_pressure,
     trusted_exposures,
-    update_gaming_gap,
     update_quality,
-    update_safety,
 )
 from relsim.recording import History, MonthlyCollector, trust_snapshot
 from relsim.scenario import MAX_MONTHS, Scenario, load_scenario
@@ -296,39 +294,23 @@ class RegulationModel(mesa.Model):
         )
 
     def _update_safety_and_posture(self, ix: Interactions) -> None:
-        st, sc = self.state, self.config
-        sf = sc.safety
-        st.safety = update_safety(
+        st = self.state
+        st.safety, st.posture, st.gaming_gap = safety_posture_and_gaming(
             st.safety,
-            ix.supportive,
-            ix.punitive,
-            ix.attended,
             st.safety_baseline,
-            sf.supportive_gain,
-            sf.punitive_loss,
-            sc.governance.board.safety_gain,
-            sf.drift,
-        )
-        st.posture = self._classify()
-        gaming = st.posture == Posture.GAME_PLAYING
-        # Without gaming, and with no gap left to decay, the gap stays exactly zero.
-        if np.count_nonzero(gaming) or np.count_nonzero(st.gaming_gap):
-            en = sc.enforcement
-            st.gaming_gap = update_gaming_gap(
-                st.gaming_gap, gaming, en.gaming_rate, en.max_gaming_gap, en.gaming_decay
-            )
-
-    def _classify(self) -> np.ndarray:
-        st, po = self.state, self.config.posture
-        return classify_posture(
+            st.gaming_gap,
             st.relations.trust_in_regulator(),
             st.level,
             st.energy,
-            po.commitment_trust,
-            po.capitulation_trust,
-            po.gaming_level,
-            po.disengagement_energy,
+            ix.supportive,
+            ix.punitive,
+            ix.attended,
+            self.config,
         )
+
+    def _classify(self) -> np.ndarray:
+        st = self.state
+        return posture_of(st.relations.trust_in_regulator(), st.level, st.energy, self.config)
 
     def _learning(self, ix: Interactions, month: int) -> None:
         st, ad = self.state, self.config.adoption
