@@ -25,7 +25,7 @@ import time
 import tracemalloc
 
 from relsim import RegulationModel, load_scenario
-from relsim.simulation import simulate
+from relsim.runs.simulation import simulate
 
 BASE = load_scenario("england_system")
 SIZES = {"210 trusts / 42 regions": (210, 42), "840 trusts / 168 regions": (840, 168)}

@@ -23,7 +23,7 @@ Time and memory come from separate runs of each command: reading every process's
 20 times a second costs CPU on the same two cores the sweep needs (about 1 ms a process a
 read), which slowed the two-worker sweep by about 5% and biased the parallel efficiency.
 
-Since sweeps step a design point's replications together (:mod:`relsim.lockstep`), the runs of
+Since sweeps step a design point's replications together (:mod:`relsim.model.batch`), the runs of
 the headline take about 1.6 s of one core, so the fixed costs of the command (importing relsim,
 Mesa and SciPy; the summary) weigh on the parallel efficiency at 800 runs; it is measured again
 at 4,000 runs, where the runs dominate.
@@ -56,7 +56,7 @@ BATCH_RUN = textwrap.dedent(
     import pandas as pd
     import mesa
     from relsim import RegulationModel
-    from relsim.experiment import load_experiment, run_seed
+    from relsim.runs.experiment import load_experiment, run_seed
 
     if __name__ == "__main__":  # batch_run's workers are spawned: they re-import this file
         experiment = load_experiment(sys.argv[1])
@@ -160,7 +160,7 @@ def check_same_results(sweep_dir: Path, batch_file: Path) -> bool:
     """batch_run and relsim sweep ran the same runs with the same seeds: same series."""
     import pandas as pd
 
-    from relsim.store import read_months, read_runs
+    from relsim.runs.store import read_months, read_runs
 
     runs = read_runs(sweep_dir)
     months = read_months(sweep_dir)

@@ -7,10 +7,10 @@ hierarchical or networked governance, and improvement practices spread between t
 from importlib.metadata import PackageNotFoundError, version
 
 from relsim.errors import RelsimError, ScenarioError
-from relsim.governance import GOVERNANCE, GovernanceRule
-from relsim.model import RegulationModel
-from relsim.scenario import Scenario, bundled_scenarios, load_scenario
-from relsim.simulation import RunResult, simulate
+from relsim.model.governance import GOVERNANCE, GovernanceRule
+from relsim.model.mesa_model import RegulationModel
+from relsim.runs.simulation import RunResult, simulate
+from relsim.scenario.schema import Scenario, bundled_scenarios, load_scenario
 
 try:
     __version__ = version("relsim")
@@ -18,13 +18,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 _LAZY = {
-    "load_experiment": "relsim.experiment",
-    "run_sweep": "relsim.sweep",
-    "summarize": "relsim.summary",
-    "read_runs": "relsim.store",
-    "read_months": "relsim.store",
-    "plot_directory": "relsim.sweep_figures",
-    "write_report": "relsim.report",
+    "load_experiment": "relsim.runs.experiment",
+    "run_sweep": "relsim.runs.runner",
+    "summarize": "relsim.analysis.summary",
+    "read_runs": "relsim.runs.store",
+    "read_months": "relsim.runs.store",
+    "plot_directory": "relsim.presentation.sweep_figures",
+    "write_report": "relsim.presentation.report",
 }
 
 

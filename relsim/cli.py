@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from relsim.errors import RelsimError, ScenarioError
-from relsim.scenario import (
+from relsim.scenario.schema import (
     MAX_MONTHS,
     Scenario,
     bundled_scenarios,
@@ -81,8 +81,8 @@ def _scenario_slug(source: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``relsim run``: simulate one scenario and write its tables and figures."""
-    from relsim.console import run_summary
-    from relsim.simulation import simulate
+    from relsim.presentation.console import run_summary
+    from relsim.runs.simulation import simulate
 
     scenario, source = _load(args)
     out = (
@@ -146,9 +146,9 @@ def _bounded(lo: int, hi: int) -> Callable[[str], int]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``relsim sweep``: run an experiment into a resumable Parquet store, then summarise it."""
-    from relsim.experiment import load_experiment
-    from relsim.progress import make_progress
-    from relsim.sweep import run_sweep
+    from relsim.runs.experiment import load_experiment
+    from relsim.runs.progress import make_progress
+    from relsim.runs.runner import run_sweep
 
     experiment = load_experiment(args.experiment)
     slug = Path(experiment.source).stem
@@ -184,7 +184,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _summarize(directory: Path, *, quiet: bool) -> None:
-    from relsim.summary import format_summary, summarize, write_summary
+    from relsim.analysis.summary import format_summary, summarize, write_summary
 
     summary = summarize(directory)
     written = write_summary(summary, directory)
@@ -202,14 +202,14 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``relsim sensitivity``: Morris, Sobol or delta indices of a sampled sweep."""
-    from relsim.sensitivity import format_sensitivity, sensitivity, write_sensitivity
+    from relsim.analysis.sensitivity import format_sensitivity, sensitivity, write_sensitivity
 
     directory = Path(args.directory)
     result = sensitivity(directory, args.outcome or None)
     written = [write_sensitivity(result, directory)]
     if not args.no_figure:
-        from relsim.figures import save_figure
-        from relsim.sensitivity_figures import sensitivity_figure
+        from relsim.presentation.figures import save_figure
+        from relsim.presentation.sensitivity_figures import sensitivity_figure
 
         figure = sensitivity_figure(result)
         for suffix in (".png", ".svg"):
@@ -223,7 +223,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``relsim export``: a sweep in EMA Workbench's layout, or as CSV files."""
-    from relsim.export import export
+    from relsim.analysis.export import export
 
     # --out as typed: a trailing slash ("gcdir/") means a folder, not an archive name.
     written = export(Path(args.directory), args.format, args.out)
@@ -234,8 +234,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``relsim validate``: the stylised facts at the defaults; exit 1 if any fails."""
-    from relsim.executors import make_executor
-    from relsim.validation import format_validation, validate
+    from relsim.analysis.facts import format_validation, validate
+    from relsim.runs.executors import make_executor
 
     with make_executor(args.workers, None) as executor:
         results = validate(args.replications, executor)
@@ -245,7 +245,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_experiments(args: argparse.Namespace) -> int:
     """``relsim experiments``: list the bundled experiments."""
-    from relsim.experiment import bundled_experiments, load_experiment
+    from relsim.runs.experiment import bundled_experiments, load_experiment
 
     for name, path in bundled_experiments().items():
         experiment = load_experiment(path)
@@ -257,7 +257,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
-    from relsim.sweep_figures import plot_directory
+    from relsim.presentation.sweep_figures import plot_directory
 
     out, written = plot_directory(Path(args.directory), args.out)
     if not args.quiet:
@@ -268,7 +268,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``relsim report``: one self-contained HTML report of a sweep directory."""
-    from relsim.report import write_report
+    from relsim.presentation.report import write_report
 
     path = write_report(Path(args.directory), args.out)
     if not args.quiet:

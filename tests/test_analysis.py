@@ -17,15 +17,15 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
+from relsim.analysis.export import ema_tables
+from relsim.analysis.sensitivity import analyze, sensitivity
 from relsim.cli import main
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.export import ema_tables
-from relsim.progress import Silent
-from relsim.sensitivity import analyze, sensitivity
-from relsim.sensitivity_figures import sensitivity_figure
-from relsim.store import read_months, read_runs
-from relsim.sweep import run_sweep
+from relsim.presentation.sensitivity_figures import sensitivity_figure
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.runner import run_sweep
+from relsim.runs.store import read_months, read_runs
 
 # --- sensitivity on functions with known answers ---------------------------------------------
 
@@ -270,7 +270,7 @@ def test_validate_passes_at_the_defaults(capsys):
 
 
 def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch):
-    import relsim.validation as validation
+    import relsim.analysis.facts as validation
 
     real = validation.arms
 
@@ -289,7 +289,7 @@ def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch)
 
 
 def test_validation_intervals_show_like_decimals_and_say_when_there_is_none():
-    from relsim.validation import _ci
+    from relsim.analysis.facts import _ci
 
     assert _ci([0.97, 0.98, 0.984, 0.986])[3] == "0.980 [0.969, 0.991]"
     assert _ci([60.0, 70.0])[3].startswith("65.0 [")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from relsim import RegulationModel, load_scenario
-from relsim.simulation import months_frame
+from relsim.runs.simulation import months_frame
 
 SCENARIO = load_scenario("nhs_vmi_partnership")
 

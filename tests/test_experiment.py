@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from relsim import ScenarioError
-from relsim.experiment import (
+from relsim.runs.experiment import (
     bundled_experiments,
     design_points,
     expand,

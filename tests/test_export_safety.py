@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-import relsim.export
+import relsim.analysis.export
 from relsim.cli import main
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.progress import Silent
-from relsim.simulation import simulate
-from relsim.sweep import run_sweep
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.runner import run_sweep
+from relsim.runs.simulation import simulate
 
 TINY = """
 [experiment]
@@ -204,7 +204,7 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
     before = snapshot(tmp_path)
 
-    real_read_runs = relsim.export.read_runs
+    real_read_runs = relsim.analysis.export.read_runs
 
     def fewer_runs(*args, **kwargs):
         return real_read_runs(*args, **kwargs).head(1)  # a runs.csv unlike the previous one
@@ -214,8 +214,8 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(
             raise OSError(errno.ENOSPC, "No space left on device")
 
     # The new runs.csv is written; then the disk fills while writing months.csv.
-    monkeypatch.setattr(relsim.export, "read_runs", fewer_runs)
-    monkeypatch.setattr(relsim.export, "read_months", lambda *args, **kwargs: DiskFull())
+    monkeypatch.setattr(relsim.analysis.export, "read_runs", fewer_runs)
+    monkeypatch.setattr(relsim.analysis.export, "read_months", lambda *args, **kwargs: DiskFull())
     status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
     assert_refused(status, err, str(out), "No space left on device")
     assert snapshot(tmp_path) == before
@@ -231,7 +231,7 @@ def test_ema_export_failing_to_write_keeps_the_previous_export(
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(relsim.export.os, "replace", disk_full)
+    monkeypatch.setattr(relsim.analysis.export.os, "replace", disk_full)
     status, err = export(capsys, str(sweep), "--format", "ema", "--out", str(out))
     assert_refused(status, err, str(out), "No space left on device")
     assert snapshot(tmp_path) == before  # the old archive, and no temporary file

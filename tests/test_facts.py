@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 
 from relsim import RegulationModel, load_scenario
-from relsim.governance.base import Interactions, respond
-from relsim.simulation import months_frame
+from relsim.model.governance.base import Interactions, respond
+from relsim.runs.simulation import months_frame
 
 pytestmark = pytest.mark.slow
 

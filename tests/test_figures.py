@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from relsim import load_scenario, simulate
-from relsim.figures import (
+from relsim.presentation.figures import (
     RUN_FIGURES,
     adoption_figure,
     heat_map_figure,

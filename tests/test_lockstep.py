@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relsim import RegulationModel, load_scenario
-from relsim.experiment import RunSpec
-from relsim.lockstep import Lockstep, run_replications, supports
-from relsim.scenario import Scenario
-from relsim.sweep import _chunks, chunk_size
+from relsim.model.batch import Lockstep, run_replications, supports
+from relsim.runs.experiment import RunSpec
+from relsim.runs.runner import _chunks, chunk_size
+from relsim.scenario.schema import Scenario
 
 SEEDS = list(range(40, 52))
 

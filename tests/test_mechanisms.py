@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from relsim.mechanisms import (
+from relsim.model.mechanisms import (
     CompactState,
     Posture,
     abandonment_hazard,

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from relsim import GOVERNANCE, RegulationModel, load_scenario, simulate
-from relsim.agents import ImprovementPartner, Regulator, Trust
 from relsim.errors import RelsimError, ScenarioError
-from relsim.governance import GovernanceRule
-from relsim.simulation import RunResult, months_frame
+from relsim.model.agents import ImprovementPartner, Regulator, Trust
+from relsim.model.governance import GovernanceRule
+from relsim.runs.simulation import RunResult, months_frame
 
 SCENARIO = load_scenario("nhs_vmi_partnership")
 
@@ -220,7 +220,7 @@ def test_governance_registry_holds_strategy_objects():
 
 
 def test_a_new_governance_rule_needs_only_a_class_and_a_registry_entry(monkeypatch):
-    from relsim.governance.base import Interactions
+    from relsim.model.governance.base import Interactions
 
     class Silence(GovernanceRule):
         """Nobody meets anybody."""

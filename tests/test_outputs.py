@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from relsim import RelsimError, load_scenario, simulate
-from relsim.io import atomic_directory
-from relsim.provenance import code_digest
-from relsim.simulation import TABLES
+from relsim.atomic import atomic_directory
+from relsim.runs.provenance import code_digest
+from relsim.runs.simulation import TABLES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

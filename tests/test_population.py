@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from relsim import ScenarioError, load_scenario
-from relsim.population import generate, region_count
-from relsim.scenario import Distribution, Population
+from relsim.scenario.population import generate, region_count
+from relsim.scenario.schema import Distribution, Population
 
 ORIGINS = {f"practices[{k}].origin": "T001" for k in range(3)}
 

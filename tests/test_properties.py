@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relsim import GOVERNANCE, RegulationModel, load_scenario
-from relsim.simulation import months_frame
-from relsim.state import NOT_ADOPTED
+from relsim.model.state import NOT_ADOPTED
+from relsim.runs.simulation import months_frame
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relsim.governance.base import Interactions
-from relsim.mechanisms import drift_trust, update_trust
-from relsim.relations import Layout, PairStore, Relations
+from relsim.model.governance.base import Interactions
+from relsim.model.mechanisms import drift_trust, update_trust
+from relsim.model.relations import Layout, PairStore, Relations
 
 REGIONS = np.array([0, 0, 1, 1, 1, 2, 0, 2, 1, 3])  # unordered, of sizes 3, 4, 2, 1
 

@@ -14,16 +14,16 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
+from relsim.analysis.summary import summarize
 from relsim.cli import main
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.progress import Silent
-from relsim.provenance import code_digest
-from relsim.report import build_report, format_estimate, write_report
-from relsim.store import read_manifest, read_runs
-from relsim.summary import summarize
-from relsim.sweep import run_sweep
-from relsim.sweep_figures import SWEEP_FIGURES, NamedFigure
+from relsim.presentation.report import build_report, format_estimate, write_report
+from relsim.presentation.sweep_figures import SWEEP_FIGURES, NamedFigure
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.provenance import code_digest
+from relsim.runs.runner import run_sweep
+from relsim.runs.store import read_manifest, read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ["hierarchical", "networked"]
@@ -296,7 +296,7 @@ def test_the_mode_comparison_is_the_paired_difference_with_hedges_g(page, report
 def quick_figures(monkeypatch):
     """One stand-in figure, for tests of what surrounds the figures."""
     monkeypatch.setattr(
-        "relsim.report.sweep_figures",
+        "relsim.presentation.report.sweep_figures",
         lambda data: [NamedFigure("stand_in", Figure(figsize=(1, 1)), "A stand-in.")],
     )
 
@@ -352,7 +352,7 @@ def test_the_report_replaces_an_old_one_whole(sweep_dir, tmp_path, quick_figures
     def broken(directory):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr("relsim.report.build_report", broken)
+    monkeypatch.setattr("relsim.presentation.report.build_report", broken)
     with pytest.raises(RuntimeError, match="drawing failed"):
         write_report(sweep_dir, out)
     assert out.read_text(encoding="utf-8") == first  # untouched by a failed attempt

@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from relsim import GOVERNANCE, RegulationModel, load_scenario, simulate
-from relsim.agents import Convener
-from relsim.governance.national import learning_sets
-from relsim.simulation import months_frame
-from relsim.state import NOT_ADOPTED
-from relsim.validation import board_metrics
+from relsim.analysis.facts import board_metrics
+from relsim.model.agents import Convener
+from relsim.model.governance.national import learning_sets
+from relsim.model.state import NOT_ADOPTED
+from relsim.runs.simulation import months_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 Z99 = NormalDist().inv_cdf(0.995)
@@ -257,7 +257,7 @@ FACT8_SEEDS = range(800, 820)
 @cache
 def board_run(trusts: int, mode: str, seed: int, months: int = 48) -> tuple[float, float, float]:
     """Per-pair contact, trust growth and adoption among the origin's board mates
-    (:func:`relsim.validation.board_metrics`, which ``relsim validate`` uses for fact 8)."""
+    (:func:`relsim.analysis.facts.board_metrics`, which ``relsim validate`` uses for fact 8)."""
     scenario = BOARD.with_overrides(
         {"population.trusts": trusts, "governance.mode": mode, "scenario.months": months}
     )
@@ -324,8 +324,8 @@ def test_board_size_experiment_is_a_sweep_over_valid_scenarios():
 
 
 def test_a_rule_that_ignores_the_regions_is_told_how_to_build_its_interactions(monkeypatch):
-    from relsim.governance import GovernanceRule
-    from relsim.governance.base import Interactions
+    from relsim.model.governance import GovernanceRule
+    from relsim.model.governance.base import Interactions
 
     class Careless(GovernanceRule):
         """Builds its interactions for one network of N trusts."""

@@ -20,13 +20,8 @@ import pytest
 from SALib.sample import morris as morris_sample
 from scipy.stats import qmc
 
-import relsim.sensitivity as sens
-from relsim.cli import main
-from relsim.errors import RelsimError
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.progress import Silent
-from relsim.sensitivity import (
+import relsim.analysis.sensitivity as sens
+from relsim.analysis.sensitivity import (
     Sensitivity,
     UndefinedIndicesError,
     _discrete_delta,
@@ -39,8 +34,13 @@ from relsim.sensitivity import (
     sensitivity,
     why_left_out,
 )
-from relsim.sensitivity_figures import sensitivity_figure
-from relsim.sweep import run_sweep
+from relsim.cli import main
+from relsim.errors import RelsimError
+from relsim.presentation.sensitivity_figures import sensitivity_figure
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.runner import run_sweep
 
 THREE = {"num_vars": 3, "names": ["strong", "weak", "none"], "bounds": [[0, 1]] * 3}
 

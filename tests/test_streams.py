@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relsim.streams import SMALL, Streams, binomial, poisson
+from relsim.model.streams import SMALL, Streams, binomial, poisson
 
 sizes = st.sampled_from([0, 1, 5, SMALL, SMALL + 1, 3 * SMALL])
 

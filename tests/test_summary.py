@@ -9,12 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.progress import Silent
-from relsim.scenario import load_scenario
-from relsim.store import read_runs
-from relsim.summary import (
+from relsim.analysis.summary import (
     _cell_rows,
     _welch,
     compact_start,
@@ -25,7 +20,12 @@ from relsim.summary import (
     summarize,
     wilson_interval,
 )
-from relsim.sweep import run_sweep
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.runner import run_sweep
+from relsim.runs.store import read_runs
+from relsim.scenario.schema import load_scenario
 
 
 def test_mean_interval_is_the_t_interval():
@@ -149,7 +149,7 @@ def test_summary_of_a_sweep_matches_direct_computation(tmp_path):
 
 
 def test_mean_intervals_stay_within_what_an_outcome_can_take():
-    from relsim.outcomes import outcome_range
+    from relsim.runs.outcomes import outcome_range
 
     assert outcome_range("attendance_mean") == (0.0, 1.0)
     assert outcome_range("surprises") == (0.0, float("inf"))

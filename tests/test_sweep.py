@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import relsim.sweep
+import relsim.runs.runner
 from relsim import RegulationModel
 from relsim.cli import main
-from relsim.executors import DaskCluster, LocalPool, Serial
-from relsim.experiment import load_experiment
-from relsim.outcomes import run_outcomes
-from relsim.progress import Lines, Silent
-from relsim.store import read_manifest, read_months, read_runs
-from relsim.sweep import run_sweep
+from relsim.runs.executors import DaskCluster, LocalPool, Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.outcomes import run_outcomes
+from relsim.runs.progress import Lines, Silent
+from relsim.runs.runner import run_sweep
+from relsim.runs.store import read_manifest, read_months, read_runs
 
 RELSIM = [sys.executable, "-m", "relsim.cli"]
 
@@ -133,7 +133,7 @@ def test_a_forked_pool_freezes_shared_objects_while_it_runs():
     """In a fresh process (one thread, so the pool forks): frozen while open, not after."""
     script = (
         "import gc\n"
-        "from relsim.executors import LocalPool\n"
+        "from relsim.runs.executors import LocalPool\n"
         "frozen = gc.get_freeze_count()\n"
         "pool = LocalPool(2)\n"
         "assert pool.start_method == 'fork', pool.start_method\n"
@@ -172,7 +172,7 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
         model._seed = rng
         return model
 
-    together = relsim.sweep.run_replications
+    together = relsim.runs.runner.run_replications
 
     def fragile_together(scenario, seeds):
         # Replications stepped together fail as a whole; the sweep then runs each alone.
@@ -180,8 +180,8 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
             raise FloatingPointError("boom")
         return together(scenario, seeds)
 
-    monkeypatch.setattr("relsim.sweep.RegulationModel", build)
-    monkeypatch.setattr("relsim.sweep.run_replications", fragile_together)
+    monkeypatch.setattr("relsim.runs.runner.RegulationModel", build)
+    monkeypatch.setattr("relsim.runs.runner.run_replications", fragile_together)
     outcome = run_sweep(experiment, tmp_path / "s", executor=Serial(), progress=Silent())
     runs, months = tables(tmp_path / "s")
     failed = runs[runs["status"] == "error"]
@@ -215,7 +215,7 @@ def test_outcomes_that_fail_for_one_run_of_a_batch_fail_that_run_alone(
     )
     model.step()
     marker = model.state.pressure  # month 1's pressure identifies the run
-    outcomes = relsim.sweep.run_outcomes
+    outcomes = relsim.runs.runner.run_outcomes
 
     def fragile_outcomes(series, scenario):
         compact = bool(bad["governance.compact.enabled"])
@@ -227,7 +227,7 @@ def test_outcomes_that_fail_for_one_run_of_a_batch_fail_that_run_alone(
             raise ZeroDivisionError("no outcome")
         return outcomes(series, scenario)
 
-    monkeypatch.setattr("relsim.sweep.run_outcomes", fragile_outcomes)
+    monkeypatch.setattr("relsim.runs.runner.run_outcomes", fragile_outcomes)
     run_sweep(experiment, tmp_path / "s", executor=Serial(), progress=Silent())
     got = tables(tmp_path / "s")[0]
     failed = got[got["status"] == "error"]
@@ -418,7 +418,7 @@ def test_a_sweep_started_with_other_code_is_not_resumed(shared, tmp_path, monkey
     out = tmp_path / "s"
     path = str(experiment_file(shared))
     assert main(["sweep", path, "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    monkeypatch.setattr("relsim.store.code_digest", lambda: "0" * 64)
+    monkeypatch.setattr("relsim.runs.store.code_digest", lambda: "0" * 64)
     assert main(["sweep", path, "--out", str(out), "--resume", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "other relsim code" in err
@@ -448,7 +448,7 @@ def test_an_unreachable_cluster_is_an_error_before_anything_is_written(
     def unreachable(workers, scheduler):
         raise RelsimError(f"--scheduler {scheduler}: cannot connect (refused)")
 
-    monkeypatch.setattr("relsim.sweep.make_executor", unreachable)
+    monkeypatch.setattr("relsim.runs.runner.make_executor", unreachable)
     out = tmp_path / "s"
     args = ["sweep", str(experiment_file(shared)), "--out", str(out), "--scheduler", "tcp://x:1"]
     assert main(args) == 2
@@ -510,7 +510,7 @@ def test_bad_sweep_options_are_one_line_errors(shared, tmp_path, capsys, extra, 
 
 
 def test_a_pool_that_fails_to_start_leaves_nothing_frozen(monkeypatch):
-    import relsim.executors as executors
+    import relsim.runs.executors as executors
 
     class Broken(executors.ProcessPoolExecutor):
         def submit(self, *args, **kwargs):

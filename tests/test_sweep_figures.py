@@ -19,14 +19,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from relsim import RunResult, simulate
+from relsim.analysis.summary import summarize
 from relsim.cli import main
-from relsim.executors import Serial
-from relsim.experiment import load_experiment
-from relsim.figures import RUN_FIGURES, save_figure
-from relsim.progress import Silent
-from relsim.summary import summarize
-from relsim.sweep import run_sweep
-from relsim.sweep_figures import (
+from relsim.presentation.figures import RUN_FIGURES, save_figure
+from relsim.presentation.sweep_figures import (
     SWEEP_FIGURES,
     NamedFigure,
     adoption_curves_figure,
@@ -40,6 +36,10 @@ from relsim.sweep_figures import (
     typical_heat_maps_figure,
     typical_runs,
 )
+from relsim.runs.executors import Serial
+from relsim.runs.experiment import load_experiment
+from relsim.runs.progress import Silent
+from relsim.runs.runner import run_sweep
 
 MODES = ["hierarchical", "networked"]
 COMPACT = [True, False]
@@ -304,7 +304,7 @@ def test_a_changed_series_is_noticed(data, monkeypatch):
         result.months.loc[3, "mean_peer_trust"] += 1e-9
         return result
 
-    monkeypatch.setattr("relsim.sweep_figures.simulate", shifted)
+    monkeypatch.setattr("relsim.presentation.sweep_figures.simulate", shifted)
     _, same = resimulate(data, run_id)
     assert not same
 
@@ -450,7 +450,7 @@ def test_plot_writes_png_and_svg_of_every_figure_with_a_manifest(small, capsys):
 def test_a_figures_directory_is_replaced_whole(small, tmp_path, monkeypatch):
     # Only the directory handling is under test here: one small figure stands in for the rest.
     monkeypatch.setattr(
-        "relsim.sweep_figures.sweep_figures",
+        "relsim.presentation.sweep_figures.sweep_figures",
         lambda data: [NamedFigure("only", Figure(figsize=(1, 1)), "a stand-in")],
     )
     out = tmp_path / "figs"
@@ -535,10 +535,11 @@ def test_an_unwritable_figures_directory_is_one_line_and_leaves_nothing(small, t
 def test_the_model_never_imports_figures_or_reports():
     code = (
         "import sys, relsim\n"
-        "from relsim.model import RegulationModel\n"
+        "from relsim.model.mesa_model import RegulationModel\n"
         "RegulationModel('nhs_vmi_partnership', rng=1).run_model()\n"
         "print(sorted(m for m in sys.modules if m in "
-        "('relsim.sweep_figures', 'relsim.report', 'relsim.figures')))\n"
+        "('relsim.presentation.sweep_figures', 'relsim.presentation.report',"
+        " 'relsim.presentation.figures')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import numpy as np
 
-from relsim.figures import OKABE_ITO
-from relsim.recording import FIELD
+from relsim.model.recording import FIELD
+from relsim.presentation.figures import OKABE_ITO
 
 if TYPE_CHECKING:
     from relsim.dashboard.demo import DemoModel
-    from relsim.model import RegulationModel
+    from relsim.model.mesa_model import RegulationModel
 
 Records = list[dict[str, Any]]
 Spec = dict[str, Any]
@@ -139,7 +139,7 @@ def heat_template(twin: bool, order: tuple[str, ...], horizon: int, departments:
     """One trust's training coverage: departments (rows) by months (columns)."""
     chart = (
         alt.Chart(alt.NamedData(name=DATA))
-        .mark_rect()  # cividis, as the run figures' heat map (relsim.figures.HEAT_CMAP)
+        .mark_rect()  # cividis, as the run figures' heat map (presentation.figures.HEAT_CMAP)
         .encode(
             x=alt.X("month:Q", title="Month", scale=alt.Scale(domain=[0, horizon + 1], nice=False)),
             x2="month_end:Q",

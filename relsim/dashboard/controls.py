@@ -18,7 +18,7 @@ from mesa.visualization.utils import force_update
 
 from relsim.dashboard.assumptions import MAX_TRUSTS, MIN_TRUSTS
 from relsim.dashboard.demo import SHOCK_MAGNITUDE, SHOCK_MONTHS, DemoModel
-from relsim.governance import GOVERNANCE
+from relsim.model.governance import GOVERNANCE
 
 
 def _slider(label: str, value: float, lo: float, hi: float, step: float) -> Slider:

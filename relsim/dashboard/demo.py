@@ -2,9 +2,9 @@
 
 Mesa's SolaraViz drives one ``mesa.Model``: it steps it, and on Reset builds a new one from the
 values of its parameter controls (``DemoModel(**values)``). :class:`DemoModel` is that model. It
-holds one :class:`~relsim.model.RegulationModel` (a *panel*), or in twin mode two panels built
-from the same scenario and seed except for the governance rule, and steps them in lockstep.
-Because each mechanism draws from its own random stream (:mod:`relsim.streams`), the twins
+holds one :class:`~relsim.model.mesa_model.RegulationModel` (a *panel*), or in twin mode two panels
+built from the same scenario and seed except for the governance rule, and steps them in lockstep.
+Because each mechanism draws from its own random stream (:mod:`relsim.model.streams`), the twins
 face the same pressure, the same initial coverage and the same luck wherever governance does
 not change what happens, so what differs between them is the effect of governance.
 """
@@ -17,9 +17,9 @@ import mesa
 
 from relsim.dashboard.assumptions import Assumptions, other_governance, parse_seed
 from relsim.errors import RelsimError
-from relsim.mechanisms import active_shock
-from relsim.model import RegulationModel
-from relsim.scenario import Scenario, load_scenario
+from relsim.model.mechanisms import active_shock
+from relsim.model.mesa_model import RegulationModel
+from relsim.scenario.schema import Scenario, load_scenario
 
 #: The "pressure shock now" button: how much pressure it adds, and for how long. About a
 #: winter crisis: the bundled ``pressure_shock`` scenario uses +0.8 for six months.

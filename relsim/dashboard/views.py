@@ -21,7 +21,7 @@ from solara.widgets import VegaLite
 
 from relsim.dashboard import charts
 from relsim.dashboard.demo import DemoModel
-from relsim.mechanisms import COMPACT_NAMES
+from relsim.model.mechanisms import COMPACT_NAMES
 
 ABOUT = {
     "network": (

@@ -1,0 +1,1 @@
+"""Analysis of runs and sweeps: statistics, summaries, sensitivity, stylised facts, export."""

@@ -1,0 +1,212 @@
+"""Export a sweep to other tools: EMA Workbench's results archive, or plain CSV files.
+
+**EMA Workbench** (Kwakkel 2017) analyses "experiments" (one row per run: the inputs) against
+"outcomes" (arrays, one entry per run) with PRIM, CART, feature scoring and more. ``--format
+ema`` writes the ``.tar.gz`` layout of its ``save_results`` (version 0.1 of its metadata, as in
+EMA Workbench 2.x and 3.x): ``experiments.csv``, ``metadata.json`` and one file per outcome,
+so that ``ema_workbench.load_results(path)`` returns ``(experiments, outcomes)`` ready for
+``ema_workbench.analysis.prim``. Each run's outcomes are scalar outcomes; a few monthly series
+(trust, capability, adoption) are time-series outcomes. Only runs that finished are exported.
+In the experiments, ``scenario`` is the run's id, ``policy`` the governance mode when it was
+varied, and ``model`` is ``relsim``.
+
+**CSV** (``--format csv``) writes ``runs.csv`` and ``months.csv`` into a folder, for
+spreadsheets, with a ``manifest.json`` that marks the folder as relsim's export.
+
+Nothing is half-written or lost: the sweep is read and the output built beside its destination
+before one rename puts it in place, so a failed export leaves everything as it was. An existing
+archive or folder is replaced only when it is a previous relsim export, recognised by the mark
+relsim leaves in it (``"relsim": "export"`` in the archive's ``metadata.json``, which EMA
+Workbench ignores, or in the folder's ``manifest.json``), the rule :mod:`relsim.atomic` applies to
+every directory relsim writes. Anything else there is refused, never overwritten.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tarfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsim.atomic import MANIFEST, atomic_directory, atomic_write_bytes, write_json
+from relsim.errors import RelsimError
+from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_months, read_runs
+
+#: Monthly series exported as EMA time-series outcomes (plus ``adopters_<practice>``).
+SERIES = ("mean_trust_in_regulator", "mean_peer_trust", "mean_capability", "pressure")
+EMA_METADATA_VERSION = 0.1
+EMA_SUFFIX = ".tar.gz"
+FORMATS = ("ema", "csv")
+#: The ``"relsim"`` mark of an export (archive metadata, folder manifest): only these are replaced.
+KIND = "export"
+#: relsim's own metadata.json is a few kilobytes; a larger one is not ours, and is not read.
+_METADATA_LIMIT = 1 << 20
+
+
+def ema_tables(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A sweep as EMA Workbench's ``(experiments, outcomes)``: finished runs only."""
+    manifest = read_manifest(directory)
+    runs = read_runs(directory)
+    runs = runs[runs["status"] == "ok"].reset_index(drop=True)
+    factors = list(manifest["factors"])
+    experiments = pd.DataFrame({f: runs[f] for f in factors})
+    for name in factors:
+        if experiments[name].dtype == object or pd.api.types.is_string_dtype(experiments[name]):
+            experiments[name] = experiments[name].astype("category")
+    experiments["scenario"] = runs["run_id"].astype(str)
+    mode = runs.get("governance.mode", "none")
+    experiments["policy"] = pd.Series(mode, index=runs.index, dtype=object).astype(str)
+    experiments["model"] = "relsim"
+    for column in ("scenario", "policy", "model"):
+        experiments[column] = experiments[column].astype("category")
+    skip = {*RUN_ID_COLUMNS, *STATUS_COLUMNS, *factors}
+    outcomes: dict[str, np.ndarray] = {
+        c: runs[c].to_numpy(float) for c in runs.columns if c not in skip
+    }
+    practices = [p["name"] for p in manifest["scenario"]["practices"]]
+    series = [*SERIES, *(f"adopters_{p}" for p in practices)]
+    months = read_months(directory, columns=series)
+    months = months[months["run_id"].isin(runs["run_id"])]
+    for name in series:
+        wide = months.pivot(index="run_id", columns="month", values=name)
+        outcomes[name] = wide.reindex(runs["run_id"]).to_numpy(float)
+    return experiments, outcomes
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = 0  # the same sweep gives the same archive
+    archive.addfile(info, io.BytesIO(data))
+
+
+def ema_archive(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> bytes:
+    """EMA Workbench's results archive (``save_results`` layout), the same bytes for a sweep."""
+    buffer = io.BytesIO()
+    entries = []
+    # No file name or time in the gzip header: the same sweep gives the same bytes.
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as compressed,
+        tarfile.open(fileobj=compressed, mode="w") as archive,
+    ):
+        _add(archive, "experiments.csv", experiments.to_csv(index=False).encode())
+        for name, values in outcomes.items():
+            if values.ndim == 1:
+                kind, filename = "ScalarOutcome", f"{name}.cls"
+                text = pd.DataFrame(values).to_csv(header=False, index=False)
+            else:
+                kind, filename = "TimeSeriesOutcome", f"{name}.csv"
+                text = pd.DataFrame(values).to_csv(header=True, index=False)
+            _add(archive, filename, text.encode())
+            entries.append((kind, name, filename))
+        metadata = {
+            "version": EMA_METADATA_VERSION,
+            "outcomes": entries,
+            "experiments": {k: v.name for k, v in experiments.dtypes.to_dict().items()},
+            "relsim": KIND,  # EMA Workbench reads only the keys above
+        }
+        _add(archive, "metadata.json", json.dumps(metadata).encode())
+    return buffer.getvalue()
+
+
+def is_ema_export(path: Path | str) -> bool:
+    """Whether ``path`` is an archive relsim exported (its ``metadata.json`` bears the mark).
+
+    Only a regular file is opened (never a FIFO or device, which could block or be consumed).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            member = archive.getmember("metadata.json")
+            stream = archive.extractfile(member)
+            if stream is None or member.size > _METADATA_LIMIT:
+                return False
+            metadata = json.loads(stream.read())
+    except (OSError, EOFError, KeyError, ValueError, tarfile.TarError, zlib.error):
+        return False
+    return isinstance(metadata, dict) and metadata.get("relsim") == KIND
+
+
+def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: Path) -> None:
+    """Write EMA Workbench's results archive to ``path`` atomically.
+
+    Raises:
+        RelsimError: if the archive cannot be written.
+    """
+    atomic_write_bytes(Path(path), ema_archive(experiments, outcomes), "the archive")
+
+
+def _check_ema_target(out: Path, as_given: str) -> None:
+    """Refuse an archive name that is not ``*.tar.gz``, or a file relsim did not export."""
+    if as_given.endswith(("/", os.sep)) or not out.name.lower().endswith(EMA_SUFFIX):
+        raise RelsimError(
+            f"{as_given}: expected a file name ending in {EMA_SUFFIX} for the EMA Workbench archive"
+        )
+    if out.is_dir():
+        raise RelsimError(f"{out}: is a directory (expected a {EMA_SUFFIX} file name)")
+    if out.exists() and not is_ema_export(out):
+        raise RelsimError(
+            f"{out}: refusing to overwrite: it exists and is not an archive relsim exported "
+            "(remove it, or choose another --out)"
+        )
+
+
+def _write_csv(directory: Path, out: Path) -> list[Path]:
+    """Write the CSV folder whole or not at all (:func:`relsim.atomic.atomic_directory`)."""
+    if out.exists() and not out.is_dir():
+        raise RelsimError(f"{out}: exists and is not a directory")
+    names = []
+    # atomic_directory refuses a folder relsim did not export before anything is read or made;
+    # if reading the sweep or writing fails, its temporary folder goes and ``out`` stays as it was.
+    try:
+        with atomic_directory(out, kind=KIND) as tmp:
+            for name, read in (("runs", read_runs), ("months", read_months)):
+                read(directory).to_csv(tmp / f"{name}.csv", index=False, float_format="%.8g")
+                names.append(f"{name}.csv")
+            write_json(
+                tmp / MANIFEST,
+                {
+                    "relsim": KIND,
+                    "format": "csv",
+                    "source": str(directory.resolve()),
+                    "files": names,
+                },
+            )
+    except OSError as exc:
+        raise RelsimError(f"{out}: cannot write the export ({exc.strerror})") from None
+    return [out / name for name in names]
+
+
+def export(directory: Path | str, fmt: str, out: Path | str) -> list[Path]:
+    """Export a sweep; returns the files written.
+
+    Nothing is written unless the whole export succeeds, and only a previous relsim export is
+    ever replaced.
+
+    Raises:
+        RelsimError: for an unknown format, a directory that holds no sweep, an ``--out`` that
+            is not a ``.tar.gz`` name (ema) or is something relsim did not export, or an output
+            that cannot be written.
+    """
+    directory = Path(directory)
+    as_given = str(out)
+    out = Path(out)
+    if fmt not in FORMATS:
+        raise RelsimError(f"--format: expected one of {', '.join(FORMATS)} (got {fmt!r})")
+    if fmt == "ema":
+        _check_ema_target(out, as_given)
+    if not out.parent.is_dir():
+        raise RelsimError(f"{out}: its folder does not exist")
+    if fmt == "csv":
+        return _write_csv(directory, out)
+    experiments, outcomes = ema_tables(directory)  # before touching the destination
+    write_ema(experiments, outcomes, out)
+    return [out]

@@ -1,0 +1,1 @@
+"""Presentation: figures, the sweep report and the text the command line prints."""

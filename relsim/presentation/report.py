@@ -1,0 +1,755 @@
+"""A sweep's report: one self-contained HTML file an analyst can forward.
+
+:func:`build_report` reads a sweep directory and returns the HTML: the question the experiment
+asked, how to read the report, the design (base scenario, factors and levels, sampled ranges,
+replications, seeds), the headline outcomes per design cell and the governance-mode comparison
+with 95% confidence intervals (:func:`relsim.analysis.summary.summarize`), the figures
+(:mod:`relsim.presentation.sweep_figures`, embedded as inline SVG), the sensitivity indices when
+``DIR/sensitivity.csv`` exists, and provenance. Everything is inline: no scripts, no external
+links, no files beside it. :func:`write_report` writes it atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tomli_w
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from relsim.analysis.summary import (
+    CELL_STATS,
+    COMPARISON_STATS,
+    HEADLINE,
+    MODE,
+    Summary,
+    no_runs_text,
+    summarize,
+)
+from relsim.atomic import atomic_write_bytes
+from relsim.errors import RelsimError
+from relsim.presentation.sweep_figures import (
+    SweepData,
+    directory_kind,
+    format_level,
+    load_sweep,
+    outcome_label,
+    short_key,
+    sweep_figures,
+)
+from relsim.runs.provenance import code_digest, versions
+
+#: Written by ``relsim sensitivity DIR`` (optional).
+SENSITIVITY_CSV = "sensitivity.csv"
+SENSITIVITY_PNG = "sensitivity.png"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _decimals(value: float) -> int:
+    """Decimals that show about three significant digits of a summary number."""
+    size = abs(value)
+    if size >= 100:
+        return 0
+    if size >= 10:
+        return 1
+    if size >= 1:
+        return 2
+    return 3
+
+
+def format_estimate(statistic: str, estimate: float, low: float, high: float) -> str:
+    """An estimate with its 95% interval: ``0.805 [0.797, 0.812]``, ``82% [77%, 87%]``."""
+    if statistic == "share":
+        if math.isnan(estimate):
+            return "–"
+        return f"{estimate:.0%} [{low:.0%}, {high:.0%}]"
+    if statistic == "km_median":
+        if math.isnan(estimate):
+            return "not reached"
+        shown_high = "∞" if math.isnan(high) else f"{high:.0f}"
+        return f"{estimate:.0f} [{low:.0f}, {shown_high}]"
+    if math.isnan(estimate):
+        return "–"
+    d = _decimals(estimate)
+    if math.isnan(low):
+        return f"{estimate:.{d}f}"
+    return f"{estimate:.{d}f} [{low:.{d}f}, {high:.{d}f}]"
+
+
+def format_difference(difference: float, low: float, high: float) -> str:
+    """A signed difference with its 95% interval: ``+0.527 [+0.519, +0.535]``."""
+    if math.isnan(difference):
+        return "–"
+    d = _decimals(max(abs(difference), abs(low) if not math.isnan(low) else 0.0))
+    if math.isnan(low):
+        return f"{difference:+.{d}f}"
+    return f"{difference:+.{d}f} [{low:+.{d}f}, {high:+.{d}f}]"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:.3g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML pieces
+# ---------------------------------------------------------------------------------------------
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", raw: bool = False
+) -> str:
+    """An HTML table; cells are escaped unless ``raw``."""
+    cell = (lambda x: x) if raw else _e
+    head = "".join(f"<th>{cell(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>\n" for row in rows)
+    klass = f' class="{cls}"' if cls else ""
+    return f"<table{klass}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
+
+
+def _facts(pairs: Iterable[tuple[str, str]]) -> str:
+    """A definition list of (term, escaped HTML) pairs."""
+    items = "".join(f"<dt>{_e(term)}</dt><dd>{value}</dd>\n" for term, value in pairs)
+    return f'<dl class="facts">\n{items}</dl>'
+
+
+def _outcome_cell(outcome: str, data: SweepData) -> str:
+    label = outcome_label(outcome, data.practices, data.common_trusts)
+    return f"{_e(label)}<br><code>{_e(outcome)}</code>"
+
+
+def _cell_header(values: dict[str, Any]) -> str:
+    if not values:
+        return "all runs"
+    parts = []
+    for key, value in values.items():
+        text = format_level(value)
+        parts.append(_e(text) if key == MODE else f"{_e(short_key(key))} = {_e(text)}")
+    return "<br>".join(parts)
+
+
+_SVG_DROP = (
+    re.compile(r"<\?xml[^>]*\?>\s*"),
+    re.compile(r"<!DOCTYPE[^>]*>\s*"),
+    re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL),
+    re.compile(r'\s+xmlns(:xlink)?="[^"]*"'),
+)
+
+
+_SVG_ID = re.compile(r'\bid="([^"]+)"')
+_SVG_REF = re.compile(r'(href="#|url\(#)([^")]+)')
+
+
+def inline_svg(fig: Figure, key: str, title: str) -> str:
+    """A figure as an ``<svg>`` element to place in HTML.
+
+    Text is drawn as paths, so the figure looks the same in every browser; the XML prologue,
+    the metadata and the namespace declarations (URLs, unneeded inside HTML) are dropped; a
+    fixed hash salt keeps element ids the same from one report to the next, and a prefix (the
+    figure's ``key``) keeps them unique in a page that holds several figures.
+    """
+    buffer = io.StringIO()
+    with rc_context({"svg.hashsalt": "relsim", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    for pattern in _SVG_DROP:
+        svg = pattern.sub("", svg)
+    # Glyph ids (e.g. DejaVuSans-41) repeat in every figure: prefix every id with the figure's
+    # key, and every reference to it, so ids stay unique in the page.
+    ids = set(_SVG_ID.findall(svg))
+    svg = _SVG_ID.sub(lambda m: f'id="{key}-{m.group(1)}"', svg)
+    svg = _SVG_REF.sub(
+        lambda m: f"{m.group(1)}{key}-{m.group(2)}" if m.group(2) in ids else m.group(0), svg
+    )
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(title)}" ', 1).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+
+
+def _how_to_read(data: SweepData) -> str:
+    n = data.manifest["experiment"]["replications"]
+    return f"""
+<p>relsim is a simulation. Each <em>run</em> plays out one possible history, month by month,
+of a regulator and {data.trusts_text()} NHS trusts; chance (which problems arise, who attends, how
+the regulator responds) makes runs differ. The experiment repeats every design cell
+{n} times and reports what happens across those runs. Its numbers show what follows from the
+model's assumptions (described in the project's <code>docs/ODD.md</code>), not forecasts of what
+real organisations will do.</p>
+<ul>
+<li><strong>Estimates with 95% confidence intervals</strong>, e.g. <code>0.80 [0.79, 0.81]</code>:
+the first number is the average over the runs; the bracket is the range in which the average of
+endless runs of the same model would lie, with 95% confidence. It says how precisely the runs
+pin down the model's average, not how much runs vary, and not whether the model is right.</li>
+<li><strong>Shares</strong> (e.g. of runs in which a practice reached every trust) are given
+with Wilson intervals.</li>
+<li><strong>Months to full adoption</strong> is a Kaplan–Meier median: half the runs had seen
+the practice reach every trust by then. Runs that never got there count for as long as they
+ran, so they are not ignored; <em>not reached</em> means fewer than half the runs got
+there within the horizon.</li>
+<li><strong>Differences between governance modes</strong> are paired when the sweep used common
+random numbers: each run under one mode is compared with the run under the other that shared
+its random numbers, so the difference is due to the mode alone. <strong>Hedges' g</strong>
+puts the difference in units of the run-to-run spread: about 0.2 is small, 0.5 medium and 0.8
+or more large (Cohen 1988).</li>
+<li><strong>Figures</strong>: lines are medians or means over runs; shaded bands show how
+widely runs spread (middle 50% and 90%) or, where the caption says so, the 95% interval of a
+mean. The heat maps show one <em>typical</em> run per cell, chosen as the run closest to its
+cell's median outcomes.</li>
+</ul>
+"""
+
+
+def _design(data: SweepData) -> str:
+    manifest = data.manifest
+    experiment = manifest["experiment"]
+    scenario = manifest["scenario"]
+    parts = [f"<h3>Base scenario: {_e(manifest.get('scenario_name', data.scenario.name))}</h3>"]
+    partner = scenario["partner"]
+    partner_text = (
+        f"active from month {partner['start_month']} to month {partner['end_month']}, "
+        f"training capacity {partner['training_capacity']} of a department's staff a month"
+        if partner["enabled"]
+        else "none"
+    )
+    parts.append(
+        _facts(
+            [
+                ("Scenario file", f"<code>{_e(experiment.get('scenario', ''))}</code>"),
+                ("Horizon", f"{data.scenario.months} months"),
+                ("Governance (unless varied)", _e(data.scenario.governance.mode)),
+                ("Baseline pressure", _e(scenario["pressure"]["baseline"])),
+                ("Improvement partner", _e(partner_text)),
+                ("Scenario hash", f"<code>{_e(manifest.get('scenario_hash', ''))}</code>"),
+            ]
+        )
+    )
+    population = data.scenario.population
+    if population.trusts:
+        # Hundreds of generated trusts: the description that generates them, not the list.
+        readiness = [t.readiness for t in data.scenario.trusts]
+        low, high = population.region_size
+        varied = " (unless varied)" if data.common_trusts is None else ""
+        parts.append(
+            _table(
+                ["Generated population", ""],
+                [
+                    (f"Trusts{varied}", str(len(data.scenario.trusts))),
+                    (f"Regions{varied}", str(len(data.scenario.region_names))),
+                    ("Region size", f"{low} to {high} trusts"),
+                    (
+                        "Readiness",
+                        f"mean {sum(readiness) / len(readiness):.2f}, "
+                        f"from {min(readiness):.2f} to {max(readiness):.2f}",
+                    ),
+                    ("Population seed", str(population.seed)),
+                ],
+            )
+        )
+    else:
+        parts.append(
+            _table(
+                ["Trust", "Readiness (0–1)"],
+                [(t.name, f"{t.readiness:.2f}") for t in data.scenario.trusts],
+            )
+        )
+    parts.append(
+        _table(
+            ["Practice", "Origin trust", "Introduced (month)", "Targets training"],
+            [
+                (
+                    p.name.replace("_", " "),
+                    p.origin,
+                    str(p.introduced_month),
+                    "yes" if p.targets_training else "no",
+                )
+                for p in data.scenario.practices
+            ],
+        )
+    )
+    parts.append(
+        "<details><summary>Every parameter of the base scenario (TOML)</summary>"
+        f"<pre>{_e(tomli_w.dumps(scenario))}</pre></details>"
+    )
+
+    grid = [f for f in manifest["factors"] if f in experiment["factors"]]
+    parts.append("<h3>What was varied</h3>")
+    if grid:
+        parts.append(
+            _table(
+                ["Factor (scenario key)", "Levels", "Number"],
+                [
+                    (
+                        f"<code>{_e(key)}</code>",
+                        ", ".join(_e(format_level(v)) for v in experiment["factors"][key]),
+                        str(len(experiment["factors"][key])),
+                    )
+                    for key in grid
+                ],
+                raw=True,
+            )
+        )
+        parts.append("<p>Every combination of the levels is a design cell (a full grid).</p>")
+    sampling = experiment.get("sampling")
+    n_sampled = len(experiment.get("design") or [])
+    if sampling:
+        method = {
+            "lhs": "Latin hypercube (scipy.stats.qmc)",
+            "sobol": "Sobol/Saltelli (SALib)",
+            "morris": f"Morris elementary effects, {sampling['levels']} levels (SALib)",
+        }.get(sampling["method"], sampling["method"])
+        parts.append(
+            f"<p>Sampled design: {_e(method)}, base sample size n = {sampling['n']}, giving "
+            f"{n_sampled} sampled points{' in every grid cell' if grid else ''}; sampled keys "
+            "are pooled in the tables and figures.</p>"
+        )
+        names = sampling["problem"]["names"]
+        bounds = sampling["problem"]["bounds"]
+        parts.append(
+            _table(
+                ["Sampled key", "Low", "High"],
+                [
+                    (f"<code>{_e(k)}</code>", _e(_number(lo)), _e(_number(hi)))
+                    for k, (lo, hi) in zip(names, bounds, strict=True)
+                ],
+                raw=True,
+            )
+        )
+    if not grid and not sampling:
+        parts.append("<p>Nothing was varied: every run uses the base scenario.</p>")
+
+    cells = 1
+    for key in grid:
+        cells *= len(experiment["factors"][key])
+    points = cells * max(1, n_sampled)
+    replications = experiment["replications"]
+    crn = experiment["common_random_numbers"]
+    seeds = data.runs.sort_values(["replication", "run_id"]).drop_duplicates("seed")["seed"]
+    parts.append("<h3>Replications and seeds</h3>")
+    parts.append(
+        _facts(
+            [
+                (
+                    "Design points",
+                    f"{points} ({cells} grid cells × {n_sampled} sampled points)"
+                    if n_sampled and grid
+                    else f"{points} ({'sampled points' if n_sampled else 'grid cells'})",
+                ),
+                ("Replications per point", str(replications)),
+                ("Runs", str(manifest.get("runs_total", points * replications))),
+                ("Experiment seed", f"<code>{_e(experiment['seed'])}</code>"),
+                (
+                    "Common random numbers",
+                    "yes: replication <em>r</em> of every design point runs with the same seed, "
+                    "so differences between points are paired comparisons with one thing "
+                    "changed"
+                    if crn
+                    else "no: every run has its own seed",
+                ),
+                (
+                    "Run seeds",
+                    f"{seeds.size} distinct, derived from the experiment seed with NumPy's "
+                    "SeedSequence (stable across versions and platforms); each run's seed is in "
+                    "the sweep's runs table",
+                ),
+            ]
+        )
+    )
+    if seeds.size <= 1000:
+        listed = ", ".join(str(s) for s in seeds)
+        parts.append(
+            f'<details><summary>The {seeds.size} run seeds</summary><p class="seeds">'
+            f"{_e(listed)}</p></details>"
+        )
+    return "\n".join(parts)
+
+
+def _headline(outcome: str) -> bool:
+    return any(outcome.startswith(h) for h in HEADLINE)
+
+
+def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> str:
+    cells = summary.cells
+    grid = [c for c in cells.columns if c not in CELL_STATS]
+    keys = list(cells[grid].drop_duplicates().itertuples(index=False, name=None)) if grid else [()]
+    outcomes = list(dict.fromkeys(cells["outcome"]))
+    if headline_only:
+        outcomes = [o for o in outcomes if _headline(o)]
+    lookup = {(tuple(row[g] for g in grid), row["outcome"]): row for _, row in cells.iterrows()}
+    header = ["Outcome", *(_cell_header(dict(zip(grid, k, strict=True))) for k in keys)]
+    rows = []
+    for outcome in outcomes:
+        line = [_outcome_cell(outcome, data)]
+        for key in keys:
+            row = lookup.get((tuple(key), outcome))
+            if row is None:
+                line.append("–")
+                continue
+            adoption = row["statistic"] in ("share", "km_median")
+            text = (
+                no_runs_text(outcome)  # no run lasted past the introduction, or no compact
+                if adoption and int(row["n"]) == 0
+                else format_estimate(
+                    row["statistic"],
+                    float(row["estimate"]),
+                    float(row["ci_low"]),
+                    float(row["ci_high"]),
+                )
+            )
+            line.append(f"{_e(text)}<br><small>n = {int(row['n'])}</small>")
+        rows.append(line)
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>\n" for r in rows)
+    return (
+        f'<table class="numbers" id="{"headline" if headline_only else "all-outcomes"}">\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
+    )
+
+
+def _comparison_table(summary: Summary, data: SweepData) -> str:
+    comp = summary.comparison
+    if comp.empty:
+        return (
+            "<p>The governance mode was not varied in this experiment, so there is no "
+            "comparison of modes.</p>"
+        )
+    comp = comp[comp["outcome"].map(_headline)]
+    strata = [c for c in comp.columns if c not in COMPARISON_STATS]
+    first = comp.iloc[0]
+    paired = bool(first["paired"])
+    intro = (
+        f"<p>{_e(first['compared'])} minus {_e(first['reference'])}, "
+        + (
+            "paired by seed (common random numbers): the mean of the run-by-run differences "
+            "with a paired t interval"
+            if paired
+            else "unpaired: the difference of the means with Welch's interval"
+        )
+        + "; Hedges' g is the difference in units of the pooled run-to-run standard "
+        "deviation.</p>"
+    )
+    several = comp["compared"].nunique() > 1
+    header = [
+        "Outcome",
+        *(_e(short_key(s)) for s in strata),
+        *(["Compared"] if several else []),
+        f"{_e(first['reference'])} (mean)" if not several else "Reference mean",
+        f"{_e(first['compared'])} (mean)" if not several else "Compared mean",
+        "Difference [95% CI]",
+        "Hedges' g",
+        "Pairs" if paired else "Runs",
+    ]
+    # Outcome by outcome, strata in the experiment's order (the order summarize() made them).
+    comp = comp.assign(_order=comp["outcome"].map(list(dict.fromkeys(comp["outcome"])).index))
+    comp = comp.sort_values("_order", kind="stable")
+    rows = []
+    for _, row in comp.iterrows():
+        g = float(row["hedges_g"])
+        rows.append(
+            [
+                _outcome_cell(row["outcome"], data),
+                *(_e(format_level(row[s])) for s in strata),
+                *([f"{_e(row['compared'])} vs {_e(row['reference'])}"] if several else []),
+                _e(_number(float(row["reference_mean"]))),
+                _e(_number(float(row["compared_mean"]))),
+                _e(
+                    format_difference(
+                        float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
+                    )
+                ),
+                _e("–" if math.isnan(g) else f"{g:+.2f}"),
+                _e(int(row["n"])),
+            ]
+        )
+    return intro + _table(header, rows, cls="numbers", raw=True).replace(
+        '<table class="numbers">', '<table class="numbers" id="comparison-table">', 1
+    )
+
+
+def _sensitivity(directory: Path) -> str | None:
+    """The sensitivity section, when ``relsim sensitivity`` has written its table."""
+    path = directory / SENSITIVITY_CSV
+    if not path.exists():
+        return None
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        return f"<p>{_e(path.name)} could not be read ({_e(exc)}).</p>"
+    sort = [c for c in ("outcome", "rank") if c in table]
+    if sort:
+        table = table.sort_values(sort, kind="stable")
+    method = ", ".join(sorted({str(m) for m in table.get("method", pd.Series(dtype=str))}))
+    parts = [
+        "<p>Which assumptions drive the result: global sensitivity indices computed with SALib "
+        f"from the sweep's sampled design{f' ({_e(method)})' if method else ''}, ranked per "
+        "outcome. Morris: μ* is the mean absolute elementary effect (how much the outcome moves "
+        "when the parameter does), σ their spread (interactions or non-linearity). Sobol: S1 is "
+        "the share of the outcome's variance due to the parameter alone, ST including its "
+        "interactions.</p>",
+        _table(
+            list(table.columns),
+            [[_number(v) for v in row] for row in table.itertuples(index=False, name=None)],
+            cls="numbers",
+        ),
+    ]
+    png = directory / SENSITIVITY_PNG
+    if png.exists():
+        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+        parts.append(
+            '<figure><img alt="Sensitivity indices per outcome" '
+            f'src="data:image/png;base64,{encoded}"><figcaption>Sensitivity indices, as drawn by '
+            "relsim sensitivity.</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _provenance(data: SweepData, summary: Summary) -> str:
+    manifest = data.manifest
+    recorded = manifest.get("versions", {})
+    now = versions()
+    code = manifest.get("code_hash", "")
+    same_code = code == code_digest()
+    code_note = (
+        "the code that wrote this report is the same"
+        if same_code
+        else "the code has changed since the sweep ran (this report was written with "
+        f"relsim {now['relsim']}, code {code_digest()[:12]}…)"
+    )
+    try:
+        import matplotlib
+        import scipy
+
+        drawn = f"matplotlib {matplotlib.__version__}, SciPy {scipy.__version__}"
+    except ImportError:  # pragma: no cover
+        drawn = "unknown"
+    done = manifest.get("runs_done", summary.runs)
+    return _facts(
+        [
+            (
+                "Versions (sweep)",
+                ", ".join(
+                    f"{_e(name)} {_e(recorded.get(key, '?'))}"
+                    for key, name in (
+                        ("relsim", "relsim"),
+                        ("mesa", "Mesa"),
+                        ("numpy", "NumPy"),
+                        ("pandas", "pandas"),
+                        ("python", "Python"),
+                    )
+                ),
+            ),
+            ("Scenario hash", f"<code>{_e(manifest.get('scenario_hash', ''))}</code>"),
+            ("Code hash", f"<code>{_e(code)}</code> ({_e(code_note)})"),
+            ("Experiment hash", f"<code>{_e(manifest.get('experiment_hash', ''))}</code>"),
+            ("Experiment file", f"<code>{_e(manifest['experiment'].get('source', ''))}</code>"),
+            ("Experiment seed", f"<code>{_e(manifest['experiment']['seed'])}</code>"),
+            ("Started", _e(manifest.get("started") or "–")),
+            ("Finished", _e(manifest.get("finished") or "–")),
+            ("Status", _e(manifest.get("status", "?"))),
+            (
+                "Runs",
+                f"{_e(done)} of {_e(manifest.get('runs_total', '?'))} done, "
+                f"{_e(manifest.get('runs_failed', summary.failed))} failed",
+            ),
+            ("Report drawn with", f"relsim {_e(now['relsim'])}, {_e(drawn)}"),
+            ("Sweep directory", f"<code>{_e(data.directory)}</code>"),
+        ]
+    )
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  color: #1a1a1a; background: #fff; margin: 0; line-height: 1.5; }
+main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
+h1 { font-size: 1.8rem; margin: 0.2rem 0 0.6rem; }
+h2 { font-size: 1.35rem; border-bottom: 2px solid #0072B2; padding-bottom: 0.2rem;
+  margin-top: 2.5rem; }
+h3 { font-size: 1.1rem; margin-top: 1.6rem; }
+.kicker { text-transform: uppercase; letter-spacing: 0.08em; color: #555; font-size: 0.8rem;
+  margin: 0; }
+.question { font-size: 1.2rem; border-left: 4px solid #E69F00; padding: 0.4rem 0 0.4rem 1rem;
+  margin: 1rem 0; }
+.warning { background: #fdf1e6; border: 1px solid #D55E00; padding: 0.6rem 1rem; }
+nav ol { columns: 2; padding-left: 1.2rem; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left;
+  vertical-align: top; }
+th { background: #f1f4f8; }
+table.numbers td { font-variant-numeric: tabular-nums; }
+table.numbers td:not(:first-child) { white-space: nowrap; }
+td small, td code { color: #555; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  font-size: 0.85em; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1.2rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+figure { margin: 1.5rem 0 2rem; }
+figure svg, figure img { width: 100%; height: auto; }
+figcaption { font-size: 0.9rem; color: #333; margin-top: 0.4rem; }
+details { margin: 0.6rem 0; }
+pre { background: #f6f6f6; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+.seeds { font-family: ui-monospace, monospace; font-size: 0.75rem; overflow-wrap: anywhere; }
+"""
+
+
+def build_report(directory: Path | str) -> str:
+    """The HTML report of a sweep directory, as one self-contained document.
+
+    Raises:
+        RelsimError: if the directory holds no sweep or no finished run.
+    """
+    directory = Path(directory)
+    if directory_kind(directory, "relsim sweep") != "sweep":
+        raise RelsimError(
+            f"{directory}: holds a single run, not a sweep (relsim report needs a directory "
+            "written by relsim sweep; relsim plot draws a run's figures)"
+        )
+    data = load_sweep(directory)
+    summary = summarize(directory)
+    manifest = data.manifest
+    experiment = manifest["experiment"]
+    question = experiment.get("description") or "(the experiment file states no question)"
+    status = manifest.get("status")
+    warning = ""
+    if status != "complete":
+        warning = (
+            f'<p class="warning">This sweep is {_e(status)}: '
+            f"{_e(manifest.get('runs_done', summary.runs))} of "
+            f"{_e(manifest.get('runs_total', '?'))} runs are saved, and the report covers "
+            "only those.</p>"
+        )
+    if data.failed:
+        warning += (
+            f'<p class="warning">{data.failed} runs failed and are left out of every table '
+            "and figure (their errors are in the sweep's runs table).</p>"
+        )
+    figures = sweep_figures(data)
+    figure_html = []
+    for k, named in enumerate(figures, start=1):
+        figure_html.append(
+            f'<figure id="figure-{_e(named.stem)}">\n'
+            f"{inline_svg(named.figure, named.stem, named.caption)}\n"
+            f"<figcaption><strong>Figure {k}.</strong> {_e(named.caption)}</figcaption>\n"
+            "</figure>"
+        )
+    sensitivity = _sensitivity(directory)
+    sections = [
+        ("question", "The question", f'<p class="question">{_e(question)}</p>'),
+        ("how-to-read", "How to read this report", _how_to_read(data)),
+        ("design", "Design", _design(data)),
+        (
+            "results",
+            "Headline outcomes per design cell (95% confidence intervals)",
+            "<p>Mean over runs [95% t interval], share of runs [Wilson interval] or "
+            "Kaplan–Meier median [Brookmeyer–Crowley interval]; <em>n</em> is the number of "
+            "runs with a value. Every outcome is in <code>summary.csv</code> and below.</p>"
+            + _cells_table(summary, data, headline_only=True)
+            + "<details><summary>All outcomes</summary>"
+            + _cells_table(summary, data, headline_only=False)
+            + "</details>",
+        ),
+        ("comparison", "Governance modes compared", _comparison_table(summary, data)),
+        ("figures", "Figures", "\n".join(figure_html)),
+    ]
+    if sensitivity is not None:
+        sections.append(("sensitivity", "Sensitivity analysis", sensitivity))
+    sections.append(("provenance", "Provenance", _provenance(data, summary)))
+    nav = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title, _ in sections)
+    body = "\n".join(
+        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
+        for key, title, content in sections
+    )
+    title = experiment.get("name") or directory.name
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>relsim report: {_e(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<main>
+<header>
+<p class="kicker">relsim sweep report</p>
+<h1>{_e(title)}</h1>
+{warning}
+<nav><ol>{nav}</ol></nav>
+</header>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def default_report_path(directory: Path | str) -> Path:
+    """Where ``relsim report DIR`` writes without ``--out``: ``DIR/report.html``."""
+    return Path(directory) / "report.html"
+
+
+#: What every report has near its start (its title), and what marks a file relsim may replace.
+_REPORT_MARK = b"<title>relsim report: "
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is a report relsim wrote (only those are replaced)."""
+    try:
+        with path.open("rb") as stream:
+            return _REPORT_MARK in stream.read(4096)
+    except OSError:
+        return False
+
+
+def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
+    """Write the report of a sweep directory to ``out`` (default ``DIR/report.html``).
+
+    The file is written beside its destination under a temporary name and renamed into place,
+    so a reader sees the old report or the new one, never half of one. An existing file is
+    replaced only if it is a relsim report.
+
+    Raises:
+        RelsimError: if the directory holds no sweep, ``out`` is another file, or it cannot
+            be written.
+    """
+    directory = Path(directory)
+    target = Path(out) if out is not None else default_report_path(directory)
+    if target.is_dir():
+        raise RelsimError(f"{target}: is a directory (expected the report's file name)")
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise RelsimError(f"{target}: expected a file name ending in .html for the report")
+    if target.exists() and not (target.is_file() and _is_report(target)):
+        raise RelsimError(f"{target}: refusing to overwrite: it exists and is not a relsim report")
+    document = build_report(directory)  # before touching the destination
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RelsimError(f"{target}: cannot write the report ({exc.strerror})") from None
+    atomic_write_bytes(target, document.encode("utf-8"), "the report")
+    return target
+
+
+__all__ = ["build_report", "format_difference", "format_estimate", "inline_svg", "write_report"]

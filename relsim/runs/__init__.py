@@ -1,0 +1,1 @@
+"""Runs and sweeps: one run's tables, experiments, sampling designs, executors and the store."""

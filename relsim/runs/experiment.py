@@ -1,0 +1,597 @@
+"""Experiments: a sweep declared apart from the model, and its expansion into runs.
+
+An experiment file (TOML) names a base scenario, the factors to vary over a full grid, or a
+sampled design over ranges (or both, crossed), and how many replications each design point
+gets. As in EMA Workbench, what is varied is declared apart from the model; the expansion into
+runs (:func:`expand`) is a pure function of the experiment, tested on its own::
+
+    [experiment]
+    name = "governance comparison"
+    scenario = "nhs_vmi_partnership"   # a bundled name, or a file relative to this one
+    replications = 200
+    seed = 20151001
+    [factors]
+    "governance.mode" = ["hierarchical", "networked"]
+
+Seeds: replication r of every design point runs with the same seed (common random numbers), so
+that differences between points are paired comparisons with one thing changed. Every seed
+derives from the experiment's seed through :class:`numpy.random.SeedSequence`, whose output is
+stable across NumPy versions and platforms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from relsim.errors import ScenarioError
+from relsim.runs.sampling import SAMPLING_METHODS, design_size, sample_unit
+from relsim.scenario.schema import (
+    Scenario,
+    _display_path,
+    _schema_type_at,
+    bundled_files,
+    bundled_scenarios,
+    load_scenario,
+    read_toml,
+    resolve_bundled,
+    resolve_scenario_path,
+    split_key,
+)
+
+#: Most replications per design point, and most runs an experiment may expand to: a typo such
+#: as ``replications = 2000000`` should be caught, not started.
+MAX_REPLICATIONS = 100_000
+MAX_RUNS = 10_000_000
+
+#: SeedSequence spawn key reserved for drawing sampled designs (replications use 0, 1, ...).
+_DESIGN_KEY = 2**32 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """A sampled design over ranges of scenario keys (scipy.stats.qmc or SALib)."""
+
+    method: str
+    """``"lhs"``, ``"sobol"`` or ``"morris"``."""
+    n: int
+    """Base sample size: points for LHS, N of Saltelli's scheme for Sobol, trajectories for
+    Morris."""
+    ranges: tuple[tuple[str, float, float], ...]
+    """(dotted key, low, high) for each sampled key, in file order."""
+    levels: int = 4
+    """Grid levels of the Morris method."""
+    integer: tuple[bool, ...] = ()
+    """Whether each key takes whole numbers (sampled values are rounded)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The sampled keys."""
+        return tuple(name for name, _, _ in self.ranges)
+
+    def problem(self) -> dict[str, Any]:
+        """The design as a SALib problem definition."""
+        return {
+            "num_vars": len(self.ranges),
+            "names": list(self.names),
+            "bounds": [[lo, hi] for _, lo, hi in self.ranges],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One run of a sweep: which design point, which replication, which seed."""
+
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+    values: tuple[tuple[str, Any], ...]
+    """The design point's values of the varied keys, as (dotted key, value)."""
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The design point as scenario overrides."""
+        return dict(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A validated experiment: base scenario, design and replications."""
+
+    name: str
+    description: str
+    source: str
+    """The experiment file, as shown in messages."""
+    scenario_source: str
+    """The base scenario as written in the file."""
+    base: Scenario
+    """The base scenario with the experiment's ``[base]`` overrides applied."""
+    replications: int
+    seed: int
+    common_random_numbers: bool
+    factors: tuple[tuple[str, tuple[Any, ...]], ...]
+    sampling: Sampling | None
+    design: np.ndarray = dataclasses.field(compare=False, repr=False)
+    """Sampled points (rows) × sampled keys, in scenario units; 0 columns without sampling."""
+
+    @property
+    def factor_names(self) -> tuple[str, ...]:
+        """Every varied key: grid factors first, then sampled keys."""
+        sampled = self.sampling.names if self.sampling else ()
+        return tuple(name for name, _ in self.factors) + sampled
+
+    @property
+    def n_cells(self) -> int:
+        """Grid cells (1 without factors)."""
+        return math.prod(len(levels) for _, levels in self.factors)
+
+    @property
+    def n_points(self) -> int:
+        """Design points: grid cells × sampled points."""
+        return self.n_cells * max(1, self.design.shape[0])
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the sweep."""
+        return self.n_points * self.replications
+
+    def to_dict(self) -> dict[str, Any]:
+        """The experiment as plain data (JSON-ready), design included."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "scenario": self.scenario_source,
+            "base_scenario_hash": self.base.digest(),
+            "replications": self.replications,
+            "seed": self.seed,
+            "common_random_numbers": self.common_random_numbers,
+            "factors": {name: list(levels) for name, levels in self.factors},
+            "sampling": None
+            if self.sampling is None
+            else {
+                "method": self.sampling.method,
+                "n": self.sampling.n,
+                "levels": self.sampling.levels,
+                "ranges": {name: [lo, hi] for name, lo, hi in self.sampling.ranges},
+                "problem": self.sampling.problem(),
+            },
+            "design": self.design.tolist(),
+        }
+
+    def digest(self) -> str:
+        """A SHA-256 hash of everything that decides the sweep's runs and results."""
+        data = self.to_dict()
+        for key in ("name", "description", "source", "scenario"):
+            data.pop(key)  # naming and paths do not change what is run
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeds and expansion (pure functions)
+# ---------------------------------------------------------------------------------------------
+
+
+def run_seed(experiment_seed: int, replication: int, point: int | None = None) -> int:
+    """The seed of one run, derived from the experiment's seed (stable across versions).
+
+    With common random numbers (``point=None``) every design point's replication r gets the
+    same seed; otherwise each (replication, point) gets its own.
+    """
+    key = (replication,) if point is None else (replication, point)
+    words = np.random.SeedSequence(experiment_seed, spawn_key=key).generate_state(2, np.uint32)
+    # 63 bits, so the seed fits a signed 64-bit column in every table format.
+    return (int(words[0]) << 31) ^ int(words[1])
+
+
+def design_points(experiment: Experiment) -> list[tuple[tuple[str, Any], ...]]:
+    """Every design point as (key, value) pairs: grid cells (file order) × sampled rows."""
+    names = [name for name, _ in experiment.factors]
+    cells = list(itertools.product(*(levels for _, levels in experiment.factors)))
+    sampled: list[tuple[tuple[str, Any], ...]] = [()]
+    if experiment.sampling is not None:
+        keys = experiment.sampling.names
+        integer = experiment.sampling.integer
+        sampled = [
+            tuple(
+                (key, int(v) if whole else float(v))
+                for key, v, whole in zip(keys, row, integer, strict=True)
+            )
+            for row in experiment.design
+        ]
+    return [tuple(zip(names, cell, strict=True)) + sample for cell in cells for sample in sampled]
+
+
+def expand(experiment: Experiment) -> list[RunSpec]:
+    """Every run of an experiment, replication-major.
+
+    Run ``replication * n_points + point`` is replication r of design point p, so that a sweep
+    stopped part-way holds whole replications of every point rather than all replications of
+    a few.
+    """
+    points = design_points(experiment)
+    runs = []
+    for r in range(experiment.replications):
+        shared = run_seed(experiment.seed, r) if experiment.common_random_numbers else None
+        for p, values in enumerate(points):
+            seed = shared if shared is not None else run_seed(experiment.seed, r, p)
+            runs.append(RunSpec(r * len(points) + p, p, r, seed, values))
+    return runs
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating experiment files
+# ---------------------------------------------------------------------------------------------
+
+_TOP = ("experiment", "base", "factors", "sampling")
+_EXPERIMENT_KEYS = (
+    "name",
+    "description",
+    "scenario",
+    "replications",
+    "seed",
+    "common_random_numbers",
+)
+_SAMPLING_KEYS = ("method", "n", "ranges", "levels")
+
+
+def _unknown(src: str, where: str, key: str, known: Sequence[str]) -> ScenarioError:
+    return ScenarioError(
+        src,
+        f"{where}.{key}" if where else key,
+        f"unknown key (expected one of: {', '.join(known)})",
+    )
+
+
+def _whole(src: str, path: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(src, path, f"expected a whole number (got {value!r})")
+    if not lo <= value <= hi:
+        raise ScenarioError(src, path, f"must be between {lo} and {hi} (got {value})")
+    return value
+
+
+def _text(src: str, path: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(src, path, f"expected text (got {value!r})")
+    return value
+
+
+def _quoted(key: str) -> str:
+    return f'"{key}"'
+
+
+def _schema_type(src: str, path: str, key: str) -> Any:
+    """The schema type at a dotted scenario key, or a clear error naming the experiment file."""
+    try:
+        parts = split_key(key)
+    except ValueError:
+        raise ScenarioError(
+            src, path, "not a valid scenario key (expected e.g. pressure.baseline)"
+        ) from None
+    try:
+        return _schema_type_at(parts, key, src)
+    except ScenarioError as exc:
+        raise ScenarioError(src, path, exc.message) from None
+
+
+def _check_override(base: Scenario, src: str, path: str, key: str, value: Any) -> Scenario:
+    """Apply one override to the base scenario, reporting a bad value at ``path`` in ``src``."""
+    try:
+        return base.with_overrides({key: value}, src)
+    except ScenarioError as exc:
+        raise ScenarioError(src, path, exc.message) from None
+
+
+def _resolve_base(raw: Any, file: Path, src: str) -> tuple[str, Path]:
+    if raw is None:
+        raise ScenarioError(
+            src, "experiment.scenario", "is required (a scenario file or a bundled name)"
+        )
+    text = _text(src, "experiment.scenario", raw)
+    candidate = Path(text)
+    relative = (file.parent / candidate).resolve()  # an absolute path stays itself
+    if relative.is_file():
+        return text, relative
+    try:
+        return text, resolve_scenario_path(text)
+    except ScenarioError:
+        # Say where the file was looked for (paths are relative to the experiment file, which
+        # trips up a copied bundled experiment), and name a bundled scenario of the same stem.
+        hint = f"; looked for {relative}"
+        if candidate.stem in bundled_scenarios():
+            hint += f', or write scenario = "{candidate.stem}" for the bundled scenario'
+        raise ScenarioError(
+            src,
+            "experiment.scenario",
+            f"no such scenario file or bundled scenario ({text!r}){hint}",
+        ) from None
+
+
+def _factors(raw: Any, base: Scenario, src: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    if not isinstance(raw, dict):
+        raise ScenarioError(src, "factors", "expected a table of dotted keys and lists of values")
+    out = []
+    for key, levels in raw.items():
+        path = f"factors.{_quoted(key)}"
+        if isinstance(levels, dict):
+            raise ScenarioError(
+                src, path, 'expected a list of values; quote dotted keys: "governance.mode" = [...]'
+            )
+        if dataclasses.is_dataclass(_schema_type(src, path, key)):
+            raise ScenarioError(src, path, "is a table of settings; vary one of its keys")
+        if not isinstance(levels, list) or not levels:
+            raise ScenarioError(src, path, f"expected a non-empty list of values (got {levels!r})")
+        out.append((key, tuple(levels)))
+    for key, levels in out:
+        path = f"factors.{_quoted(key)}"
+        others = [(k, v) for k, v in out if k != key]
+        for i, level in enumerate(levels):
+            # A level may be wrong beside the base scenario and right beside the other factors'
+            # levels (population.regions = 2 with population.trusts = 12, where the base has
+            # 40 trusts): a level is refused here only if no cell can hold it; the check of
+            # whole cells (experiment_from_dict) judges the rest.
+            error = _error_in_every_cell(base, src, key, level, others)
+            if error is not None:
+                raise ScenarioError(src, f"{path}[{i}]", error.message)
+        if len({json.dumps(v, sort_keys=True) for v in levels}) != len(levels):
+            raise ScenarioError(src, path, "lists the same value twice")
+    return tuple(out)
+
+
+def _error_in_every_cell(
+    base: Scenario, src: str, key: str, level: Any, others: list[tuple[str, tuple[Any, ...]]]
+) -> ScenarioError | None:
+    """Why ``key = level`` fits no design cell, or None if it fits one.
+
+    None if the level gives a valid scenario beside some levels of the other factors; else the
+    error of the first cell that holds it (of the base alone if nothing else is varied).
+    """
+    try:
+        base.with_overrides({key: level}, src)
+        return None
+    except ScenarioError as exc:
+        if not others:
+            return exc
+    names = [k for k, _ in others]
+    first: ScenarioError | None = None
+    for cell in itertools.product(*(levels for _, levels in others)):
+        try:
+            base.with_overrides({**dict(zip(names, cell, strict=True)), key: level}, src)
+        except ScenarioError as exc:
+            first = first or exc
+            continue
+        return None
+    return first
+
+
+def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Sampling:
+    if not isinstance(raw, dict):
+        raise ScenarioError(src, "sampling", "expected a table")
+    for key in raw:
+        if key not in _SAMPLING_KEYS:
+            raise _unknown(src, "sampling", key, _SAMPLING_KEYS)
+    method = _text(src, "sampling.method", raw.get("method", "lhs"))
+    if method not in SAMPLING_METHODS:
+        listed = ", ".join(repr(m) for m in SAMPLING_METHODS)
+        raise ScenarioError(src, "sampling.method", f"must be one of {listed} (got {method!r})")
+    if "n" not in raw:
+        raise ScenarioError(src, "sampling.n", "is required (the base sample size)")
+    n = _whole(src, "sampling.n", raw["n"], 1, MAX_RUNS)
+    levels = _whole(src, "sampling.levels", raw.get("levels", 4), 2, 100)
+    ranges_raw = raw.get("ranges")
+    if not isinstance(ranges_raw, dict) or not ranges_raw:
+        raise ScenarioError(
+            src,
+            "sampling.ranges",
+            'expected a table of "dotted.key" = [low, high], e.g. "pressure.baseline" = [0.1, 0.6]',
+        )
+    ranges, integer = [], []
+    for key, bounds in ranges_raw.items():
+        path = f"sampling.ranges.{_quoted(key)}"
+        if isinstance(bounds, dict):
+            raise ScenarioError(
+                src,
+                path,
+                'expected [low, high]; quote dotted keys: "pressure.baseline" = [0.1, 0.6]',
+            )
+        tp = _schema_type(src, path, key)
+        if tp not in (float, int):
+            raise ScenarioError(src, path, "only numeric keys can be sampled over a range")
+        if key in factor_keys:
+            raise ScenarioError(src, path, "is also a grid factor; vary it one way only")
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or any(isinstance(b, bool) or not isinstance(b, int | float) for b in bounds)
+        ):
+            raise ScenarioError(src, path, f"expected [low, high] numbers (got {bounds!r})")
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+            raise ScenarioError(src, path, f"expected finite low < high (got {bounds!r})")
+        whole = tp is int
+        for i, bound in enumerate((lo, hi)):
+            _check_override(base, src, f"{path}[{i}]", key, int(bound) if whole else bound)
+        ranges.append((key, lo, hi))
+        integer.append(whole)
+    if method == "sobol" and len(ranges) < 2:
+        raise ScenarioError(src, "sampling.ranges", "Sobol indices need at least two ranges")
+    if method == "sobol" and n & (n - 1):
+        # Saltelli's scheme keeps the Sobol sequence's balance only for powers of two.
+        raise ScenarioError(src, "sampling.n", f"must be a power of two for Sobol (got {n})")
+    return Sampling(method, n, tuple(ranges), levels, tuple(integer))
+
+
+def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> Experiment:
+    """Build a validated experiment from the parsed contents of a file."""
+    src = source
+    for key in raw:
+        if key not in _TOP:
+            raise _unknown(src, "", key, _TOP)
+    meta = raw.get("experiment")
+    if not isinstance(meta, dict):
+        raise ScenarioError(src, "experiment", "the [experiment] table is required")
+    for key in meta:
+        if key not in _EXPERIMENT_KEYS:
+            raise _unknown(src, "experiment", key, _EXPERIMENT_KEYS)
+    name = _text(src, "experiment.name", meta.get("name", file.stem))
+    description = _text(src, "experiment.description", meta.get("description", ""))
+    scenario_text, scenario_path = _resolve_base(meta.get("scenario"), file, src)
+    replications = _whole(
+        src, "experiment.replications", meta.get("replications", 1), 1, MAX_REPLICATIONS
+    )
+    seed = _whole(src, "experiment.seed", meta.get("seed", 0), 0, 2**63 - 1)
+    crn = meta.get("common_random_numbers", True)
+    if not isinstance(crn, bool):
+        raise ScenarioError(
+            src, "experiment.common_random_numbers", f"expected true or false (got {crn!r})"
+        )
+
+    base_raw = raw.get("base", {})
+    if not isinstance(base_raw, dict):
+        raise ScenarioError(src, "base", "expected a table of dotted scenario keys and values")
+    for key in base_raw:
+        _schema_type(src, f"base.{_quoted(key)}", key)
+    try:
+        base = load_scenario(scenario_path, base_raw, override_source=f"{src}: base")
+    except ScenarioError as exc:
+        if exc.source == f"{src}: base":
+            raise ScenarioError(src, f"base.{_quoted(exc.field)}", exc.message) from None
+        raise
+
+    factors = _factors(raw.get("factors", {}), base, src)
+    sampling = None
+    if "sampling" in raw:
+        sampling = _sampling(raw["sampling"], base, src, {k for k, _ in factors})
+    design = np.zeros((0, 0))
+    if sampling is not None:
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+        unit_size = design_size(sampling.method, sampling.n, len(sampling.ranges))
+        if unit_size > MAX_RUNS:
+            raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
+        unit = sample_unit(sampling.method, sampling.problem(), sampling.n, sampling.levels, rng)
+        lo = np.array([r[1] for r in sampling.ranges])
+        hi = np.array([r[2] for r in sampling.ranges])
+        design = lo + unit * (hi - lo)
+        whole = np.array(sampling.integer, dtype=bool)
+        design[:, whole] = np.round(design[:, whole])
+    experiment = Experiment(
+        name=name,
+        description=description,
+        source=src,
+        scenario_source=scenario_text,
+        base=base,
+        replications=replications,
+        seed=seed,
+        common_random_numbers=crn,
+        factors=factors,
+        sampling=sampling,
+        design=design,
+    )
+    if experiment.n_runs > MAX_RUNS:
+        raise ScenarioError(
+            src,
+            "experiment.replications",
+            f"the design expands to {experiment.n_runs} runs (at most {MAX_RUNS})",
+        )
+    _check_design(experiment, src)
+    return experiment
+
+
+#: Most scenarios built to check the corners of a sampled design's ranges (about 1 ms each).
+MAX_CORNER_CHECKS = 1024
+
+
+def _check_design(experiment: Experiment, src: str) -> None:
+    """Check the design as whole scenarios, before anything runs.
+
+    Cross-field rules need whole scenarios: a level can be valid alone and not beside another
+    factor's level (a compact's lapse threshold above its threshold), and sampled ranges can
+    pair a partner's start after its end. Every grid cell is checked. Sampled points are too
+    many to build one by one (a Sobol design has tens of thousands), so the corners of the
+    ranges are checked in each cell, which catches rules between keys that hold or break
+    monotonically, as those do; a point that still breaks a rule fails as its run does.
+    """
+    base = experiment.base
+    names = [k for k, _ in experiment.factors]
+    cells = [
+        dict(zip(names, cell, strict=True))
+        for cell in itertools.product(*(levels for _, levels in experiment.factors))
+    ]
+    for cell in cells:
+        try:
+            base.with_overrides(cell, src)
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
+            raise ScenarioError(
+                src,
+                "factors",
+                f"the cell {shown} is not a valid scenario: {exc.field}: {exc.message}",
+            ) from None
+    sampling = experiment.sampling
+    if sampling is None or len(cells) * 2 ** len(sampling.ranges) > MAX_CORNER_CHECKS:
+        return
+    ends = [
+        (int(lo), int(hi)) if whole else (lo, hi)
+        for (_, lo, hi), whole in zip(sampling.ranges, sampling.integer, strict=True)
+    ]
+    for cell in cells:
+        for corner in itertools.product(*ends):
+            point = dict(zip(sampling.names, corner, strict=True))
+            try:
+                base.with_overrides({**cell, **point}, src)
+            except ScenarioError as exc:
+                shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in point.items())
+                where = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
+                raise ScenarioError(
+                    src,
+                    "sampling.ranges",
+                    f"the ranges include points that are not valid scenarios, e.g. {shown}"
+                    + (f" (in the cell {where})" if where else "")
+                    + f": {exc.field}: {exc.message}",
+                ) from None
+
+
+def bundled_experiments() -> dict[str, Path]:
+    """Map the name of each bundled experiment to its file."""
+    return bundled_files("experiments")
+
+
+def resolve_experiment_path(source: str | Path) -> Path:
+    """Find an experiment file by path, or by the name of a bundled experiment."""
+    return resolve_bundled(source, "experiments")
+
+
+def load_experiment(source: str | Path) -> Experiment:
+    """Load and validate an experiment file (or a bundled experiment by name).
+
+    Raises:
+        ScenarioError: naming the file, the field and what was expected.
+    """
+    path = resolve_experiment_path(source)
+    display = str(source) if Path(source).exists() else _display_path(path)
+    raw = read_toml(path, display)
+    return experiment_from_dict(raw, file=path.resolve(), source=display)
+
+
+__all__ = [
+    "Experiment",
+    "RunSpec",
+    "Sampling",
+    "bundled_experiments",
+    "design_points",
+    "expand",
+    "load_experiment",
+    "run_seed",
+]

@@ -1,0 +1,1473 @@
+"""Scenarios: the typed, frozen, validated description of one simulated world.
+
+A scenario file (TOML) states only what differs from the defaults below; every parameter of the
+model specification is a field here, with its default, its admissible range, its unit and the
+source it comes from. Loading a file merges it over the defaults, applies any overrides
+(``--set governance.mode=hierarchical``) and validates the result in one pass, so that a bad value
+is reported once, as one line naming the file, the dotted path of the field and what was expected::
+
+    scenarios/x.toml: trusts[2].readiness: must be between 0 and 1 (got 1.7)
+
+The schema is declared with :func:`param` on frozen dataclasses; validation, ``relsim show`` and
+the parameter table of ``docs/ODD.md`` are all derived from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from relsim.errors import ScenarioError
+
+#: The longest horizon a scenario may ask for, in months (50 years). The model is monthly and
+#: cheap, but a typo such as ``months = 60000`` should be caught, not run.
+MAX_MONTHS = 600
+
+# ---------------------------------------------------------------------------------------------
+# Declaring parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    unit: str = "",
+    source: str = "",
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare one scenario parameter: its default, meaning, admissible range and source.
+
+    Args:
+        default: The default value (immutable).
+        doc: One line saying what the parameter means.
+        lo: Smallest admissible value (inclusive unless ``lo_open``).
+        hi: Largest admissible value (inclusive).
+        lo_open: Whether ``lo`` itself is excluded (for rates that must be positive).
+        unit: Unit of the value, for documentation.
+        source: Where the default comes from (a citation, "case" or "assumption").
+        choices: Admissible strings for a text field whose choices are known up front.
+    """
+    meta = {
+        "doc": doc,
+        "lo": lo,
+        "hi": hi,
+        "lo_open": lo_open,
+        "unit": unit,
+        "source": source,
+        "choices": choices,
+    }
+    return field(default=default, metadata=meta)
+
+
+def _required(doc: str, **kwargs: Any) -> Any:
+    """Declare a parameter that has no default and must be given (e.g. a trust's name)."""
+    meta = {"doc": doc, "lo": None, "hi": None, "lo_open": False, "unit": "", "source": ""}
+    meta.update(kwargs)
+    return field(metadata=meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meta:
+    """What the scenario is called and how long it runs."""
+
+    name: str = param("unnamed scenario", "Human-readable name, shown in outputs.")
+    description: str = param("", "One or two sentences on what the scenario represents.")
+    months: int = param(
+        60,
+        "Horizon of the run (the partnership lasted 60 months).",
+        lo=1,
+        hi=MAX_MONTHS,
+        unit="months",
+        source="case",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GovernanceChange:
+    """A scripted change of governance rule at a given month."""
+
+    month: int = _required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
+    mode: str = _required("Governance rule from then on (a name in the registry).")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Board:
+    """The networked board: a protected relational space that meets regularly (MODEL.md M6)."""
+
+    meeting_interval_months: int = param(
+        1, "Months between board meetings.", lo=1, hi=24, unit="months", source="case"
+    )
+    hours: float = param(
+        6.0, "Length of a board meeting.", lo=0, lo_open=True, hi=24, unit="hours", source="case"
+    )
+    pair_hours_scale: float = param(
+        0.1,
+        "Contact time per pair at which a meeting gives a pair 63% of a full interaction; "
+        "weight = 1 - exp(-hours per pair / scale).",
+        lo=0,
+        lo_open=True,
+        hi=10,
+        unit="hours",
+        source="assumption (network-size effect, Provan & Kenis 2008)",
+    )
+    positive_probability: float = param(
+        0.6,
+        "Probability that a pair's exchange at the board is positive while no compact is in "
+        "force (π while negotiating).",
+        lo=0,
+        hi=1,
+        source="MODEL.md M6",
+    )
+    negative_weight: float = param(
+        0.2,
+        "Weight of a negative exchange at the board relative to a positive one: a hard "
+        "conversation in a protected space is not a betrayal.",
+        lo=0,
+        hi=1,
+        source="assumption (protected relational space, Burgess et al. 2019)",
+    )
+    protection: float = param(
+        0.7,
+        "How far the protected space shields a disclosure at the board from a punitive "
+        "response: P(supportive) = 1 - (1 - ρ_eff)(1 - protection).",
+        lo=0,
+        hi=1,
+        source="assumption (no-judgement space, Burgess et al. 2019)",
+    )
+    showcase_probability: float = param(
+        0.5,
+        "Probability that an attending adopter showcases a practice at a meeting.",
+        lo=0,
+        hi=1,
+        source="assumption",
+    )
+    safety_gain: float = param(
+        0.05,
+        "Rise of psychological safety per meeting attended, as a share of the way to 1.",
+        lo=0,
+        hi=1,
+        source="assumption (Edmondson 1999)",
+    )
+    attendance_intercept: float = param(
+        -1.0, "Logit of attendance with no value found and no norm.", lo=-10, hi=10
+    )
+    attendance_value_weight: float = param(
+        2.5, "Logit weight of the value a trust has found in past meetings.", lo=0, hi=10
+    )
+    attendance_norm_weight: float = param(
+        2.5, "Logit weight of the group's norm of attending (last attendance rate).", lo=0, hi=10
+    )
+    value_memory: float = param(
+        0.3,
+        "Weight of the latest meeting in a trust's remembered value of meetings.",
+        lo=0,
+        lo_open=True,
+        hi=1,
+    )
+    initial_norm: float = param(
+        0.8, "Attendance norm before the first meeting.", lo=0, hi=1, source="case"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compact:
+    """The compact of reciprocal commitments negotiated by the board (MODEL.md M6)."""
+
+    enabled: bool = param(True, "Whether the board negotiates a compact.", source="case")
+    negotiation_months: int = param(
+        12,
+        "Minimum months of negotiation before the compact can come into force.",
+        lo=0,
+        hi=MAX_MONTHS,
+        unit="months",
+        source="case (nearly 12 months)",
+    )
+    threshold: float = param(
+        0.5,
+        "Mean trust among board members needed for the compact to come into force (θ_c).",
+        lo=0,
+        hi=1,
+        source="MODEL.md M6",
+    )
+    lapse_threshold: float = param(
+        0.35,
+        "Mean board trust below which a compact in force lapses back into negotiation.",
+        lo=0,
+        hi=1,
+        source="assumption",
+    )
+    positive_probability: float = param(
+        0.85,
+        "Probability that a pair's exchange at the board is positive once the compact is in force.",
+        lo=0,
+        hi=1,
+        source="MODEL.md M6",
+    )
+    buffer: float = param(
+        0.7,
+        "How far a compact in force shields the regulator's responses from external pressure "
+        "(b in ρ_eff = ρ(1 - P(1 - b))).",
+        lo=0,
+        hi=1,
+        source="MODEL.md M4",
+    )
+    repair_probability: float = param(
+        0.7,
+        "Probability that a breach under the compact leads to a repair conversation at the "
+        "next meeting.",
+        lo=0,
+        hi=1,
+        source="Burgess, Richmond & Kiefer 2020",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hierarchical:
+    """Positional regulation: targets, reviews and the enforcement pyramid (MODEL.md M5)."""
+
+    quality_target: float = param(
+        0.65, "Target on reported quality at the monthly performance review.", lo=0, hi=1
+    )
+    review_weight: float = param(
+        0.5,
+        "Weight of the interaction a performance review is (positive when the target is met, "
+        "negative otherwise).",
+        lo=0,
+        hi=10,
+    )
+    peer_contact_rate: float = param(
+        0.05,
+        "Probability that a pair of trusts of the same region meets in a month (trusts of "
+        "different regions serve different local health economies and do not meet).",
+        lo=0,
+        hi=1,
+        unit="per pair per month",
+        source="MODEL.md M5",
+    )
+    peer_positive_probability: float = param(
+        0.5,
+        "Probability that a meeting between competing trusts is positive.",
+        lo=0,
+        hi=1,
+        source="assumption (competition)",
+    )
+    peer_weight: float = param(0.5, "Weight of a peer meeting.", lo=0, hi=10)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Regional:
+    """Regional networks: who convenes each regional board (Provan & Kenis 2008)."""
+
+    convener_protection: float = param(
+        0.5,
+        "How far a network administrative organisation's convener shields the disclosures it "
+        "relays to the regulator, on top of the board's protection: P(supportive) = "
+        "1 - (1 - P at the board)(1 - convener_protection).",
+        lo=0,
+        hi=1,
+        source="assumption (a neutral broker, Provan & Kenis 2008)",
+    )
+    convener_initial_trust: float = param(
+        0.4,
+        "Initial trust between a convener and the regulator and trusts of its region, both "
+        "ways: a convener brings no legacy of sanction or competition.",
+        lo=0,
+        hi=1,
+        source="assumption (legitimacy of a network administrative organisation, Provan & "
+        "Kenis 2008)",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class National:
+    """The national learning network: representatives of the regional boards meet in sets."""
+
+    meeting_interval_months: int = param(
+        3,
+        "Months between meetings of the national learning network (quarterly).",
+        lo=1,
+        hi=24,
+        unit="months",
+        source="assumption (a quarterly national network, as for representatives' meetings)",
+    )
+    hours: float = param(
+        6.0,
+        "Length of a meeting of a national learning set.",
+        lo=0,
+        lo_open=True,
+        hi=24,
+        unit="hours",
+        source="assumption (as the board)",
+    )
+    set_size: int = param(
+        6,
+        "Representatives per national learning set; neighbouring sets share one region's "
+        "representative, so that the sets form a connected ring.",
+        lo=2,
+        hi=1000,
+        source="assumption (small stable groups, MODEL.md fact 8)",
+    )
+    positive_probability: float = param(
+        0.85,
+        "Probability that an exchange between representatives is positive: they come from "
+        "different local health economies and do not compete.",
+        lo=0,
+        hi=1,
+        source="assumption",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Governance:
+    """Which governance rule is active, and the parameters of each rule."""
+
+    mode: str = param(
+        "networked",
+        "Governance rule: a name in the registry (hierarchical, networked, regional_boards, "
+        "lead_organisation, network_administrative_organisation, national_learning_network).",
+        source="MODEL.md §1",
+    )
+    board: Board = param(Board(), "The networked board.")
+    compact: Compact = param(Compact(), "The compact.")
+    hierarchical: Hierarchical = param(Hierarchical(), "Positional regulation.")
+    regional: Regional = param(Regional(), "Regional networks and their conveners.")
+    national: National = param(National(), "The national learning network.")
+    changes: tuple[GovernanceChange, ...] = param(
+        (), "Scripted changes of governance rule, e.g. [{month = 36, mode = 'hierarchical'}]."
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Regulator:
+    """The regulator's relational orientation and how it learns (MODEL.md M4, M10)."""
+
+    relational_orientation: float = param(
+        0.4,
+        "Initial propensity to respond supportively rather than punitively (ρ).",
+        lo=0,
+        hi=1,
+        source="MODEL.md §2",
+    )
+    learning_rate: float = param(
+        0.05,
+        "Monthly rate at which ρ moves toward the share of positive board exchanges.",
+        lo=0,
+        hi=1,
+        source="assumption (Burgess et al. 2019: regulators reflecting on their behaviours)",
+    )
+    pressure_sensitivity: float = param(
+        0.02,
+        "Monthly proportional fall of ρ per unit of pressure when no compact is in force.",
+        lo=0,
+        hi=1,
+    )
+    supportive_weight: float = param(
+        1.0, "Weight of a supportive response as an interaction.", lo=0, hi=10
+    )
+    punitive_weight: float = param(
+        1.0, "Weight of a punitive response as an interaction.", lo=0, hi=10
+    )
+    disclosure_credit: float = param(
+        0.3,
+        "Weight of the positive interaction a disclosure is for the regulator's trust in the "
+        "trust that disclosed.",
+        lo=0,
+        hi=10,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shock:
+    """A scripted rise in external pressure."""
+
+    month: int = _required("First month of the shock.", lo=1, hi=MAX_MONTHS)
+    magnitude: float = _required("Added pressure while the shock lasts.", lo=-10, hi=10)
+    duration: int = _required("Months the shock lasts.", lo=1, hi=MAX_MONTHS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pressure:
+    """External political and operational pressure (MODEL.md M2)."""
+
+    baseline: float = param(
+        0.3, "Long-run level of pressure (P̄); also its level at month 0.", lo=0, hi=10
+    )
+    reversion: float = param(0.2, "Monthly reversion toward the baseline (κ).", lo=0, hi=1)
+    volatility: float = param(0.05, "Standard deviation of monthly noise (σ).", lo=0, hi=10)
+    shocks: tuple[Shock, ...] = param(
+        (), "Scripted shocks: pressure is raised by `magnitude` for `duration` months."
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustDynamics:
+    """How trust is built and lost (MODEL.md M1)."""
+
+    gain: float = param(
+        0.05, "Trust gained per unit of positive interaction (α).", lo=0, hi=1, source="MODEL.md M1"
+    )
+    loss_ratio: float = param(
+        3.0,
+        "How many times faster trust is lost than gained (λ).",
+        lo=1,
+        hi=10,
+        source="Slovic 1993 (plausible range 2-5)",
+    )
+    drift: float = param(
+        0.01, "Monthly drift toward the initial level for pairs with no contact (φ).", lo=0, hi=1
+    )
+    initial_regulator_trust: float = param(
+        0.3,
+        "Initial trust between the regulator and each trust, both ways (legacy of power "
+        "imbalance).",
+        lo=0,
+        hi=1,
+        source="MODEL.md §2",
+    )
+    initial_peer_trust: float = param(
+        0.3, "Initial trust between trusts (competition).", lo=0, hi=1, source="MODEL.md §2"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problems:
+    """Problems arise, are disclosed or hidden, and surface as surprises (MODEL.md M3)."""
+
+    rate: float = param(
+        1.0, "New problems a month at quality 0 (μ).", lo=0, hi=100, unit="per month"
+    )
+    surface_probability: float = param(
+        0.1, "Monthly probability that a hidden problem surfaces as a surprise.", lo=0, hi=1
+    )
+    fix_disclosed: float = param(
+        0.5, "Monthly probability that a known problem is fixed.", lo=0, hi=1
+    )
+    fix_hidden: float = param(
+        0.1, "Monthly probability that a hidden problem is fixed quietly.", lo=0, hi=1
+    )
+    disclosure_intercept: float = param(-0.5, "Logit of disclosure (a0).", lo=-10, hi=10)
+    disclosure_safety: float = param(
+        2.0,
+        "Logit weight of psychological safety on disclosure (a1).",
+        lo=0,
+        hi=10,
+        source="Edmondson 1996",
+    )
+    disclosure_trust: float = param(
+        2.0, "Logit weight of trust in the regulator on disclosure (a2).", lo=0, hi=10
+    )
+    disclosure_sanction: float = param(
+        2.0, "Logit weight of the expected sanction against disclosure (a3).", lo=0, hi=10
+    )
+    surprise_weight: float = param(
+        2.0, "Weight of the negative interaction a surprise is, in both directions.", lo=0, hi=10
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Safety:
+    """Psychological safety inside trusts (MODEL.md M4, M5)."""
+
+    supportive_gain: float = param(
+        0.1, "Rise per supportive response, as a share of the way to 1.", lo=0, hi=1
+    )
+    punitive_loss: float = param(
+        0.2,
+        "Fall per punitive response, as a share of the current level (η).",
+        lo=0,
+        hi=1,
+        source="MODEL.md M4",
+    )
+    drift: float = param(0.02, "Monthly drift toward the trust's initial safety.", lo=0, hi=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posture:
+    """Thresholds that classify a trust's motivational posture (Braithwaite)."""
+
+    commitment_trust: float = param(
+        0.6, "Trust in the regulator at or above which the posture is commitment.", lo=0, hi=1
+    )
+    capitulation_trust: float = param(
+        0.4,
+        "Trust in the regulator at or above which (below commitment) the posture is "
+        "capitulation; below it, resistance or game-playing.",
+        lo=0,
+        hi=1,
+    )
+    gaming_level: int = param(
+        2, "Enforcement level at or above which low trust turns to game-playing.", lo=1, hi=5
+    )
+    disengagement_energy: float = param(
+        0.4, "Improvement energy below which a trust disengages.", lo=0, hi=1
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enforcement:
+    """The enforcement pyramid and gaming (MODEL.md M5)."""
+
+    gaming_rate: float = param(
+        0.1, "Monthly growth of the gaming gap toward its maximum while game-playing.", lo=0, hi=1
+    )
+    max_gaming_gap: float = param(
+        0.25,
+        "Largest gap between reported and true quality.",
+        lo=0,
+        hi=1,
+        source="Bevan & Hood 2006 (19-21 points)",
+    )
+    gaming_decay: float = param(
+        0.2, "Monthly proportional decay of the gap when not game-playing.", lo=0, hi=1
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Energy:
+    """Improvement energy (MODEL.md M9): E = clip(1 - β_L·L/5 - β_P·P)."""
+
+    level_weight: float = param(0.5, "Energy lost at enforcement level 5 (β_L).", lo=0, hi=1)
+    pressure_weight: float = param(0.5, "Energy lost per unit of pressure (β_P).", lo=0, hi=10)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quality:
+    """True quality of care (MODEL.md M9)."""
+
+    growth: float = param(0.03, "Monthly growth of quality with capability × energy.", lo=0, hi=1)
+    fix_gain: float = param(
+        0.02, "Quality gained per problem fixed, as a share of the way to 1.", lo=0, hi=1
+    )
+    pressure_erosion: float = param(
+        0.03, "Monthly proportional erosion of quality per unit of pressure.", lo=0, hi=1
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adoption:
+    """Complex-contagion adoption of practices (MODEL.md M7)."""
+
+    trust_threshold: float = param(
+        0.5,
+        "Trust in an adopter needed for an exposure to count (θ_T).",
+        lo=0,
+        hi=1,
+        source="MODEL.md M7",
+    )
+    p1: float = param(
+        0.15, "Adoption probability from one trusted exposure.", lo=0, hi=1, source="Centola 2010"
+    )
+    p2: float = param(
+        0.3,
+        "Added probability from each further trusted exposure.",
+        lo=0,
+        hi=1,
+        source="Centola 2010",
+    )
+    implementation_months: int = param(
+        3, "Months of implementing before a practice pays off.", lo=0, hi=120, unit="months"
+    )
+    abandonment: float = param(
+        0.05, "Base monthly abandonment hazard (δ0), scaled by (1 - A)(1 - E).", lo=0, hi=1
+    )
+    mandate_abandonment_multiplier: float = param(
+        3.0,
+        "How many times likelier a mandated (shallow) adoption is abandoned.",
+        lo=1,
+        hi=100,
+        source="MODEL.md M5",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Training:
+    """Training coverage per department: the heat map (MODEL.md M8)."""
+
+    departments: int = param(12, "Departments per trust (D).", lo=1, hi=100)
+    initial_coverage: tuple[float, float] = param(
+        (0.02, 0.1),
+        "Range of initial coverage per department, drawn uniformly.",
+        lo=0,
+        hi=1,
+        source="MODEL.md §2",
+    )
+    turnover: float = param(
+        0.01, "Monthly share of trained staff who leave (τ).", lo=0, hi=1, source="MODEL.md M8"
+    )
+    capability_coverage: float = param(
+        0.3,
+        "Coverage at which a department counts as fully capable (c*).",
+        lo=0,
+        lo_open=True,
+        hi=1,
+        source="MODEL.md M8",
+    )
+    internal_rate: float = param(
+        0.12,
+        "Internal training a month at full capability, in department-equivalents.",
+        lo=0,
+        hi=12,
+    )
+    internal_threshold: float = param(
+        0.3,
+        "Capability below which a trust has too few trained staff to train others.",
+        lo=0,
+        hi=1,
+        source="assumption (what lasts, MODEL.md fact 10)",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Partner:
+    """The improvement partner (e.g. the Virginia Mason Institute)."""
+
+    enabled: bool = param(True, "Whether there is a partner at all.")
+    name: str = param("Virginia Mason Institute", "The partner's name.", source="case")
+    start_month: int = param(0, "First month the partner is active.", lo=0, hi=MAX_MONTHS)
+    end_month: int = param(
+        60,
+        "Month the partner leaves (active while start <= month < end).",
+        lo=0,
+        hi=MAX_MONTHS,
+        source="case (2015-2020)",
+    )
+    training_capacity: float = param(
+        0.1,
+        "Training the partner provides each trust a month, in department-equivalents.",
+        lo=0,
+        hi=12,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustSpec:
+    """One provider organisation."""
+
+    name: str = _required("Unique name of the trust.")
+    readiness: float = param(
+        0.5,
+        "Cultural readiness / absorptive capacity (A).",
+        lo=0,
+        hi=1,
+        source="Cohen & Levinthal 1990",
+    )
+    quality: float = param(0.55, "Initial true quality of care.", lo=0, hi=1)
+    safety: float = param(0.3, "Initial psychological safety (S).", lo=0, hi=1, source="MODEL.md")
+    initial_coverage: float = param(
+        -1.0,
+        "Mean initial training coverage of the trust's departments; the spread of "
+        "training.initial_coverage is rescaled to this mean. -1: drawn from "
+        "training.initial_coverage as it stands.",
+        lo=-1,
+        hi=1,
+    )
+    region: str = param(
+        "",
+        "Regional network the trust belongs to: trusts with the same region share a regional "
+        "board and compete as neighbours. Empty: the trusts form one network.",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PracticeSpec:
+    """An improvement practice that can spread between trusts."""
+
+    name: str = _required("Unique name of the practice (letters, digits, underscores).")
+    origin: str = _required("Name of the trust that introduces it.")
+    introduced_month: int = param(
+        0, "Month the origin trust adopts it.", lo=0, hi=MAX_MONTHS, unit="month"
+    )
+    complexity: int = param(
+        1,
+        "Trusted exposures in one month needed before adoption is possible.",
+        lo=1,
+        hi=20,
+        source="Centola 2010",
+    )
+    benefit: float = param(
+        0.005,
+        "Monthly rise of quality, as a share of the way to 1, once embedded.",
+        lo=0,
+        hi=1,
+    )
+    targets_training: bool = param(
+        False, "Whether the practice steers training to the least-covered departments."
+    )
+    mandated_month: int = param(
+        -1,
+        "Month the regulator mandates it for every trust (-1: never).",
+        lo=-1,
+        hi=MAX_MONTHS,
+    )
+
+
+#: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
+#: ten thousand is a typo, not a study.
+MAX_TRUSTS = 10_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Distribution:
+    """How one attribute is spread over the trusts of a generated population.
+
+    A beta distribution rescaled to [low, high], with the given mean and standard deviation: a
+    bounded, unimodal spread fixed by four numbers a reader can check. ``sd = 0`` gives every
+    trust the mean.
+    """
+
+    mean: float = param(0.5, "Mean over trusts.", lo=0, hi=1)
+    sd: float = param(
+        0.0, "Standard deviation over trusts (0: every trust at the mean).", lo=0, hi=1
+    )
+    low: float = param(0.0, "Smallest value a trust can have.", lo=0, hi=1)
+    high: float = param(1.0, "Largest value a trust can have.", lo=0, hi=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Population:
+    """A generated population of trusts in regional networks, instead of a list of trusts.
+
+    The trusts are a function of this table alone (its own seed, not the run's), so every run of
+    a scenario simulates the same trusts, and paired runs compare like with like.
+    """
+
+    trusts: int = param(
+        0,
+        "Number of trusts to generate; 0: the scenario lists its trusts under [[trusts]]. "
+        "Generated trusts are named T001, T002, ... and replace the default trusts.",
+        lo=0,
+        hi=MAX_TRUSTS,
+    )
+    regions: int = param(
+        0,
+        "Number of regional networks the trusts are divided into; 0: as few as keep every "
+        "region within region_size (one region when the trusts fit in one). Regions are named "
+        "R01, R02, ...",
+        lo=0,
+        hi=MAX_TRUSTS,
+    )
+    region_size: tuple[int, int] = param(
+        (3, 8),
+        "Smallest and largest number of trusts in a region; sizes are drawn between them "
+        "(at least 2: a trust alone in its region has no peers).",
+        lo=2,
+        hi=MAX_TRUSTS,
+        source="assumption (integrated care systems have about 3-10 trusts)",
+    )
+    seed: int = param(
+        1,
+        "Seed of the population (not of the run): the same trusts in every run.",
+        lo=0,
+        hi=2**63 - 1,
+    )
+    readiness: Distribution = param(
+        Distribution(mean=0.55, sd=0.15, low=0.2, high=0.9),
+        "Spread of readiness (A) over the trusts.",
+        source="assumption (the case's five trusts span 0.3-0.8)",
+    )
+    initial_coverage: Distribution = param(
+        Distribution(mean=0.06, sd=0.015, low=0.02, high=0.1),
+        "Spread over the trusts of their mean initial training coverage.",
+        source="MODEL.md §2 (initial 0.02-0.1)",
+    )
+    quality: Distribution = param(
+        Distribution(mean=0.55, sd=0.03, low=0.45, high=0.65),
+        "Spread of initial true quality over the trusts.",
+        source="assumption (the case's five trusts span 0.5-0.6)",
+    )
+
+
+DEFAULT_TRUSTS: tuple[TrustSpec, ...] = (
+    TrustSpec(name="Trust A", readiness=0.8, quality=0.6),
+    TrustSpec(name="Trust B", readiness=0.65, quality=0.55),
+    TrustSpec(name="Trust C", readiness=0.55, quality=0.55),
+    TrustSpec(name="Trust D", readiness=0.45, quality=0.5),
+    TrustSpec(name="Trust E", readiness=0.3, quality=0.5),
+)
+
+DEFAULT_PRACTICES: tuple[PracticeSpec, ...] = (
+    PracticeSpec(
+        name="training_heat_map",
+        origin="Trust B",
+        introduced_month=18,
+        targets_training=True,
+        benefit=0.002,
+    ),
+    PracticeSpec(name="daily_huddles", origin="Trust A", introduced_month=6, benefit=0.005),
+    PracticeSpec(
+        name="rapid_improvement_workshops",
+        origin="Trust A",
+        introduced_month=12,
+        benefit=0.008,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """A complete, validated description of one simulated world.
+
+    Build one with :func:`load_scenario`; derive variants with :meth:`with_overrides`.
+    """
+
+    scenario: Meta = param(Meta(), "Name and horizon.")
+    governance: Governance = param(Governance(), "Governance rule and its parameters.")
+    regulator: Regulator = param(Regulator(), "The regulator.")
+    pressure: Pressure = param(Pressure(), "External pressure.")
+    trust_dynamics: TrustDynamics = param(TrustDynamics(), "Trust dynamics.")
+    problems: Problems = param(Problems(), "Problems and disclosure.")
+    safety: Safety = param(Safety(), "Psychological safety.")
+    posture: Posture = param(Posture(), "Motivational postures.")
+    enforcement: Enforcement = param(Enforcement(), "Enforcement and gaming.")
+    energy: Energy = param(Energy(), "Improvement energy.")
+    quality: Quality = param(Quality(), "Quality of care.")
+    adoption: Adoption = param(Adoption(), "Adoption of practices.")
+    training: Training = param(Training(), "Training and the heat map.")
+    partner: Partner = param(Partner(), "Improvement partner.")
+    population: Population = param(Population(), "A generated population of trusts.")
+    trusts: tuple[TrustSpec, ...] = param(
+        DEFAULT_TRUSTS,
+        "The provider organisations; generated from [population] when population.trusts > 0.",
+    )
+    practices: tuple[PracticeSpec, ...] = param(DEFAULT_PRACTICES, "The catalogue of practices.")
+
+    @property
+    def months(self) -> int:
+        """The horizon in months."""
+        return self.scenario.months
+
+    @property
+    def name(self) -> str:
+        """The scenario's human-readable name."""
+        return self.scenario.name
+
+    @property
+    def trust_names(self) -> tuple[str, ...]:
+        """Names of the trusts, in order."""
+        return tuple(t.name for t in self.trusts)
+
+    @property
+    def practice_names(self) -> tuple[str, ...]:
+        """Names of the practices, in order."""
+        return tuple(p.name for p in self.practices)
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """Names of the regions, in order of first appearance among the trusts."""
+        return tuple(dict.fromkeys(t.region for t in self.trusts))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain nested dicts and lists (TOML/JSON-ready).
+
+        Generated trusts are not listed: the ``population`` table generates them again, so the
+        dict reads back as the same scenario and stays short.
+        """
+        data: dict[str, Any] = _plain(self)
+        if self.population.trusts:
+            data["trusts"] = []
+        return data
+
+    def digest(self) -> str:
+        """Return a SHA-256 hash of the resolved scenario, for provenance."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "overrides") -> Scenario:
+        """Return a validated copy with dotted-key overrides applied.
+
+        Args:
+            overrides: Mapping such as ``{"governance.mode": "hierarchical",
+                "trusts[0].readiness": 0.9}``.
+            source: Where the overrides came from, for error messages.
+        """
+        if not overrides:
+            return self
+        raw = self.to_dict()
+        touched = _apply_overrides(raw, overrides, source)
+        return _build_scenario(raw, source, touched, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building and validating
+# ---------------------------------------------------------------------------------------------
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _plain(value: Any) -> Any:
+    """Turn dataclasses and tuples into dicts and lists, recursively."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved type hints of a schema class (cached)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _describe(value: Any) -> str:
+    """Render a found value for an error message."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+class _Reporter:
+    """Attributes each validation error to the file or to the override that caused it."""
+
+    def __init__(self, file: str, touched: set[str], override_source: str) -> None:
+        self.file = file
+        self.touched = touched
+        self.override_source = override_source
+
+    def error(self, path: str, message: str, related: tuple[str, ...] = ()) -> ScenarioError:
+        """The error at ``path``, blamed on the overrides if they set it or any ``related`` key.
+
+        ``related`` names the other fields of a constraint across fields: when an override
+        changed one of them (``--set population.trusts=20`` against a file's 42 regions), the
+        override made the combination wrong, so it is named, not the file.
+        """
+        for key in self.touched:
+            for name in (path, *related):
+                if name == key or name.startswith((key + ".", key + "[")):
+                    return ScenarioError(self.override_source, path, message)
+        return ScenarioError(self.file, path, message)
+
+
+def _check_number(value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter) -> None:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise rep.error(path, f"must be a finite number (got {value})")
+    low_open = bool(meta.get("lo_open"))
+    if (lo is not None and (value < lo or (low_open and value == lo))) or (
+        hi is not None and value > hi
+    ):
+        raise rep.error(path, f"must be {_range_words(lo, hi, low_open)} (got {value})")
+
+
+def _bound(x: float) -> str:
+    """A bound as written: whole numbers in full (2**63 - 1 is not 9.22337e+18)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _range_words(lo: float | None, hi: float | None, low_open: bool) -> str:
+    """``between 0 and 1``, ``greater than 0 and at most 24``, ``at least 1``, ..."""
+    if lo is not None and hi is not None and not low_open:
+        return f"between {_bound(lo)} and {_bound(hi)}"
+    low = None if lo is None else f"{'greater than' if low_open else 'at least'} {_bound(lo)}"
+    high = None if hi is None else f"at most {_bound(hi)}"
+    return " and ".join(part for part in (low, high) if part) or "a number"
+
+
+def _convert(tp: Any, value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
+    """Check ``value`` against the type ``tp`` and return it in its schema form."""
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise rep.error(path, f"expected a table (got {_describe(value)})")
+        return _build(tp, value, path, rep)  # type: ignore[arg-type]
+    if origin is tuple:
+        args = get_args(tp)
+        if not isinstance(value, list | tuple):
+            raise rep.error(path, f"expected a list (got {_describe(value)})")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(
+                _convert(args[0], item, meta, f"{path}[{i}]", rep) for i, item in enumerate(value)
+            )
+        if len(value) != len(args):
+            raise rep.error(path, f"expected a list of {len(args)} values (got {len(value)})")
+        items = tuple(
+            _convert(a, item, meta, f"{path}[{i}]", rep)
+            for i, (a, item) in enumerate(zip(args, value, strict=True))
+        )
+        if list(items) != sorted(items):
+            raise rep.error(path, f"expected [low, high] with low <= high (got {list(items)})")
+        return items
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise rep.error(path, f"expected true or false (got {_describe(value)})")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+                value = int(value)
+            else:
+                raise rep.error(path, f"expected a whole number (got {_describe(value)})")
+        _check_number(value, meta, path, rep)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise rep.error(path, f"expected a number (got {_describe(value)})")
+        value = float(value)
+        _check_number(value, meta, path, rep)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise rep.error(path, f"expected text (got {_describe(value)})")
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            listed = ", ".join(repr(c) for c in choices)
+            raise rep.error(path, f"must be one of {listed} (got {value!r})")
+        return value
+    raise TypeError(f"unsupported schema type at {path}: {tp}")  # pragma: no cover
+
+
+def _build(cls: type, raw: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
+    """Build the schema class ``cls`` from a raw table, checking every key and value."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            where = f"{path}.{key}" if path else key
+            listed = ", ".join(known)
+            raise rep.error(where, f"unknown key (expected one of: {listed})")
+    hints = _hints(cls)
+    kwargs = {}
+    for name, f in known.items():
+        where = f"{path}.{name}" if path else name
+        if name in raw:
+            kwargs[name] = _convert(hints[name], raw[name], f.metadata, where, rep)
+        elif f.default is dataclasses.MISSING:
+            raise rep.error(where, "is required")
+    return cls(**kwargs)
+
+
+def _check_regions(s: Scenario, rep: _Reporter) -> None:
+    """Listed trusts have a region all or none, and every region has peers to meet.
+
+    A trust alone in its region has no peers: its board would be a meeting with the regulator
+    alone, and its trust in peers undefined.
+    """
+    named = [i for i, t in enumerate(s.trusts) if t.region]
+    if named and len(named) < len(s.trusts):
+        i = next(i for i, t in enumerate(s.trusts) if not t.region)
+        raise rep.error(
+            f"trusts[{i}].region",
+            "every trust needs a region when any has one (empty for all: one network)",
+        )
+    sizes: dict[str, list[int]] = {}
+    for i, t in enumerate(s.trusts):
+        sizes.setdefault(t.region, []).append(i)
+    if len(s.trusts) > 1:
+        for region, members in sizes.items():
+            if len(members) == 1:
+                raise rep.error(
+                    f"trusts[{members[0]}].region",
+                    f"region {region!r} has one trust: a region needs at least 2 to have peers",
+                )
+
+
+def _cross_check(s: Scenario, rep: _Reporter) -> None:
+    """Checks that involve more than one field."""
+    from relsim.model.governance import GOVERNANCE
+
+    modes = ", ".join(repr(m) for m in GOVERNANCE)
+    if s.governance.mode not in GOVERNANCE:
+        raise rep.error("governance.mode", f"must be one of {modes} (got {s.governance.mode!r})")
+    last = 0
+    for i, change in enumerate(s.governance.changes):
+        if change.mode not in GOVERNANCE:
+            raise rep.error(
+                f"governance.changes[{i}].mode", f"must be one of {modes} (got {change.mode!r})"
+            )
+        if change.month <= last:
+            raise rep.error(
+                f"governance.changes[{i}].month", "changes must be in increasing month order"
+            )
+        last = change.month
+    if not s.trusts:
+        raise rep.error(
+            "trusts", "at least one trust is required (list [[trusts]] or set population.trusts)"
+        )
+    seen: dict[str, int] = {}
+    for i, t in enumerate(s.trusts):
+        if not t.name.strip():
+            raise rep.error(f"trusts[{i}].name", "must not be empty")
+        if t.name in seen:
+            first = f"trusts[{seen[t.name]}].name"
+            raise rep.error(
+                f"trusts[{i}].name", f"duplicate trust name {t.name!r} (also {first})", (first,)
+            )
+        seen[t.name] = i
+        if -1 < t.initial_coverage < 0:
+            raise rep.error(
+                f"trusts[{i}].initial_coverage",
+                f"must be -1 (drawn as training.initial_coverage) or between 0 and 1 "
+                f"(got {t.initial_coverage:g})",
+            )
+    _check_regions(s, rep)
+    practice_names: set[str] = set()
+    for i, p in enumerate(s.practices):
+        if not _NAME_RE.match(p.name):
+            raise rep.error(
+                f"practices[{i}].name",
+                f"must be letters, digits and underscores, not starting with a digit "
+                f"(got {p.name!r})",
+            )
+        if p.name in practice_names:
+            raise rep.error(f"practices[{i}].name", f"duplicate practice name {p.name!r}")
+        practice_names.add(p.name)
+        if p.origin not in seen:
+            names = s.trust_names
+            if len(names) > 10:
+                listed = f"{len(names)} trusts: {names[0]!r} ... {names[-1]!r}"
+            else:
+                listed = ", ".join(repr(n) for n in names)
+            raise rep.error(
+                f"practices[{i}].origin", f"must be one of the trusts ({listed}) (got {p.origin!r})"
+            )
+    if s.partner.end_month < s.partner.start_month:
+        raise rep.error(
+            "partner.end_month",
+            f"must not be before partner.start_month ({s.partner.start_month}) "
+            f"(got {s.partner.end_month})",
+        )
+    compact = s.governance.compact
+    if compact.lapse_threshold > compact.threshold:
+        raise rep.error(
+            "governance.compact.lapse_threshold",
+            f"must not exceed governance.compact.threshold ({compact.threshold:g}) "
+            f"(got {compact.lapse_threshold:g})",
+        )
+    if s.posture.capitulation_trust > s.posture.commitment_trust:
+        raise rep.error(
+            "posture.capitulation_trust",
+            f"must not exceed posture.commitment_trust ({s.posture.commitment_trust:g}) "
+            f"(got {s.posture.capitulation_trust:g})",
+        )
+
+
+def _populate(s: Scenario, rep: _Reporter) -> Scenario:
+    """Check the population table and, if it asks for trusts, generate them."""
+    from relsim.scenario import population
+
+    for name in ("readiness", "initial_coverage", "quality"):
+        found = population.distribution_problem(getattr(s.population, name))
+        if found:
+            raise rep.error(f"population.{name}.{found[0]}", found[1])
+    found = population.problem(s.population)
+    if found:
+        sizes = ("population.trusts", "population.regions", "population.region_size")
+        raise rep.error(*found, related=sizes)
+    if not s.population.trusts:
+        return s
+    if s.trusts and s.trusts != DEFAULT_TRUSTS:
+        raise rep.error(
+            "trusts",
+            f"lists trusts, but population.trusts = {s.population.trusts} generates them "
+            "(use one or the other)",
+        )
+    return dataclasses.replace(s, trusts=population.generate(s.population))
+
+
+def _build_scenario(
+    raw: Mapping[str, Any], file: str, touched: set[str], override_source: str
+) -> Scenario:
+    rep = _Reporter(file, touched, override_source)
+    scenario = _populate(_build(Scenario, raw, "", rep), rep)
+    _cross_check(scenario, rep)
+    return scenario
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides (dotted keys)
+# ---------------------------------------------------------------------------------------------
+
+_SEGMENT_RE = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def split_key(key: str) -> list[str | int]:
+    """Split ``"trusts[2].readiness"`` into ``["trusts", 2, "readiness"]``.
+
+    Raises:
+        ValueError: if the key is not of that form.
+    """
+    parts: list[str | int] = []
+    for segment in key.split("."):
+        match = _SEGMENT_RE.fullmatch(segment)
+        if not match:
+            raise ValueError(key)
+        parts.append(match.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+    return parts
+
+
+def _schema_type_at(parts: list[str | int], key: str, source: str) -> Any:
+    """Return the schema type at a dotted key, or raise a clear error for an unknown key."""
+    tp: Any = Scenario
+    walked = ""
+    for part in parts:
+        if isinstance(part, int):
+            if get_origin(tp) is not tuple:
+                raise ScenarioError(source, key, f"{walked} is not a list")
+            tp = get_args(tp)[0]
+            walked += f"[{part}]"
+            continue
+        if not dataclasses.is_dataclass(tp):
+            raise ScenarioError(source, key, f"unknown key ({walked} has no sub-keys)")
+        names = [f.name for f in dataclasses.fields(tp)]
+        if part not in names:
+            where = f"{walked} has" if walked else "known top-level keys are"
+            raise ScenarioError(source, key, f"unknown key ({where}: {', '.join(names)})")
+        tp = _hints(tp)[part]  # type: ignore[arg-type]
+        walked = f"{walked}.{part}" if walked else part
+    return tp
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value the way TOML would, falling back to plain text.
+
+    ``0.4`` is a number, ``true`` a boolean, ``[1, 2]`` a list, ``{month = 3, ...}`` a table,
+    and anything TOML cannot read (``hierarchical``, ``My run``) is kept as text.
+    """
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str) -> set[str]:
+    """Write dotted-key overrides into a resolved raw scenario; return the keys touched."""
+    for key, value in overrides.items():
+        try:
+            parts = split_key(key)
+        except ValueError:
+            raise ScenarioError(
+                source, key, "not a valid key (expected e.g. pressure.baseline)"
+            ) from None
+        _schema_type_at(parts, key, source)
+        node: Any = raw
+        for depth, part in enumerate(parts):
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    size = len(node) if isinstance(node, list) else 0
+                    raise ScenarioError(source, key, f"index {part} is out of range ({size} items)")
+            elif not isinstance(node, dict):
+                raise ScenarioError(source, key, "the enclosing value is not a table")
+            if depth == len(parts) - 1:
+                node[part] = value
+            else:
+                node = node[part]
+    return set(overrides)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and bundled scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+def _bundled_dir(kind: str) -> Path:
+    """Folder of bundled scenarios or experiments, in a checkout or an installed wheel."""
+    package = Path(__file__).resolve().parents[1]  # relsim/
+    for candidate in (package / "_bundled" / kind, package.parent / kind):
+        if candidate.is_dir():
+            return candidate
+    return package.parent / kind
+
+
+def bundled_files(kind: str) -> dict[str, Path]:
+    """Map the name of each bundled file of a kind (``scenarios``, ``experiments``) to it."""
+    return {p.stem: p for p in sorted(_bundled_dir(kind).glob("*.toml"))}
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Map the name of each bundled scenario to its file."""
+    return bundled_files("scenarios")
+
+
+def resolve_bundled(source: str | Path, kind: str) -> Path:
+    """Find a file by path, or by the name of a bundled one of ``kind`` (``scenarios``, ...).
+
+    Raises:
+        ScenarioError: naming the source and listing what is bundled.
+    """
+    path = Path(source)
+    if path.exists():
+        return path
+    bundled = bundled_files(kind)
+    name = path.stem if path.suffix == ".toml" and len(path.parts) == 1 else str(source)
+    if name in bundled:
+        return bundled[name]
+    listed = ", ".join(bundled)
+    what = kind.removesuffix("s")
+    raise ScenarioError(str(source), "", f"no such file or bundled {what} (bundled: {listed})")
+
+
+def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
+    """Read a TOML file, turning every way it can be unreadable into one clear error."""
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(shown, "", "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(shown, "", "is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise ScenarioError(shown, "", f"cannot be read ({exc.strerror})") from None
+    if not data.strip():
+        raise ScenarioError(shown, "", "file is empty (expected TOML settings)")
+    if b"\x00" in data:
+        raise ScenarioError(shown, "", "is a binary file, not TOML text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(shown, "", "is not UTF-8 text (expected a TOML file)") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(shown, "", f"invalid TOML: {exc}") from None
+    if not raw:
+        raise ScenarioError(shown, "", "file holds no settings (expected TOML tables)")
+    return raw
+
+
+def resolve_scenario_path(source: str | Path) -> Path:
+    """Find a scenario file by path, or by the name of a bundled scenario."""
+    return resolve_bundled(source, "scenarios")
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge a file's tables over the defaults; lists (trusts, shocks, ...) replace whole."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def scenario_from_dict(
+    raw: Mapping[str, Any],
+    *,
+    source: str = "<dict>",
+    overrides: Mapping[str, Any] | None = None,
+    override_source: str = "overrides",
+) -> Scenario:
+    """Build a validated scenario from a raw mapping (the parsed contents of a file)."""
+    merged = _merge(Scenario().to_dict(), raw)
+    touched = _apply_overrides(merged, overrides or {}, override_source)
+    return _build_scenario(merged, source, touched, override_source)
+
+
+def load_scenario(
+    source: str | Path | Scenario | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    override_source: str = "overrides",
+) -> Scenario:
+    """Load and validate a scenario.
+
+    Args:
+        source: A :class:`Scenario`, a path to a TOML file, or the name of a bundled scenario
+            (``"nhs_vmi_partnership"``); ``None`` gives the defaults.
+        overrides: Dotted-key overrides, e.g. ``{"governance.mode": "hierarchical"}``.
+        override_source: How to name the overrides in error messages (``--set`` on the
+            command line).
+
+    Raises:
+        ScenarioError: naming the file, the field and what was expected.
+    """
+    if isinstance(source, Scenario):
+        return source.with_overrides(overrides or {}, override_source)
+    if source is None:
+        return scenario_from_dict(
+            {}, source="<defaults>", overrides=overrides, override_source=override_source
+        )
+    path = resolve_scenario_path(source)
+    display = str(source) if Path(source).exists() else _display_path(path)
+    raw = read_toml(path, display)
+    return scenario_from_dict(
+        raw, source=display, overrides=overrides, override_source=override_source
+    )
+
+
+def _display_path(path: Path) -> str:
+    """Show a bundled file relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def schema_rows() -> list[dict[str, Any]]:
+    """Every parameter as a row: dotted key, default, range, unit, meaning and source.
+
+    Used to write the parameter table of ``docs/ODD.md`` and by ``relsim show --explain``.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def walk(cls: type, prefix: str, defaults: Any = None) -> None:
+        # ``defaults``: the default instance of a nested table, whose values can differ from
+        # its class's (population.readiness and population.quality are both Distributions).
+        hints = _hints(cls)
+        for f in dataclasses.fields(cls):
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            tp = hints[f.name]
+            if dataclasses.is_dataclass(tp):
+                nested = getattr(defaults, f.name) if defaults is not None else f.default
+                walk(tp, key, nested)  # type: ignore[arg-type]
+                continue
+            if get_origin(tp) is tuple and dataclasses.is_dataclass(get_args(tp)[0]):
+                walk(get_args(tp)[0], key + "[]")
+                continue
+            meta = f.metadata
+            lo, hi = meta.get("lo"), meta.get("hi")
+            if lo is not None or hi is not None:
+                left = "(" if meta.get("lo_open") else "["
+                low = "" if lo is None else _bound(lo)
+                rng = f"{left}{low}, {'' if hi is None else _bound(hi)}]"
+            elif meta.get("choices"):
+                rng = " / ".join(meta["choices"])
+            else:
+                rng = ""
+            if defaults is not None:
+                default = getattr(defaults, f.name)
+            elif f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = "(required)"
+            rows.append(
+                {
+                    "key": key,
+                    "default": default,
+                    "range": rng,
+                    "unit": meta.get("unit", ""),
+                    "doc": meta.get("doc", ""),
+                    "source": meta.get("source", ""),
+                }
+            )
+
+    walk(Scenario, "")
+    return rows
