@@ -22,7 +22,9 @@ import pandas as pd
 import pytest
 
 from relsim import RegulationModel, load_scenario
-from relsim.model.governance.base import Interactions, respond
+from relsim.model.governance.contact import respond
+from relsim.model.interactions import Interactions
+from relsim.model.kernel import update_relations
 from relsim.runs.simulation import months_frame
 
 pytestmark = pytest.mark.slow
@@ -102,8 +104,8 @@ def test_fact3_one_punitive_response_costs_more_than_one_supportive_gains():
             twin = copy.deepcopy(model)
             before = twin.state.trust[1:, 0].copy()
             ix = Interactions(twin.state.n_trusts)
-            respond(np.ones(5, dtype=np.int64), p_supportive, twin.streams, ix, twin.config)
-            twin._update_trust(ix.finish())
+            respond(np.ones(5, dtype=np.int64), p_supportive, twin.kernel.draws, ix, twin.config)
+            update_relations(twin.state, twin.config, ix.finish())
             sink.append(np.abs(twin.state.trust[1:, 0] - before))
     loss, gain = np.concatenate(losses), np.concatenate(gains)
     # Trust in the regulator at month 24 is 0.3-0.7 here, where λ = 3 makes a loss about

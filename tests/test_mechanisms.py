@@ -18,7 +18,7 @@ from relsim.model.mechanisms import (
     adoption_hazard,
     allocate_training,
     attendance_probability,
-    board_pair_weight,
+    board_pair_weights,
     capability,
     classify_posture,
     coefficient_of_variation,
@@ -27,7 +27,7 @@ from relsim.model.mechanisms import (
     energy,
     internal_training,
     learn_orientation,
-    next_compact_state,
+    next_compact_states,
     pressure_level,
     shielded_probability,
     step_pressure,
@@ -198,10 +198,10 @@ def test_gaming_gap_grows_while_gaming_and_decays_otherwise():
 
 
 def test_contact_per_pair_falls_with_board_size():
-    weights = [board_pair_weight(6.0, n, 0.1) for n in (4, 6, 11, 21, 41)]
+    weights = board_pair_weights(6.0, np.array([4, 6, 11, 21, 41]), 0.1).tolist()
     assert weights == sorted(weights, reverse=True)
     assert weights[1] == pytest.approx(1 - math.exp(-(6 / 15) / 0.1))
-    assert board_pair_weight(6.0, 1, 0.1) == 0.0
+    assert board_pair_weights(6.0, np.array([1, 0]), 0.1).tolist() == [0.0, 0.0]
 
 
 def test_attendance_rises_with_value_and_norm():
@@ -224,7 +224,10 @@ def test_attendance_rises_with_value_and_norm():
     ],
 )
 def test_compact_state_machine(state, months, trust, expected):
-    assert next_compact_state(state, months, trust, 12, 0.5, 0.35) is expected
+    got = next_compact_states(
+        np.array([state]), np.array([months]), np.array([trust]), 12, 0.5, 0.35
+    )
+    assert got.tolist() == [expected]
 
 
 # --- M7 adoption ----------------------------------------------------------------------------
@@ -390,8 +393,14 @@ def test_quality_grows_with_capability_energy_and_fixes_and_erodes_with_pressure
 
 def test_regulator_learns_from_positive_board_exchanges_and_unlearns_under_pressure():
     assert learn_orientation(0.4, 0.85, 0.3, True, 0.05, 0.02) == pytest.approx(0.4 + 0.05 * 0.45)
-    assert learn_orientation(0.4, None, 0.3, False, 0.05, 0.02) == pytest.approx(
+    assert learn_orientation(0.4, math.nan, 0.3, False, 0.05, 0.02) == pytest.approx(
         0.4 * (1 - 0.02 * 0.3)
     )
     # A compact in force shields ρ from pressure.
-    assert learn_orientation(0.4, None, 0.3, True, 0.05, 0.02) == 0.4
+    assert learn_orientation(0.4, math.nan, 0.3, True, 0.05, 0.02) == 0.4
+    # One value per run: replications at once.
+    both = learn_orientation(
+        np.array([0.4, 0.4]), np.array([0.85, math.nan]), np.array([0.3, 0.3]),
+        np.array([True, False]), 0.05, 0.02,
+    )  # fmt: skip
+    np.testing.assert_allclose(both, [0.4 + 0.05 * 0.45, 0.4 * (1 - 0.02 * 0.3)])

@@ -220,7 +220,7 @@ def test_governance_registry_holds_strategy_objects():
 
 
 def test_a_new_governance_rule_needs_only_a_class_and_a_registry_entry(monkeypatch):
-    from relsim.model.governance.base import Interactions
+    from relsim.model.interactions import Interactions
 
     class Silence(GovernanceRule):
         """Nobody meets anybody."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relsim.model.governance.base import Interactions
+from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import drift_trust, update_trust
 from relsim.model.relations import Layout, PairStore, Relations
 
@@ -92,12 +92,12 @@ def test_a_month_in_blocks_and_pairs_equals_the_dense_update(seed):
         # The same month, densely.
         pos = good * 0.7
         neg = (pair ^ good) * 0.14
-        pos[1:, 0] += ix._regulator[0]
-        neg[1:, 0] += ix._regulator[1]
-        pos[0, 1:] += ix._regulator[2]
-        neg[0, 1:] += ix._regulator[3]
+        pos[1:, 0] += ix.regulator_exchanges()[0]
+        neg[1:, 0] += ix.regulator_exchanges()[1]
+        pos[0, 1:] += ix.regulator_exchanges()[2]
+        neg[0, 1:] += ix.regulator_exchanges()[3]
         contact = pair.copy()
-        touched = ix._regulator.sum(axis=0) > 0
+        touched = ix.regulator_exchanges().sum(axis=0) > 0
         contact[1:, 0] |= touched
         contact[0, 1:] |= touched
         dense = drift_trust(update_trust(dense, pos, neg, 0.05, 3.0), baseline, 0.01, contact)

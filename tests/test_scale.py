@@ -325,7 +325,7 @@ def test_board_size_experiment_is_a_sweep_over_valid_scenarios():
 
 def test_a_rule_that_ignores_the_regions_is_told_how_to_build_its_interactions(monkeypatch):
     from relsim.model.governance import GovernanceRule
-    from relsim.model.governance.base import Interactions
+    from relsim.model.interactions import Interactions
 
     class Careless(GovernanceRule):
         """Builds its interactions for one network of N trusts."""
@@ -337,7 +337,7 @@ def test_a_rule_that_ignores_the_regions_is_told_how_to_build_its_interactions(m
 
     monkeypatch.setitem(GOVERNANCE, "careless", Careless)
     model = RegulationModel(small("careless"), rng=1)
-    with pytest.raises(ValueError, match=r"Interactions\(state.relations.layout\)"):
+    with pytest.raises(ValueError, match=r"Interactions\(state.relations.layout, state.lead\)"):
         model.step()
     # With one network the shorthand is the right layout.
     one = RegulationModel("nhs_vmi_partnership", rng=1, governance__mode="careless")

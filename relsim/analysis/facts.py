@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from relsim.analysis.summary import mean_interval, wilson_interval
-from relsim.model.governance.base import Interactions, respond
+from relsim.model.governance.contact import respond
+from relsim.model.interactions import Interactions
+from relsim.model.kernel import update_relations
 from relsim.model.mesa_model import RegulationModel
 from relsim.model.state import NOT_ADOPTED
 from relsim.runs.executors import Executor, make_executor
@@ -78,8 +80,8 @@ def _asymmetry(model: RegulationModel) -> tuple[float, float]:
         before = twin.state.trust[1:, 0].copy()
         ix = Interactions(twin.state.n_trusts)
         ones = np.ones(twin.state.n_trusts, dtype=np.int64)
-        respond(ones, p_supportive, twin.streams, ix, twin.config)
-        twin._update_trust(ix.finish())
+        respond(ones, p_supportive, twin.kernel.draws, ix, twin.config)
+        update_relations(twin.state, twin.config, ix.finish())
         changes.append(float(np.abs(twin.state.trust[1:, 0] - before).mean()))
     return changes[0], changes[1]
 
@@ -100,8 +102,6 @@ def board_metrics(scenario: Scenario, seed: int) -> tuple[float, float, float]:
         model.step()
         ix = model.interactions
         positive, negative, contact = ix.positive, ix.negative, ix.contact
-        if layout.identity:
-            positive, negative, contact = positive[None], negative[None], contact[None]
         met = trusts_only & contact
         weight += float((positive + negative)[met].sum())
         exchanges += int(np.count_nonzero(met))

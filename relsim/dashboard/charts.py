@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import numpy as np
 
-from relsim.model.recording import FIELD
+from relsim.model.columns import FIELD
 from relsim.presentation.figures import OKABE_ITO
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ class Regulator(mesa.Agent):
     @property
     def relational_orientation(self) -> float:
         """Propensity to respond supportively rather than punitively (ρ)."""
-        return self.model.state.orientation
+        return float(self.model.state.orientation)
 
     @property
     def trust_in_trusts(self) -> list[float]:

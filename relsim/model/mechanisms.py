@@ -62,21 +62,25 @@ def drift_trust(trust: Float, baseline: Float | float, rate: float, contact: Boo
 # ---------------------------------------------------------------------------------------------
 
 
-def step_pressure[P: (float, Float)](
-    latent: P, baseline: float, reversion: float, volatility: float, noise: P
-) -> P:
+def step_pressure(
+    latent: Float | float,
+    baseline: float,
+    reversion: float,
+    volatility: float,
+    noise: Float | float,
+) -> Float:
     """One month of the mean-reverting pressure process (M2), before shocks.
 
     ``X_{t+1} = X_t + κ(P̄ − X_t) + σ·ε_t``. Scripted shocks are added on top
     (:func:`pressure_level`) rather than into X, so that a shock of magnitude m raises pressure
     by m for its duration instead of compounding month after month.
     """
-    return latent + reversion * (baseline - latent) + volatility * noise
+    return latent + reversion * (baseline - latent) + volatility * noise  # type: ignore[return-value]
 
 
-def pressure_level(latent: float, shock: float) -> float:
+def pressure_level[P: (float, Float)](latent: P, shock: float) -> P:
     """Observed pressure: the latent process plus active shocks, clipped at 0 (M2)."""
-    return max(0.0, latent + shock)
+    return np.maximum(0.0, latent + shock)
 
 
 def active_shock(month: int, shocks: tuple[tuple[int, float, int], ...]) -> float:
@@ -121,13 +125,16 @@ def disclosure_probability(
 # ---------------------------------------------------------------------------------------------
 
 
-def supportive_probability(orientation: float, pressure: float, buffer: float) -> float:
+def supportive_probability(
+    orientation: Float | float, pressure: Float | float, buffer: Float | float
+) -> Float:
     """Probability that the regulator responds supportively (M4).
 
     ``ρ_eff = ρ·(1 − P·(1 − b))``: pressure pushes the regulator toward punitive responses, and a
-    compact in force (b = buffer) shields its responses from that pressure.
+    compact in force (b = buffer) shields its responses from that pressure. Arrays broadcast
+    (one value per run, or per board).
     """
-    return min(1.0, max(0.0, orientation * (1.0 - pressure * (1.0 - buffer))))
+    return np.minimum(1.0, np.maximum(0.0, orientation * (1.0 - pressure * (1.0 - buffer))))
 
 
 def shielded_probability[P: (float, Float)](p_supportive: P, protection: float) -> P:
@@ -278,22 +285,15 @@ def safety_posture_and_gaming(
 # ---------------------------------------------------------------------------------------------
 
 
-def board_pair_weight(hours: float, attendees: int, scale: float) -> float:
+def board_pair_weights(hours: float, attendees: Int, scale: float) -> Float:
     """Weight of the contact each pair gets at a meeting of ``attendees`` members (M6).
 
     The meeting's hours are divided among its pairs, so a large board gives each pair less
-    (Provan & Kenis 2008); the weight saturates, ``1 − exp(−hours per pair / scale)``.
+    (Provan & Kenis 2008); the weight saturates, ``1 − exp(−hours per pair / scale)``, and is 0
+    for a meeting with no pair. One weight per meeting (any array of attendee counts).
     """
     pairs = attendees * (attendees - 1) / 2
-    if pairs <= 0:
-        return 0.0
-    return float(1.0 - np.exp(-(hours / pairs) / scale))
-
-
-def board_pair_weights(hours: float, attendees: Int, scale: float) -> Float:
-    """:func:`board_pair_weight` for many meetings at once (one per regional board)."""
-    pairs = attendees * (attendees - 1) / 2
-    per_pair = np.divide(hours, pairs, out=np.zeros(pairs.shape), where=pairs > 0)
+    per_pair = hours / np.maximum(pairs, 1.0)  # the value for a meeting with no pair is unused
     return np.where(pairs > 0, 1.0 - np.exp(-per_pair / scale), 0.0)
 
 
@@ -327,7 +327,12 @@ def next_compact_states(
     threshold: float,
     lapse_threshold: float,
 ) -> Int:
-    """:func:`next_compact_state` for many boards at once (one per regional board)."""
+    """The compact's state machine (M6): none → negotiating → in force, lapsing if trust fails.
+
+    A compact comes into force once at least ``negotiation_months`` have passed and mean trust
+    among board members reaches ``threshold``; one in force lapses back into negotiation when
+    board trust falls below ``lapse_threshold``. One state per board (any array shape).
+    """
     comes_into_force = (
         (states == CompactState.NEGOTIATING)
         & (months_negotiating >= negotiation_months)
@@ -338,34 +343,14 @@ def next_compact_states(
     return np.where(lapses, CompactState.NEGOTIATING, new).astype(states.dtype)
 
 
-def network_compact(states: Int) -> CompactState:
-    """The network's compact when each region has its own: the state half the boards reached.
+def network_compact(states: Int) -> Int:
+    """The network's compact when each board has its own: the state half the boards reached.
 
-    States are ordered none < negotiating < in force.
+    States are ordered none < negotiating < in force; boards are the last axis.
     """
-    return CompactState(int(np.sort(states)[len(states) // 2]))
-
-
-def next_compact_state(
-    state: CompactState,
-    months_negotiating: int,
-    board_trust: float,
-    negotiation_months: int,
-    threshold: float,
-    lapse_threshold: float,
-) -> CompactState:
-    """The compact's state machine (M6): none → negotiating → in force, lapsing if trust fails.
-
-    A compact comes into force once at least ``negotiation_months`` have passed and mean trust
-    among board members reaches ``threshold``; one in force lapses back into negotiation when
-    board trust falls below ``lapse_threshold``.
-    """
-    if state is CompactState.NEGOTIATING:
-        if months_negotiating >= negotiation_months and board_trust >= threshold:
-            return CompactState.IN_FORCE
-    elif state is CompactState.IN_FORCE and board_trust < lapse_threshold:
-        return CompactState.NEGOTIATING
-    return state
+    if states.shape[-1] == 1:
+        return states[..., 0]
+    return np.sort(states, axis=-1)[..., states.shape[-1] // 2]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,20 +387,19 @@ def trusted_exposures(
         adopters: ``adopters[i, k]`` if i has adopted practice k.
 
     Returns:
-        ``exposures[j, k]``, trusts × practices.
+        ``exposures[j, k]``, trusts × practices (with any leading axes of the arguments).
     """
-    n, k = adopters.shape
     sources = [(met & trusted, presented & adopters) for met, presented in encounters]
     sources = [(seen, told) for seen, told in sources if np.count_nonzero(told)]
     if not sources:
-        return np.zeros((n, k), dtype=np.int64)
+        return np.zeros(adopters.shape, dtype=np.int64)
     if len(sources) == 1:
         seen, told = sources[0]
         return seen.astype(np.int64) @ told.astype(np.int64)
-    exposed = np.zeros((n, n, k), dtype=bool)
+    exposed = np.zeros((*adopters.shape[:-1], *adopters.shape[-2:]), dtype=bool)
     for seen, told in sources:
-        exposed |= seen[:, :, None] & told[None, :, :]
-    return np.add.reduce(exposed, axis=1, dtype=np.int64)
+        exposed |= seen[..., :, :, None] & told[..., None, :, :]
+    return np.add.reduce(exposed, axis=-2, dtype=np.int64)
 
 
 def block_exposures(
@@ -437,29 +421,30 @@ def block_exposures(
         position: Each trust's position in its region's block.
 
     Returns:
-        ``exposures[j, k]``, trusts × practices.
+        ``exposures[j, k]``, trusts × practices. Leading axes of ``trusted``, ``adopters`` and
+        the encounters (replications) carry through.
     """
-    n, k = adopters.shape
-    regions, width, _ = trusted.shape
+    k = adopters.shape[-1]
+    blocks = trusted.shape[:-1]  # (*lead, regions, width)
     sources = []
     for met, presented in encounters:
         told = presented & adopters
         if not np.count_nonzero(told):
             continue
-        in_blocks = np.zeros((regions, width, k), dtype=bool)
-        in_blocks[region, position] = told
+        in_blocks = np.zeros((*blocks, k), dtype=bool)
+        in_blocks[..., region, position, :] = told
         sources.append((met & trusted, in_blocks))
     if not sources:
-        return np.zeros((n, k), dtype=np.int64)
+        return np.zeros(adopters.shape, dtype=np.int64)
     if len(sources) == 1:
         seen, told = sources[0]
         exposed = seen.astype(np.int64) @ told.astype(np.int64)
     else:
-        anyone = np.zeros((regions, width, width, k), dtype=bool)
+        anyone = np.zeros((*blocks, blocks[-1], k), dtype=bool)
         for seen, told in sources:
-            anyone |= seen[..., None] & told[:, None, :, :]
-        exposed = np.add.reduce(anyone, axis=2, dtype=np.int64)
-    return exposed[region, position]
+            anyone |= seen[..., None] & told[..., None, :, :]
+        exposed = np.add.reduce(anyone, axis=-2, dtype=np.int64)
+    return exposed[..., region, position, :]
 
 
 def pair_exposures(
@@ -540,21 +525,23 @@ def allocate_training(coverage: Float, budget: Float, targeted: Bool) -> Float:
     departments (:func:`water_fill`).
 
     Args:
-        coverage: Coverage per trust and department, in [0, 1] (N × D).
+        coverage: Coverage per trust and department, in [0, 1] (N × D, with any leading axes).
         budget: Effective training per trust this month, in department-equivalents (N).
         targeted: Whether each trust uses the heat map (N).
     """
-    total = np.add.reduce(coverage, axis=1, keepdims=True)
-    if np.count_nonzero(total) == total.shape[0]:
+    total = np.add.reduce(coverage, axis=-1, keepdims=True)
+    if np.count_nonzero(total) == total.size:
         share = coverage / total
     else:  # a trust with no trained staff at all spreads its first training evenly
         share = np.divide(
-            coverage, total, out=np.full_like(coverage, 1.0 / coverage.shape[1]), where=total > 0
+            coverage, total, out=np.full_like(coverage, 1.0 / coverage.shape[-1]), where=total > 0
         )
-    clustered = budget[:, None] * share * (1.0 - coverage)
+    clustered = budget[..., None] * share * (1.0 - coverage)
     if not np.count_nonzero(targeted):
         return clustered
-    return np.where(targeted[:, None], water_fill(coverage, budget), clustered)
+    depts = coverage.shape[-1]  # water_fill works row by row: trusts of every run are rows
+    filled = water_fill(coverage.reshape(-1, depts), budget.reshape(-1)).reshape(coverage.shape)
+    return np.where(targeted[..., None], filled, clustered)
 
 
 def capability(coverage: Float, threshold: float) -> Float:
@@ -635,22 +622,21 @@ def update_quality(
 
 
 def learn_orientation(
-    orientation: float,
-    positive_share: float | None,
-    pressure: float,
-    compact_in_force: bool,
+    orientation: Float,
+    positive_share: Float | float,
+    pressure: Float,
+    compact_in_force: Bool,
     rate: float,
     pressure_sensitivity: float,
-) -> float:
+) -> Float:
     """One month of regulator learning (M10).
 
     ρ moves toward the share of positive exchanges at this month's board meeting ("regulators
-    reflecting on their behaviours", Burgess et al. 2019), and, without a compact in force,
-    falls in proportion to external pressure.
+    reflecting on their behaviours", Burgess et al. 2019; NaN: no board met), and, without a
+    compact in force, falls in proportion to external pressure. One value per run.
     """
-    rho = orientation
-    if positive_share is not None:
-        rho += rate * (positive_share - rho)
-    if not compact_in_force:
-        rho -= pressure_sensitivity * pressure * rho
-    return min(1.0, max(0.0, rho))
+    rho = np.where(
+        np.isnan(positive_share), orientation, orientation + rate * (positive_share - orientation)
+    )
+    rho = np.where(compact_in_force, rho, rho - pressure_sensitivity * pressure * rho)
+    return np.minimum(1.0, np.maximum(0.0, rho))

@@ -1,57 +1,40 @@
-"""What a run records: model-level reporters for Mesa's DataCollector, and per-trust history.
+"""What a run records: monthly columns through Mesa's DataCollector, and per-trust history.
 
-Model-level series (one row a month) go through ``mesa.DataCollector`` with named reporter
-functions (named, not lambdas, so a model can be pickled to a worker). Per-trust, per-department
-and per-pair state is copied each month into preallocated numpy arrays (:class:`History`), which
-is much cheaper than agent reporters and is turned into tidy tables once, at the end. Per-trust
-columns that follow from other recorded state (trust from the trust matrix, mean coverage and
-its dispersion from the heat map) are derived then, for all months at once, not every month.
+Model-level series (one row a month, the columns of :func:`relsim.model.columns.month_columns`)
+go through a ``mesa.DataCollector`` (:class:`Recorder`) whose reporters are generated from that
+table: named callables, not lambdas, so a model can be pickled to a worker. Per-trust,
+per-department and per-pair state is copied each month into preallocated numpy arrays
+(:class:`History`), which is much cheaper than agent reporters and is turned into tidy tables
+once, at the end. Per-trust columns that follow from other recorded state (trust from the trust
+matrix, mean coverage and its dispersion from the heat map) are derived then, for all months at
+once, not every month.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
+from relsim.model.columns import (
+    FIELD,
+    PYTHON_TYPES,
+    SNAPSHOT_FIELDS,
+    MonthColumn,
+    month_columns,
+    month_values,
+    summed,
+    trust_snapshot,
+)
 from relsim.model.mechanisms import COMPACT_NAMES, POSTURE_NAMES, coefficient_of_variation
-from relsim.model.relations import REGULATOR, Layout
+from relsim.model.relations import Layout
 from relsim.model.state import ADOPTION_NAMES, State, region_indices
 from relsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from relsim.model.governance import Interactions
     from relsim.model.mesa_model import RegulationModel
-
-# ---------------------------------------------------------------------------------------------
-# The per-trust snapshot: one row per field, one column per trust
-# ---------------------------------------------------------------------------------------------
-
-#: Per-trust state copied every month (rows of the snapshot), in this order.
-SNAPSHOT_FIELDS: tuple[str, ...] = (
-    "trust_in_regulator",
-    "regulator_trust",
-    "peer_trust",
-    "safety",
-    "capability",
-    "energy",
-    "true_quality",
-    "reported_quality",
-    "gaming_gap",
-    "known_problems",
-    "hidden_problems",
-    "enforcement_level",
-    "attended",
-    "disclosures",
-    "surprises",
-    "supportive_responses",
-    "sanctions",
-)
-FIELD: dict[str, int] = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
 
 #: Numeric per-trust columns of trusts.csv, in order (posture and practices follow as text).
 #: Those not in the snapshot are derived from the recorded matrices when the table is built.
@@ -77,218 +60,82 @@ _INTEGER_FIELDS = frozenset(
 )
 
 
-def off_diagonal_means(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column means of a square block (or a stack of them), leaving out the diagonal.
+def python_value(value: Any) -> Any:
+    """A NumPy scalar or 0-d array as the Python scalar Mesa's collector keeps."""
+    return value.item() if isinstance(value, np.ndarray | np.generic) else value
 
-    For the trusts' block of the trust matrix these are each trust's mean trust in its peers
-    and its peers' mean trust in it.
+
+class Reporter:
+    """Mesa model reporter of one monthly column, computed from the model's state as it is now.
+
+    The :class:`Recorder` does not call it (it computes every column at once); it is what
+    ``datacollector.model_reporters`` holds, for code that asks for one column's current value.
     """
-    n = block.shape[-1]
-    diagonal = np.diagonal(block, axis1=-2, axis2=-1)
-    off = max(n - 1, 1)
-    rows = (np.add.reduce(block, axis=-1) - diagonal) / off
-    cols = (np.add.reduce(block, axis=-2) - diagonal) / off
-    return rows, cols
+
+    def __init__(self, column: MonthColumn) -> None:
+        self.column = column
+
+    def __call__(self, model: RegulationModel) -> Any:
+        """The column's value for the model's current month."""
+        column, state, ix = self.column, model.state, model.interactions
+        if column.value is not None:
+            return python_value(column.value(state, ix, model.steps))
+        values = month_values((), state, ix, model.steps, trust_snapshot(state, ix))
+        source = {"mean": values.means, "total": values.totals, "adopters": values.adopters}
+        return python_value(source[column.source][column.index])
+
+    def __repr__(self) -> str:
+        return f"Reporter({self.column.name!r})"
 
 
-def trust_snapshot(state: State, ix: Interactions, out: np.ndarray | None = None) -> np.ndarray:
-    """This month's per-trust state as a fields × trusts array (rows in ``SNAPSHOT_FIELDS`` order).
+def model_reporters(scenario: Scenario) -> dict[str, Reporter]:
+    """Reporters for ``mesa.DataCollector``: the columns of ``months.csv``, in order."""
+    return {column.name: Reporter(column) for column in month_columns(scenario)}
 
-    Both tables are built from it: ``trusts.csv`` row by row, and the model-level means and
-    totals of ``months.csv`` in one reduction, so the two always agree.
+
+class Recorder(mesa.DataCollector):
+    """What a run records: its monthly columns (as Mesa's DataCollector) and its history.
+
+    It collects exactly what ``mesa.DataCollector`` would with the reporters of
+    :func:`model_reporters` (``mesa.batch_run`` and ``get_model_vars_dataframe`` work
+    unchanged), but computes the month's per-trust snapshot once, for every column and for the
+    history, instead of once per reporter, and keeps Python scalars without Mesa's defensive
+    deep copy.
 
     Args:
-        state: The model's state.
-        ix: This month's interactions.
-        out: Array to write into (e.g. the history's row for this month); a new one if None.
-    """
-    n = state.n_trusts
-    if out is None:
-        out = np.empty((len(SNAPSHOT_FIELDS), n))
-    relations = state.relations
-    if relations.layout.identity:  # one region: the block is the trust matrix
-        trust = relations.blocks[0]
-        out[0] = trust[1:, REGULATOR]
-        out[1] = trust[REGULATOR, 1:]
-        peers = trust[1:, 1:]
-        out[2] = (np.add.reduce(peers, axis=1) - peers.diagonal()) / max(n - 1, 1)
-    else:
-        out[0] = relations.trust_in_regulator()
-        out[1] = relations.regulator_trust()
-        out[2] = relations.layout.peer_means(relations.blocks, columns=False)[0]
-    out[3] = state.safety
-    out[4] = state.capability
-    out[5] = state.energy
-    out[6] = state.quality
-    out[7] = state.reported_quality
-    out[8] = state.gaming_gap
-    out[9] = state.known
-    out[10] = state.hidden
-    out[11] = state.level
-    out[12] = ix.attended
-    out[13] = ix.disclosures
-    out[14] = ix.surprises
-    out[15] = ix.supportive
-    out[16] = ix.punitive
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Model-level reporters (months.csv)
-# ---------------------------------------------------------------------------------------------
-
-
-def month(m: RegulationModel) -> int:
-    """Month number; 0 is the initial state."""
-    return int(m.steps)
-
-
-def governance(m: RegulationModel) -> str:
-    """Name of the governance rule in force."""
-    return m.state.mode
-
-
-def pressure(m: RegulationModel) -> float:
-    """External pressure P_t."""
-    return m.state.pressure
-
-
-def relational_orientation(m: RegulationModel) -> float:
-    """The regulator's relational orientation ρ."""
-    return m.state.orientation
-
-
-def compact_state(m: RegulationModel) -> str:
-    """State of the compact: none, negotiating or in_force."""
-    return COMPACT_NAMES[m.state.compact]
-
-
-def board_met(m: RegulationModel) -> bool:
-    """Whether a board met this month."""
-    return m.interactions.board_met
-
-
-def attendance_rate(m: RegulationModel) -> float:
-    """Share of trusts attending the board this month (NaN when no board met)."""
-    return m.interactions.attendance_rate
-
-
-def repairs(m: RegulationModel) -> int:
-    """Boards that held a repair conversation this month (0 or 1 with one shared board)."""
-    return m.interactions.repairs
-
-
-def partner_active(m: RegulationModel) -> bool:
-    """Whether the improvement partner is active."""
-    return m.state.partner_active
-
-
-def trust_mean(m: RegulationModel, field: int) -> float:
-    """Mean over trusts of a per-trust field (a row of the month's snapshot)."""
-    return m.snapshot_means[field]
-
-
-def trust_total(m: RegulationModel, field: int) -> int:
-    """Sum over trusts of a per-trust count (a row of the month's snapshot)."""
-    return round(m.snapshot_sums[field])
-
-
-def adopters(m: RegulationModel, k: int) -> int:
-    """Trusts that have adopted practice k (implementing or embedded)."""
-    return m.adopter_counts[k]
-
-
-def _mean(name: str) -> Callable[[RegulationModel], float]:
-    return partial(trust_mean, field=FIELD[name])
-
-
-def _total(name: str) -> Callable[[RegulationModel], int]:
-    return partial(trust_total, field=FIELD[name])
-
-
-def model_reporters(scenario: Scenario) -> dict[str, Callable[[RegulationModel], Any]]:
-    """Reporters for ``mesa.DataCollector``: the columns of ``months.csv``, in order.
-
-    Named functions and partials only (no lambdas), so that a model can be pickled.
-    """
-    reporters: dict[str, Callable[[RegulationModel], Any]] = {
-        "month": month,
-        "governance": governance,
-        "pressure": pressure,
-        "mean_trust_in_regulator": _mean("trust_in_regulator"),
-        "mean_regulator_trust": _mean("regulator_trust"),
-        "mean_peer_trust": _mean("peer_trust"),
-        "relational_orientation": relational_orientation,
-        "compact_state": compact_state,
-        "board_met": board_met,
-        "attendance_rate": attendance_rate,
-        "disclosures": _total("disclosures"),
-        "surprises": _total("surprises"),
-        "sanctions": _total("sanctions"),
-        "supportive_responses": _total("supportive_responses"),
-        "repairs": repairs,
-        "mean_safety": _mean("safety"),
-        "mean_capability": _mean("capability"),
-        "mean_energy": _mean("energy"),
-        "mean_true_quality": _mean("true_quality"),
-        "mean_reported_quality": _mean("reported_quality"),
-        "gaming_gap": _mean("gaming_gap"),
-        "hidden_problems": _total("hidden_problems"),
-        "mean_enforcement_level": _mean("enforcement_level"),
-        "partner_active": partner_active,
-    }
-    for k, name in enumerate(scenario.practice_names):
-        reporters[f"adopters_{name}"] = partial(adopters, k=k)
-    return reporters
-
-
-def month_columns(scenario: Scenario) -> list[str]:
-    """Column names of the monthly table for a scenario."""
-    return list(model_reporters(scenario))
-
-
-class MonthlyCollector(mesa.DataCollector):
-    """Mesa's DataCollector for relsim's model-level reporters.
-
-    It collects exactly as ``mesa.DataCollector`` does, minus the defensive deep copy of each
-    value: relsim's reporters return fresh Python scalars, so the copy (a third of collection
-    time) protects nothing. ``mesa.batch_run`` and ``get_model_vars_dataframe`` work unchanged.
-    The per-trust means and totals and the adopter counts, two thirds of the columns, are read
-    straight from the month's snapshot lists, which is what their reporters return, without a
-    call per column.
+        scenario: The scenario being run.
+        layout: Where per-pair state is stored (the model's ``state.relations.layout``).
+        full: Keep per-trust, per-department and per-pair history (else only the monthly
+            columns).
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, layout: Layout, *, full: bool) -> None:
+        self.columns = month_columns(scenario)
         super().__init__(model_reporters=model_reporters(scenario))
-        self._means: list[tuple[list[Any], int]] = []
-        self._totals: list[tuple[list[Any], int]] = []
-        self._adopters: list[tuple[list[Any], int]] = []
-        self._others: list[tuple[list[Any], Callable[[RegulationModel], Any]]] = []
-        for name, reporter in self.model_reporters.items():
-            column = self.model_vars[name]
-            func = reporter.func if isinstance(reporter, partial) else None
-            if func is trust_mean:
-                self._means.append((column, reporter.keywords["field"]))
-            elif func is trust_total:
-                self._totals.append((column, reporter.keywords["field"]))
-            elif func is adopters:
-                self._adopters.append((column, reporter.keywords["k"]))
-            else:
-                self._others.append((column, reporter))
+        self.history = History(scenario, layout, full=full)
+        """Per-trust, per-department and per-pair state, month by month."""
+        vars_ = self.model_vars
+        self._run = [
+            (vars_[c.name], c.value, PYTHON_TYPES[c.dtype]) for c in self.columns if c.value
+        ]
+        self._summed = [(vars_[c.name], c.source, c.index) for c in self.columns if not c.value]
 
     def collect(self, model: mesa.Model) -> None:
-        """Append this month's value of every model reporter."""
+        """Record this month: the snapshot, the history and one value of every column."""
+        month, state, ix = model.steps, model.state, model.interactions
+        snapshot = trust_snapshot(state, ix, self.history.snapshot_row(month))
+        self.history.record(month, state)
+        means, totals, adopters = summed(state, snapshot)
+        by_source = {
+            "mean": means.tolist(),
+            "total": totals.tolist(),
+            "adopters": adopters.tolist(),
+        }
         self._collection_steps.append(model.time)
-        means, sums = model.snapshot_means, model.snapshot_sums
-        counts = model.adopter_counts
-        for column, reporter in self._others:
-            column.append(reporter(model))
-        for column, field in self._means:
-            column.append(means[field])
-        for column, field in self._totals:
-            column.append(round(sums[field]))
-        for column, k in self._adopters:
-            column.append(counts[k])
+        for column, value, python_type in self._run:
+            column.append(python_type(value(state, ix, month)))
+        for column, source, index in self._summed:
+            column.append(by_source[source][index])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,3 +357,35 @@ class History:
                 "trust": values[:, order].reshape(-1),
             }
         )
+
+
+class SeriesRecorder:
+    """The monthly columns of R replications stepped together, from the same column table.
+
+    The batched driver's counterpart of :class:`Recorder`: each month it takes the same
+    snapshot and the same values, with a leading replication axis, and at the end gives each
+    replication's series as Python scalars, as Mesa's collector keeps them.
+    """
+
+    def __init__(self, scenario: Scenario, reps: int) -> None:
+        self.columns = month_columns(scenario)
+        self.reps = reps
+        self.series: dict[str, list[np.ndarray]] = {c.name: [] for c in self.columns}
+
+    def record(self, state: State, ix: Any, month: int) -> None:
+        """Record this month of every replication."""
+        values = month_values(self.columns, state, ix, month, trust_snapshot(state, ix))
+        by_source = {"mean": values.means, "total": values.totals, "adopters": values.adopters}
+        run = iter(values.run)
+        lead = (self.reps,)
+        for column in self.columns:
+            if column.source == "run":
+                value = np.broadcast_to(next(run), lead)
+            else:
+                value = by_source[column.source][:, column.index]
+            self.series[column.name].append(value)
+
+    def split(self) -> list[dict[str, list[Any]]]:
+        """Each replication's series, column by column, as Python scalars."""
+        stacked = {name: np.stack(values, axis=1) for name, values in self.series.items()}
+        return [{name: s[r].tolist() for name, s in stacked.items()} for r in range(self.reps)]

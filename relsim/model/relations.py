@@ -20,8 +20,10 @@ is stored in two parts (:class:`Relations`):
   it has had no contact to move it.
 
 With one region and no conveners (the five-trust partnership), the single block *is* the
-trust matrix over the regulator and the trusts, in the same order and memory layout, so every
-computation on it is the one the model did before blocks existed.
+trust matrix over the regulator and the trusts, in the same order and memory layout.
+
+Replications stepped together (:mod:`relsim.model.batch`) give the blocks a leading axis; every
+block operation broadcasts over it.
 """
 
 from __future__ import annotations
@@ -302,9 +304,13 @@ class Relations:
 
     Attributes:
         layout: Where each pair is stored.
-        blocks: Trust within regions (regions × width × width); padding holds 0, the diagonal 1.
-        baseline: Initial trust in the same layout; pairs without contact drift toward it.
-        cross: Trust across regions, for the pairs that have met.
+        blocks: Trust within regions (``(*lead, regions, width, width)``); padding holds 0, the
+            diagonal 1. ``lead`` is ``()`` for one run, ``(R,)`` for R replications stepped
+            together.
+        baseline: Initial trust in the block layout (without leading axes); pairs without
+            contact drift toward it.
+        cross: Trust across regions, for the pairs that have met (one run only: replications
+            are stepped together only where no pair meets across regions).
     """
 
     def __init__(
@@ -314,57 +320,47 @@ class Relations:
         regulator_trust: float,
         peer_trust: float,
         convener_trust: float = 0.0,
+        lead: tuple[int, ...] = (),
     ) -> None:
         self.layout = layout
+        self.lead = lead
         self.cross = PairStore(layout.n_actors, peer_trust)
-        self._identity = layout.identity
-        if layout.identity:  # the trust matrix over actors, built as it always was
-            n_actors = layout.n_trusts + 1
-            trust = np.full((n_actors, n_actors), peer_trust)
-            trust[REGULATOR, :] = regulator_trust
-            trust[:, REGULATOR] = regulator_trust
-            np.fill_diagonal(trust, 1.0)
-            self.blocks: Float = trust[None]
-            self.baseline: Float = self.blocks.copy()
-            self._matrix_baseline = self.baseline[0]
-            return
         real = layout.actor_at >= 0
         trusts = layout.is_trust
-        blocks = np.zeros(layout.shape)
-        blocks[trusts[:, :, None] & trusts[:, None, :]] = peer_trust
-        regulator_row, regulator_column = blocks[:, 0, :], blocks[:, :, 0]  # views
+        baseline = np.zeros(layout.shape)
+        baseline[trusts[:, :, None] & trusts[:, None, :]] = peer_trust
+        regulator_row, regulator_column = baseline[:, 0, :], baseline[:, :, 0]  # views
         regulator_row[real] = regulator_trust
         regulator_column[real] = regulator_trust
         if layout.conveners:
             c = layout.convener_position
-            convener_row, convener_column = blocks[:, c, :], blocks[:, :, c]
+            convener_row, convener_column = baseline[:, c, :], baseline[:, :, c]
             convener_row[real] = convener_trust
             convener_column[real] = convener_trust
-        diagonal = np.einsum("rii->ri", blocks)  # a writable view on the diagonals
+        diagonal = np.einsum("rii->ri", baseline)  # a writable view on the diagonals
         diagonal[real] = 1.0
-        self.blocks = blocks
-        self.baseline = blocks.copy()
+        baseline.flags.writeable = False
+        self.baseline: Float = baseline
+        self.blocks: Float = np.broadcast_to(baseline, (*lead, *layout.shape)).copy()
 
     def trust_in_regulator(self) -> Float:
-        """Each trust's trust in the regulator."""
-        if self._identity:
-            return self.blocks[0, 1:, REGULATOR]
+        """Each trust's trust in the regulator (``(*lead, N)``)."""
         return self.layout.trust_values(self.blocks, None, REGULATOR)
 
     def regulator_trust(self) -> Float:
-        """The regulator's trust in each trust."""
-        if self.layout.identity:
-            return self.blocks[0, REGULATOR, 1:]
+        """The regulator's trust in each trust (``(*lead, N)``)."""
         return self.layout.trust_values(self.blocks, REGULATOR, None)
 
     def dense(self) -> Float:
         """The full matrix over the regulator and trusts ((N+1)²; conveners left out).
 
         For small systems, inspection and tests: it has the square size that the blocks avoid.
-        With one region (the blocks' identity layout) it is a view on the stored block.
+        With one region (the blocks' identity layout) it is a view on the stored block; with
+        leading axes, one matrix per replication (one region only).
         """
         if self.layout.identity:
-            return self.blocks[0]
+            return self.blocks[..., 0, :, :]
+        self._one_run("a dense trust matrix across regions")
         dense = self.layout.scatter(self.blocks, self.cross.baseline)
         n = self.layout.n_trusts + 1
         if self.cross.keys.size:
@@ -373,18 +369,19 @@ class Relations:
             dense[src[inside], dst[inside]] = self.cross.values[inside]
         return dense
 
+    def _one_run(self, what: str) -> None:
+        if self.lead:
+            raise ValueError(
+                f"{what} is kept for one run only (replications have lead {self.lead})"
+            )
+
     def mean_trust(self) -> float:
         """Mean trust over ordered pairs of distinct actors among the regulator and all trusts.
 
-        The condition of a compact of one board of all (M6). Pairs across regions that never
-        met count at their initial trust.
+        The condition of the compact of one board spanning regions (M6). Pairs across regions
+        that never met count at their initial trust. One run only.
         """
-        if self._identity:
-            trust = self.blocks[0]
-            n = trust.shape[0]
-            if n < 2:
-                return 1.0
-            return float((np.add.reduce(trust, axis=None) - trust.trace()) / (n * (n - 1)))
+        self._one_run("mean trust across regions")
         layout = self.layout
         inside = layout.valid & (layout.dense_index <= layout.n_trusts)[:, :, None]
         inside &= (layout.dense_index <= layout.n_trusts)[:, None, :]
@@ -401,7 +398,8 @@ class Relations:
         return (total + (everyone - pairs) * store.baseline) / everyone if everyone else 1.0
 
     def trusted(self, sources: Int, targets: Int) -> Float:
-        """Trust of arbitrary pairs of trusts' actors (source trusts target)."""
+        """Trust of arbitrary pairs of trusts' actors (source trusts target). One run only."""
+        self._one_run("trust of pairs across regions")
         layout = self.layout
         out = self.cross.get(sources, targets)
         ri, rj = layout.region[sources - 1], layout.region[targets - 1]
@@ -423,11 +421,8 @@ class Relations:
     ) -> None:
         """Apply a month's interactions (M1): blocks at once, then the cross-region pairs.
 
-        With the identity layout the month's arrays are the matrices over actors (as
-        :class:`~relsim.model.governance.base.Interactions` keeps them for one region).
-
         Args:
-            positive: The month's positive weights, in block layout.
+            positive: The month's positive weights, in block layout (with the leading axes).
             negative: The month's negative weights, in block layout.
             contact: Which pairs had contact this month, in block layout.
             cross: Pairs across regions that interacted this month: (distinct keys, positive
@@ -436,10 +431,6 @@ class Relations:
             loss_ratio: λ of M1.
             drift: φ of M1.
         """
-        if self._identity:  # the matrix over actors, as ever; nothing across regions
-            trust = update_trust(self.blocks[0], positive, negative, gain, loss_ratio)
-            self.blocks = drift_trust(trust, self._matrix_baseline, drift, contact)[None]
-            return
         blocks = update_trust(self.blocks, positive, negative, gain, loss_ratio)
         self.blocks = drift_trust(blocks, self.baseline, drift, contact)
         store = self.cross

@@ -10,11 +10,12 @@ every trust at once and the model scales to hundreds of trusts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from relsim.model.mechanisms import Bool, CompactState, Float, Int, capability
+from relsim.model.mechanisms import Bool, Float, Int, capability
 from relsim.model.relations import REGULATOR, Layout, Relations
 from relsim.scenario.schema import Scenario
 
@@ -30,14 +31,25 @@ MAX_LEVEL = 5
 
 @dataclass(slots=True)
 class State:
-    """Everything that changes during a run. Arrays are indexed by trust unless noted."""
+    """Everything that changes during a run.
 
+    Arrays are indexed by trust (and practice, department, board) unless noted, after the
+    leading axes ``lead``: none for one run, ``(R,)`` for R replications stepped together.
+    Per-run quantities (pressure, the regulator's orientation, the network's compact) have shape
+    ``lead``: for one run, 0-d arrays or NumPy scalars. Per-board arrays have one entry per board
+    of the governance rule in force (one for a shared board, one per region for regional
+    boards); the rule sizes them when it takes over (:meth:`GovernanceRule.start`).
+    """
+
+    lead: tuple[int, ...]
     relations: Relations
     """Directed trust between actors (regulator, trusts, conveners) and its initial values,
     toward which pairs without contact drift."""
     readiness: Float
+    """Readiness per trust (no leading axes: the same in every replication)."""
     safety: Float
     safety_baseline: Float
+    """Each trust's initial safety, toward which safety drifts (no leading axes)."""
     coverage: Float
     """Training coverage per trust and department: the heat map."""
     capability: Float
@@ -59,39 +71,39 @@ class State:
     mandated: Bool
     meeting_value: Float
     """Remembered value of past board meetings, per trust."""
-    attended: Bool
     region: Int
-    """Region of each trust (an index into the scenario's ``region_names``)."""
+    """Region of each trust (an index into the scenario's ``region_names``; no leading axes)."""
     compact_of: np.ndarray
     """State of the compact of the board each trust sits on (a :class:`CompactState` code)."""
     board_compact: np.ndarray
-    """Per regional board: state of its compact (regional rules; see ``compact`` for one
-    shared board)."""
+    """Per board: state of its compact."""
     board_months_negotiating: Int
+    """Per board: months its compact has been negotiated since negotiation (re)started."""
     board_compact_month: Int
+    """Per board: first month its compact was in force (-1: not yet)."""
     board_pending_repair: Bool
+    """Per board: a breach of its compact awaits a repair conversation at the next meeting."""
     board_norm: Float
-    """Per regional board: attendance norm (the last meeting's attendance rate)."""
-    latent_pressure: float
-    pressure: float
-    orientation: float
+    """Per board: attendance norm (the last meeting's attendance rate)."""
+    latent_pressure: Float
+    pressure: Float
+    orientation: Float
     """The regulator's relational orientation ρ."""
-    attendance_norm: float
-    compact: CompactState = CompactState.NONE
-    """State of the shared board's compact; under regional boards, the state at least half of
-    the regional boards have reached."""
-    months_negotiating: int = 0
-    compact_month: int = -1
-    """First month the compact was in force (-1: not yet)."""
-    pending_repair: bool = False
+    compact: np.ndarray
+    """The network's compact: its board's, or under regional boards the state at least half of
+    the boards have reached."""
+    compact_month: Int
+    """First month the network's compact was in force (-1: not yet)."""
     partner_active: bool = False
+    """Whether the improvement partner works with the trusts this month (scheduled: the same in
+    every replication)."""
     mode: str = ""
     """Name of the governance rule in force this month."""
 
     @property
     def n_trusts(self) -> int:
         """Number of trusts."""
-        return int(self.readiness.shape[0])
+        return int(self.readiness.shape[-1])
 
     @property
     def reported_quality(self) -> Float:
@@ -111,7 +123,21 @@ class State:
     @property
     def peer_trust(self) -> Float:
         """Trust among trusts only (the trust matrix without the regulator)."""
-        return self.trust[1:, 1:]
+        return self.trust[..., 1:, 1:]
+
+    def size_boards(self, n_boards: int, initial_norm: float) -> None:
+        """One entry per board in the per-board arrays, every compact at none.
+
+        The attendance norm is the group's habit: it carries over a change of rule that keeps
+        the number of boards, and starts at ``initial_norm`` for boards that are new.
+        """
+        lead = self.lead
+        self.board_compact = np.zeros((*lead, n_boards), dtype=np.int8)
+        self.board_months_negotiating = np.zeros((*lead, n_boards), dtype=np.int64)
+        self.board_compact_month = np.full((*lead, n_boards), -1, dtype=np.int64)
+        self.board_pending_repair = np.zeros((*lead, n_boards), dtype=bool)
+        if self.board_norm.shape[-1] != n_boards:
+            self.board_norm = np.full((*lead, n_boards), initial_norm)
 
 
 def region_indices(scenario: Scenario) -> Int:
@@ -144,18 +170,28 @@ def initial_coverage(scenario: Scenario, rng: np.random.Generator) -> Float:
 
 
 def initial_state(
-    scenario: Scenario, rng: np.random.Generator, *, conveners: bool = False
+    scenario: Scenario,
+    setup: np.random.Generator | Sequence[np.random.Generator],
+    *,
+    conveners: bool = False,
 ) -> State:
-    """Build the state at month 0 from a scenario, drawing initial coverage from ``rng``.
+    """Build the state at month 0 from a scenario, drawing initial coverage from ``setup``.
 
     Args:
         scenario: The scenario.
-        rng: The stream initial coverage is drawn from.
+        setup: The stream initial coverage is drawn from; a sequence of streams (one per
+            replication) gives a state with a leading replication axis.
         conveners: Whether each region has a convener agent (a governance rule of the
             scenario needs them).
     """
     trusts = scenario.trusts
     n = len(trusts)
+    if isinstance(setup, np.random.Generator):
+        lead: tuple[int, ...] = ()
+        coverage = initial_coverage(scenario, setup)
+    else:
+        lead = (len(setup),)
+        coverage = np.stack([initial_coverage(scenario, rng) for rng in setup])
     td = scenario.trust_dynamics
     region = region_indices(scenario)
     relations = Relations(
@@ -163,41 +199,45 @@ def initial_state(
         regulator_trust=td.initial_regulator_trust,
         peer_trust=td.initial_peer_trust,
         convener_trust=scenario.governance.regional.convener_initial_trust,
+        lead=lead,
     )
-    coverage = initial_coverage(scenario, rng)
     safety = np.array([t.safety for t in trusts], dtype=float)
-    n_practices = len(scenario.practices)
-    n_regions = relations.layout.n_regions
-    norm = scenario.governance.board.initial_norm
-    return State(
+    per_trust = (*lead, n)
+    per_practice = (*lead, n, len(scenario.practices))
+    baseline = scenario.pressure.baseline
+    state = State(
+        lead=lead,
         relations=relations,
         readiness=np.array([t.readiness for t in trusts], dtype=float),
-        safety=safety,
-        safety_baseline=safety.copy(),
+        safety=np.broadcast_to(safety, per_trust).copy(),
+        safety_baseline=safety,
         coverage=coverage,
         capability=capability(coverage, scenario.training.capability_coverage),
-        energy=np.ones(n),
-        quality=np.array([t.quality for t in trusts], dtype=float),
-        gaming_gap=np.zeros(n),
-        pending=np.zeros(n, dtype=np.int64),
-        known=np.zeros(n, dtype=np.int64),
-        hidden=np.zeros(n, dtype=np.int64),
-        level=np.zeros(n, dtype=np.int64),
-        posture=np.zeros(n, dtype=np.int8),
-        adoption=np.zeros((n, n_practices), dtype=np.int8),
-        adopted_month=np.full((n, n_practices), -1, dtype=np.int64),
-        mandated=np.zeros((n, n_practices), dtype=bool),
-        meeting_value=np.full(n, 0.5),
-        attended=np.zeros(n, dtype=bool),
+        energy=np.ones(per_trust),
+        quality=np.broadcast_to(
+            np.array([t.quality for t in trusts], dtype=float), per_trust
+        ).copy(),
+        gaming_gap=np.zeros(per_trust),
+        pending=np.zeros(per_trust, dtype=np.int64),
+        known=np.zeros(per_trust, dtype=np.int64),
+        hidden=np.zeros(per_trust, dtype=np.int64),
+        level=np.zeros(per_trust, dtype=np.int64),
+        posture=np.zeros(per_trust, dtype=np.int8),
+        adoption=np.zeros(per_practice, dtype=np.int8),
+        adopted_month=np.full(per_practice, -1, dtype=np.int64),
+        mandated=np.zeros(per_practice, dtype=bool),
+        meeting_value=np.full(per_trust, 0.5),
         region=region,
-        compact_of=np.zeros(n, dtype=np.int8),
-        board_compact=np.zeros(n_regions, dtype=np.int8),
-        board_months_negotiating=np.zeros(n_regions, dtype=np.int64),
-        board_compact_month=np.full(n_regions, -1, dtype=np.int64),
-        board_pending_repair=np.zeros(n_regions, dtype=bool),
-        board_norm=np.full(n_regions, norm),
-        latent_pressure=scenario.pressure.baseline,
-        pressure=scenario.pressure.baseline,
-        orientation=scenario.regulator.relational_orientation,
-        attendance_norm=scenario.governance.board.initial_norm,
+        compact_of=np.zeros(per_trust, dtype=np.int8),
+        board_compact=np.zeros((*lead, 1), dtype=np.int8),
+        board_months_negotiating=np.zeros((*lead, 1), dtype=np.int64),
+        board_compact_month=np.full((*lead, 1), -1, dtype=np.int64),
+        board_pending_repair=np.zeros((*lead, 1), dtype=bool),
+        board_norm=np.full((*lead, 1), scenario.governance.board.initial_norm),
+        latent_pressure=np.full(lead, baseline),
+        pressure=np.full(lead, baseline),
+        orientation=np.full(lead, scenario.regulator.relational_orientation),
+        compact=np.zeros(lead, dtype=np.int8),
+        compact_month=np.full(lead, -1, dtype=np.int64),
     )
+    return state

@@ -30,14 +30,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from relsim.atomic import write_json
 from relsim.errors import RelsimError
-from relsim.model.recording import model_reporters
+from relsim.model.columns import month_columns
 from relsim.runs.experiment import Experiment
 from relsim.runs.outcomes import outcome_names
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
@@ -75,27 +74,16 @@ def factor_value(value: Any, kind: pa.DataType) -> Any:
     return value
 
 
-def _scalar_type(value: Any) -> pa.DataType:
-    if isinstance(value, bool | np.bool_):
-        return pa.bool_()
-    if isinstance(value, int | np.integer):
-        return pa.int64()
-    if isinstance(value, float | np.floating):
-        return pa.float64()
-    return pa.string()
-
-
 def months_schema(experiment: Experiment) -> pa.Schema:
     """Schema of the months table: run id, then the columns of ``months.csv``."""
-    from relsim.model.mesa_model import (
-        RegulationModel,  # the model is only needed to read its columns
-    )
-
-    model = RegulationModel(experiment.base, rng=0, record="months")
+    columns = month_columns(experiment.base)
     fields = [pa.field("run_id", pa.int64())]
-    for name, reporter in model_reporters(experiment.base).items():
-        fields.append(pa.field(name, _scalar_type(reporter(model))))
+    fields += [pa.field(c.name, _COLUMN_TYPES[c.dtype]) for c in columns]
     return pa.schema(fields)
+
+
+#: Arrow type of each type of monthly column (:class:`relsim.model.columns.MonthColumn`).
+_COLUMN_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 
 
 def runs_schema(experiment: Experiment) -> pa.Schema:

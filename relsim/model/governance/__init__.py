@@ -9,7 +9,7 @@ regional boards.
 """
 
 from relsim.model.governance.administrative import NetworkAdministrativeOrganisation
-from relsim.model.governance.base import GovernanceRule, Interactions
+from relsim.model.governance.base import GovernanceRule
 from relsim.model.governance.hierarchical import Hierarchical
 from relsim.model.governance.lead import LeadOrganisation
 from relsim.model.governance.national import NationalLearningNetwork
@@ -26,14 +26,20 @@ GOVERNANCE: dict[str, type[GovernanceRule]] = {
     NationalLearningNetwork.name: NationalLearningNetwork,
 }
 
+
+def needs_conveners(modes: set[str] | frozenset[str] | tuple[str, ...]) -> bool:
+    """Whether any of these rules needs a convener agent in each region."""
+    return any(GOVERNANCE[mode].uses_conveners for mode in modes)
+
+
 __all__ = [
     "GOVERNANCE",
     "GovernanceRule",
     "Hierarchical",
-    "Interactions",
     "LeadOrganisation",
     "NationalLearningNetwork",
     "NetworkAdministrativeOrganisation",
     "Networked",
     "RegionalBoards",
+    "needs_conveners",
 ]

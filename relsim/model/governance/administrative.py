@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from relsim.model.governance.regional import ChairedBoards
+from relsim.model.governance.board import ChairedBoards
 from relsim.model.mechanisms import Float, Int
 from relsim.model.relations import Layout
 
@@ -24,7 +24,7 @@ class NetworkAdministrativeOrganisation(ChairedBoards):
     name = "network_administrative_organisation"
     uses_conveners = True
 
-    def chair_positions(self, layout: Layout) -> Int:
+    def chair_seats(self, layout: Layout) -> Int:
         """The convener's position in each region's block (the last)."""
         return np.full(layout.n_regions, layout.convener_position)
 

@@ -8,7 +8,7 @@ best placed to take on the role; ties go to the first listed).
 
 from __future__ import annotations
 
-from relsim.model.governance.regional import ChairedBoards
+from relsim.model.governance.board import ChairedBoards
 from relsim.model.mechanisms import Int
 from relsim.model.relations import Layout
 
@@ -18,6 +18,6 @@ class LeadOrganisation(ChairedBoards):
 
     name = "lead_organisation"
 
-    def chair_positions(self, layout: Layout) -> Int:
+    def chair_seats(self, layout: Layout) -> Int:
         """The lead trust's position in each region's block."""
         return layout.position[self.leads]

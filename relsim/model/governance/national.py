@@ -20,11 +20,11 @@ import math
 
 import numpy as np
 
-from relsim.model.governance.base import Interactions
 from relsim.model.governance.regional import RegionalBoards
+from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import Int, board_pair_weights
 from relsim.model.state import State
-from relsim.model.streams import Streams
+from relsim.model.streams import Draws
 
 
 def learning_sets(regions: int, size: int) -> list[list[int]]:
@@ -72,14 +72,14 @@ class NationalLearningNetwork(RegionalBoards):
         )
 
     def beyond_boards(
-        self, state: State, streams: Streams, ix: Interactions, month: int, meets: bool
+        self, state: State, draws: Draws, ix: Interactions, month: int, meets: bool
     ) -> None:
         """Every ``meeting_interval_months``, the representatives meet in their learning sets."""
         national = self.scenario.governance.national
         reps = self.leads
         # Drawn every month, to stay aligned whether or not the network meets.
-        u_pairs = streams.national.random(self._a.size)
-        u_show = streams.national.random((reps.size, state.adoption.shape[1]))
+        u_pairs = draws.national.random((self._a.size,))
+        u_show = draws.national.random((reps.size, state.adoption.shape[-1]))
         if month % national.meeting_interval_months or not self._a.size:
             return
         positive = u_pairs < national.positive_probability

@@ -1,0 +1,100 @@
+"""Problems meeting a regulator: disclosure, surprises and the regulator's response (M3, M4).
+
+Every rule that brings trusts into contact with the regulator (a review, a board meeting) uses
+these three steps; each is written once and broadcasts over the state's leading axes.
+Probabilities are given per trust (``(*lead, N)``, or anything that broadcasts to it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.model.interactions import Interactions
+from relsim.model.mechanisms import Bool, Float, Int, disclosure_probability
+from relsim.model.state import State
+from relsim.model.streams import Draws
+from relsim.scenario.schema import Scenario
+
+
+def respond(
+    counts: Int, p_supportive: Float | float, draws: Draws, ix: Interactions, scenario: Scenario
+) -> None:
+    """The regulator responds to each event (disclosure or surprise) supportively or not (M4).
+
+    Supportive responses are positive interactions for the trust, punitive ones negative; both
+    are counted, for psychological safety and enforcement.
+    """
+    if not np.count_nonzero(counts):
+        return
+    supportive = draws.response.binomial(counts, p_supportive)
+    punitive = counts - supportive
+    reg = scenario.regulator
+    ix.trust_sees_regulator(reg.supportive_weight * supportive, reg.punitive_weight * punitive)
+    ix.supportive += supportive
+    ix.punitive += punitive
+
+
+def disclose(
+    state: State,
+    scenario: Scenario,
+    draws: Draws,
+    ix: Interactions,
+    contacted: Bool | bool,
+    p_supportive: Float | float,
+    severity: Float | float,
+) -> Int:
+    """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
+
+    The regulator responds to each disclosure (M4). A trust anticipates the sanction it risks:
+    the probability of a punitive response times ``severity`` (1 at a board; higher up the
+    enforcement pyramid). Better-run, safer organisations report more (Edmondson 1996).
+
+    Returns:
+        The number of problems each trust disclosed.
+    """
+    at_contact = np.where(contacted, state.pending, 0)
+    if not np.count_nonzero(at_contact):
+        return at_contact
+    pr = scenario.problems
+    expected_sanction = (1.0 - p_supportive) * severity
+    p_disclose = disclosure_probability(
+        state.safety,
+        state.relations.trust_in_regulator(),
+        expected_sanction,
+        pr.disclosure_intercept,
+        pr.disclosure_safety,
+        pr.disclosure_trust,
+        pr.disclosure_sanction,
+    )
+    disclosed = draws.disclosure.binomial(at_contact, p_disclose)
+    state.hidden += at_contact - disclosed
+    state.known += disclosed
+    state.pending -= at_contact
+    ix.disclosures += disclosed
+    ix.regulator_sees_trust(scenario.regulator.disclosure_credit * disclosed, 0.0)
+    respond(disclosed, p_supportive, draws, ix, scenario)
+    return disclosed
+
+
+def surface(
+    state: State, scenario: Scenario, draws: Draws, ix: Interactions, p_supportive: Float | float
+) -> Int:
+    """Hidden problems surface by themselves as surprises (M3), and the regulator responds (M4).
+
+    A surprise is a strong negative interaction in both directions ("early warning and no
+    surprises" broken, Burgess et al. 2019, box 3).
+
+    Returns:
+        The number of surprises per trust.
+    """
+    surfaced = draws.surprises.binomial(state.hidden, scenario.problems.surface_probability)
+    if not np.count_nonzero(surfaced):
+        return surfaced
+    state.hidden -= surfaced
+    state.known += surfaced
+    ix.surprises += surfaced
+    weight = scenario.problems.surprise_weight * surfaced
+    ix.trust_sees_regulator(0.0, weight)
+    ix.regulator_sees_trust(0.0, weight)
+    respond(surfaced, p_supportive, draws, ix, scenario)
+    return surfaced
