@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from relsim import ScenarioError, bundled_scenarios, load_scenario
-from relsim.scenario.schema import MAX_MONTHS, Scenario, parse_value, schema_rows
+from relsim.scenario import MAX_MONTHS, Scenario, parse_value, scenario_from_dict, schema_rows
 
 
 def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
@@ -76,8 +76,6 @@ def test_scenarios_are_frozen_and_hash_their_content():
 
 
 def test_resolved_scenario_round_trips_through_a_dict():
-    from relsim.scenario.schema import scenario_from_dict
-
     s = load_scenario("pressure_shock")
     assert scenario_from_dict(s.to_dict()) == s
 

@@ -37,7 +37,7 @@ from relsim.model.mechanisms import (
 from relsim.model.recording import History, MonthlyCollector, trust_snapshot
 from relsim.model.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, initial_state
 from relsim.model.streams import Streams, binomial, poisson
-from relsim.scenario.schema import MAX_MONTHS, Scenario, load_scenario
+from relsim.scenario import MAX_MONTHS, Scenario, load_scenario
 
 #: What a run keeps: every table (``"full"``), or the model-level monthly series only.
 RECORD_MODES = ("full", "months")

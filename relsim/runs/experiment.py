@@ -35,17 +35,14 @@ import numpy as np
 
 from relsim.errors import ScenarioError
 from relsim.runs.sampling import SAMPLING_METHODS, design_size, sample_unit
-from relsim.scenario.schema import (
+from relsim.scenario import (
     Scenario,
-    _display_path,
-    _schema_type_at,
     bundled_files,
     bundled_scenarios,
     load_scenario,
-    read_toml,
-    resolve_bundled,
+    read_source,
     resolve_scenario_path,
-    split_key,
+    schema_type_at,
 )
 
 #: Most replications per design point, and most runs an experiment may expand to: a typo such
@@ -272,20 +269,6 @@ def _quoted(key: str) -> str:
     return f'"{key}"'
 
 
-def _schema_type(src: str, path: str, key: str) -> Any:
-    """The schema type at a dotted scenario key, or a clear error naming the experiment file."""
-    try:
-        parts = split_key(key)
-    except ValueError:
-        raise ScenarioError(
-            src, path, "not a valid scenario key (expected e.g. pressure.baseline)"
-        ) from None
-    try:
-        return _schema_type_at(parts, key, src)
-    except ScenarioError as exc:
-        raise ScenarioError(src, path, exc.message) from None
-
-
 def _check_override(base: Scenario, src: str, path: str, key: str, value: Any) -> Scenario:
     """Apply one override to the base scenario, reporting a bad value at ``path`` in ``src``."""
     try:
@@ -329,7 +312,7 @@ def _factors(raw: Any, base: Scenario, src: str) -> tuple[tuple[str, tuple[Any, 
             raise ScenarioError(
                 src, path, 'expected a list of values; quote dotted keys: "governance.mode" = [...]'
             )
-        if dataclasses.is_dataclass(_schema_type(src, path, key)):
+        if dataclasses.is_dataclass(schema_type_at(key, src, path)):
             raise ScenarioError(src, path, "is a table of settings; vary one of its keys")
         if not isinstance(levels, list) or not levels:
             raise ScenarioError(src, path, f"expected a non-empty list of values (got {levels!r})")
@@ -406,7 +389,7 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
                 path,
                 'expected [low, high]; quote dotted keys: "pressure.baseline" = [0.1, 0.6]',
             )
-        tp = _schema_type(src, path, key)
+        tp = schema_type_at(key, src, path)
         if tp not in (float, int):
             raise ScenarioError(src, path, "only numeric keys can be sampled over a range")
         if key in factor_keys:
@@ -462,7 +445,7 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
     if not isinstance(base_raw, dict):
         raise ScenarioError(src, "base", "expected a table of dotted scenario keys and values")
     for key in base_raw:
-        _schema_type(src, f"base.{_quoted(key)}", key)
+        schema_type_at(key, src, f"base.{_quoted(key)}")
     try:
         base = load_scenario(scenario_path, base_raw, override_source=f"{src}: base")
     except ScenarioError as exc:
@@ -568,21 +551,14 @@ def bundled_experiments() -> dict[str, Path]:
     return bundled_files("experiments")
 
 
-def resolve_experiment_path(source: str | Path) -> Path:
-    """Find an experiment file by path, or by the name of a bundled experiment."""
-    return resolve_bundled(source, "experiments")
-
-
 def load_experiment(source: str | Path) -> Experiment:
     """Load and validate an experiment file (or a bundled experiment by name).
 
     Raises:
         ScenarioError: naming the file, the field and what was expected.
     """
-    path = resolve_experiment_path(source)
-    display = str(source) if Path(source).exists() else _display_path(path)
-    raw = read_toml(path, display)
-    return experiment_from_dict(raw, file=path.resolve(), source=display)
+    path, shown, raw = read_source(source, "experiments")
+    return experiment_from_dict(raw, file=path.resolve(), source=shown)
 
 
 __all__ = [
