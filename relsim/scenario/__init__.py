@@ -3,12 +3,15 @@
 Modules, from the bottom up:
 
 - :mod:`~relsim.scenario.schema`: the frozen dataclasses of every parameter, declared with
-  :func:`~relsim.scenario.schema.param`, and the limits (:data:`MAX_MONTHS`).
+  :func:`~relsim.scenario.schema.param`, and the limits (:data:`MAX_MONTHS`,
+  :data:`GOVERNANCE_MODES`).
 - :mod:`~relsim.scenario.population`: generating the trusts of a ``[population]`` table.
 - :mod:`~relsim.scenario.overrides`: dotted keys (``trusts[2].readiness``) and applying them.
 - :mod:`~relsim.scenario.validation`: the validation engine.
 - :mod:`~relsim.scenario.files`: finding, reading and loading files, bundled or by path.
 - :mod:`~relsim.scenario.reference`: the parameter table of ``docs/ODD.md``.
+
+Nothing here imports the model: a scenario can be read, checked and shown without it.
 """
 
 from relsim.scenario.files import (
@@ -20,10 +23,11 @@ from relsim.scenario.files import (
 )
 from relsim.scenario.overrides import parse_value, schema_type_at
 from relsim.scenario.reference import schema_rows
-from relsim.scenario.schema import MAX_MONTHS, Scenario
+from relsim.scenario.schema import GOVERNANCE_MODES, MAX_MONTHS, Scenario
 from relsim.scenario.validation import scenario_from_dict
 
 __all__ = [
+    "GOVERNANCE_MODES",
     "MAX_MONTHS",
     "Scenario",
     "bundled_files",

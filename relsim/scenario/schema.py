@@ -6,6 +6,9 @@ scenario file (TOML) states only what differs from these defaults. The rest of t
 derived from the declarations: validation (:mod:`relsim.scenario.validation`), overrides
 (:mod:`relsim.scenario.overrides`), loading files (:mod:`relsim.scenario.files`) and the
 parameter table of ``docs/ODD.md`` (:mod:`relsim.scenario.reference`).
+
+This module imports nothing of the model: the governance rules a scenario may name are declared
+here (:data:`GOVERNANCE_MODES`), and a test keeps them equal to the model's registry.
 """
 
 from __future__ import annotations
@@ -25,6 +28,19 @@ MAX_MONTHS = 600
 #: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
 #: ten thousand is a typo, not a study.
 MAX_TRUSTS = 10_000
+
+#: The governance rules a scenario may name (``governance.mode``), in the order error messages
+#: list them. The model implements one rule per name (``relsim.model.governance.GOVERNANCE``);
+#: they are declared here so that a scenario can be checked without importing the model, and
+#: ``tests/test_scenario.py`` keeps the two equal.
+GOVERNANCE_MODES: tuple[str, ...] = (
+    "hierarchical",
+    "networked",
+    "regional_boards",
+    "lead_organisation",
+    "network_administrative_organisation",
+    "national_learning_network",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Declaring parameters
@@ -160,7 +176,7 @@ class GovernanceChange:
     """A scripted change of governance rule at a given month."""
 
     month: int = _required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
-    mode: str = _required("Governance rule from then on (a name in the registry).")
+    mode: str = _required("Governance rule from then on.", choices=GOVERNANCE_MODES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -396,9 +412,9 @@ class Governance:
 
     mode: str = param(
         "networked",
-        "Governance rule: a name in the registry (hierarchical, networked, regional_boards, "
-        "lead_organisation, network_administrative_organisation, national_learning_network).",
+        "Governance rule: how the regulator and the trusts meet each month.",
         source="MODEL.md §1",
+        choices=GOVERNANCE_MODES,
     )
     board: Board = param(Board(), "The networked board.")
     compact: Compact = param(Compact(), "The compact.")

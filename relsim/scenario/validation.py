@@ -181,17 +181,8 @@ def _check_regions(s: Scenario, rep: Reporter) -> None:
 
 def _cross_check(s: Scenario, rep: Reporter) -> None:
     """Checks that involve more than one field."""
-    from relsim.model.governance import GOVERNANCE
-
-    modes = ", ".join(repr(m) for m in GOVERNANCE)
-    if s.governance.mode not in GOVERNANCE:
-        raise rep.error("governance.mode", f"must be one of {modes} (got {s.governance.mode!r})")
     last = 0
     for i, change in enumerate(s.governance.changes):
-        if change.mode not in GOVERNANCE:
-            raise rep.error(
-                f"governance.changes[{i}].mode", f"must be one of {modes} (got {change.mode!r})"
-            )
         if change.month <= last:
             raise rep.error(
                 f"governance.changes[{i}].month", "changes must be in increasing month order"
