@@ -58,7 +58,10 @@ def param(
     source: str = "",
     choices: tuple[str, ...] | None = None,
 ) -> Any:
-    """Declare one scenario parameter: its default, meaning, admissible range and source.
+    """Declare one parameter: its default, meaning, admissible range and source.
+
+    Used for the scenario's fields here and for the tables of other input files (an
+    experiment's), so that :func:`relsim.scenario.validation.build_table` checks them all alike.
 
     Args:
         default: The default value (immutable).
@@ -82,10 +85,17 @@ def param(
     return field(default=default, metadata=meta)
 
 
-def _required(doc: str, **kwargs: Any) -> Any:
-    """Declare a parameter that has no default and must be given (e.g. a trust's name)."""
+def required(doc: str, *, expected: str = "", **kwargs: Any) -> Any:
+    """Declare a parameter that has no default and must be given (e.g. a trust's name).
+
+    Args:
+        doc: One line saying what the parameter means.
+        expected: What to give, added to the error when it is missing: ``is required
+            (expected <expected>)``; empty for a plain ``is required``.
+        **kwargs: Range and documentation, as for :func:`param`.
+    """
     meta = {"doc": doc, "lo": None, "hi": None, "lo_open": False, "unit": "", "source": ""}
-    meta.update(kwargs)
+    meta.update(kwargs, expected=expected)
     return field(metadata=meta)
 
 
@@ -175,8 +185,8 @@ class Meta:
 class GovernanceChange:
     """A scripted change of governance rule at a given month."""
 
-    month: int = _required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
-    mode: str = _required("Governance rule from then on.", choices=GOVERNANCE_MODES)
+    month: int = required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
+    mode: str = required("Governance rule from then on.", choices=GOVERNANCE_MODES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -469,9 +479,9 @@ class Regulator:
 class Shock:
     """A scripted rise in external pressure."""
 
-    month: int = _required("First month of the shock.", lo=1, hi=MAX_MONTHS)
-    magnitude: float = _required("Added pressure while the shock lasts.", lo=-10, hi=10)
-    duration: int = _required("Months the shock lasts.", lo=1, hi=MAX_MONTHS)
+    month: int = required("First month of the shock.", lo=1, hi=MAX_MONTHS)
+    magnitude: float = required("Added pressure while the shock lasts.", lo=-10, hi=10)
+    duration: int = required("Months the shock lasts.", lo=1, hi=MAX_MONTHS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -732,7 +742,7 @@ class Partner:
 class TrustSpec:
     """One provider organisation."""
 
-    name: str = _required("Unique name of the trust.")
+    name: str = required("Unique name of the trust.")
     readiness: float = param(
         0.5,
         "Cultural readiness / absorptive capacity (A).",
@@ -761,8 +771,8 @@ class TrustSpec:
 class PracticeSpec:
     """An improvement practice that can spread between trusts."""
 
-    name: str = _required("Unique name of the practice (letters, digits, underscores).")
-    origin: str = _required("Name of the trust that introduces it.")
+    name: str = required("Unique name of the practice (letters, digits, underscores).")
+    origin: str = required("Name of the trust that introduces it.")
     introduced_month: int = param(
         0, "Month the origin trust adopts it.", lo=0, hi=MAX_MONTHS, unit="month"
     )

@@ -1,12 +1,16 @@
-"""The validation engine: raw tables in, a frozen :class:`Scenario` out, or one error.
+"""The validation engine: raw tables in, frozen schema objects out, or one error naming the field.
 
-A raw scenario (parsed TOML: dicts, lists, numbers, text) is checked against the schema declared
+A raw table (parsed TOML: dicts, lists, numbers, text) is checked against a schema class declared
 with :func:`~relsim.scenario.schema.param` and built in one pass: unknown keys, missing required
-keys, types, ranges and choices are all found from the declarations, then the rules across
-fields; the first problem is reported as one line naming the file, the dotted path of the field
-and what was expected::
+keys, types, ranges and choices are all found from the declarations, and the first problem is
+reported as one line naming the file, the dotted path of the field and what was expected::
 
     scenarios/x.toml: trusts[2].readiness: must be between 0 and 1 (got 1.7)
+
+:func:`build_table` and :func:`check_keys` work for any such class, so other input files (an
+experiment's) are checked by the same rules and say the same things; :func:`build_scenario` adds
+what only a whole scenario can be checked for: its generated population and the rules across
+fields.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Collection, Mapping
-from typing import Any, get_args, get_origin
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from relsim.errors import ScenarioError
 from relsim.scenario import population
 from relsim.scenario.overrides import apply_overrides
 from relsim.scenario.schema import DEFAULT_TRUSTS, Limits, Scenario, field_types
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -69,14 +76,46 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _build(cls: type, raw: Mapping[str, Any], path: str, rep: Reporter) -> Any:
-    """Build the schema class ``cls`` from a raw table, checking every key and value."""
-    known = {f.name: f for f in dataclasses.fields(cls)}
+def check_keys(raw: Mapping[str, Any], known: Iterable[str], path: str, rep: Reporter) -> None:
+    """Refuse the first key of a raw table that is not one of ``known``.
+
+    Args:
+        raw: The table as read.
+        known: The keys it may have, in the order the message lists them.
+        path: Dotted path of the table (empty for the top level of a file).
+        rep: Names the file in the error.
+
+    Raises:
+        ScenarioError: ``<path>.<key>: unknown key (expected one of: ...)``.
+    """
+    names = tuple(known)
     for key in raw:
-        if key not in known:
+        if key not in names:
             where = f"{path}.{key}" if path else key
-            listed = ", ".join(known)
-            raise rep.error(where, f"unknown key (expected one of: {listed})")
+            raise rep.error(where, f"unknown key (expected one of: {', '.join(names)})")
+
+
+def build_table[T: DataclassInstance](cls: type[T], raw: Any, path: str, rep: Reporter) -> T:
+    """Build the schema class ``cls`` from a raw table, checking every key and value.
+
+    Fields are checked in the order they are declared, against the type, range and choices
+    declared with :func:`~relsim.scenario.schema.param`; fields that are tables, lists of
+    tables or fixed-length lists are checked recursively. A field typed ``dict[str, Any]`` takes
+    any table, whose keys the caller checks.
+
+    Args:
+        cls: A frozen dataclass whose fields are declared with ``param`` or ``required``.
+        raw: The table as read.
+        path: Dotted path of the table, prefixed to each field's name in messages.
+        rep: Names the file (or the override) in the error.
+
+    Raises:
+        ScenarioError: one line naming the file, the dotted field and what was expected.
+    """
+    if not isinstance(raw, dict):
+        raise rep.error(path, f"expected a table (got {_describe(raw)})")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    check_keys(raw, known, path, rep)
     types = field_types(cls)
     kwargs = {}
     for name, f in known.items():
@@ -84,7 +123,9 @@ def _build(cls: type, raw: Mapping[str, Any], path: str, rep: Reporter) -> Any:
         if name in raw:
             kwargs[name] = _convert(types[name], raw[name], f.metadata, where, rep)
         elif f.default is dataclasses.MISSING:
-            raise rep.error(where, "is required")
+            expected = f.metadata.get("expected")
+            hint = f" (expected {expected})" if expected else ""
+            raise rep.error(where, f"is required{hint}")
     return cls(**kwargs)
 
 
@@ -100,9 +141,11 @@ def _convert(tp: Any, value: Any, meta: Mapping[str, Any], path: str, rep: Repor
     """Check ``value`` against the type ``tp`` and return it in its schema form."""
     origin = get_origin(tp)
     if dataclasses.is_dataclass(tp):
+        return build_table(tp, value, path, rep)  # type: ignore[arg-type]
+    if origin is dict:
         if not isinstance(value, dict):
             raise rep.error(path, f"expected a table (got {_describe(value)})")
-        return _build(tp, value, path, rep)  # type: ignore[arg-type]
+        return value
     if origin is tuple:
         args = get_args(tp)
         if not isinstance(value, list | tuple):
@@ -274,15 +317,15 @@ def _populate(s: Scenario, rep: Reporter) -> Scenario:
 def build_scenario(raw: Mapping[str, Any], rep: Reporter) -> Scenario:
     """Build and check a whole scenario from a complete raw table (every key present or defaulted).
 
-    Beyond the types and ranges of each field: generates the trusts of a ``[population]``
-    table, then checks the rules across fields (unique names, practices' origins, regions with
-    peers, ordered thresholds and months).
+    Beyond :func:`build_table`: generates the trusts of a ``[population]`` table, then checks
+    the rules across fields (unique names, practices' origins, regions with peers, ordered
+    thresholds and months).
 
     Raises:
         ScenarioError: one line naming the file or override, the dotted field and what was
             expected.
     """
-    scenario = _populate(_build(Scenario, raw, "", rep), rep)
+    scenario = _populate(build_table(Scenario, raw, "", rep), rep)
     _cross_check(scenario, rep)
     return scenario
 
