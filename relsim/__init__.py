@@ -10,7 +10,7 @@ from relsim.errors import RelsimError, ScenarioError
 from relsim.model.governance import GOVERNANCE, GovernanceRule
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.simulation import RunResult, simulate
-from relsim.scenario.schema import Scenario, bundled_scenarios, load_scenario
+from relsim.scenario import Scenario, bundled_scenarios, load_scenario
 
 try:
     __version__ = version("relsim")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from relsim.errors import RelsimError, ScenarioError
-from relsim.scenario.schema import (
+from relsim.scenario import (
     MAX_MONTHS,
     Scenario,
     bundled_scenarios,

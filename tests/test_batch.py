@@ -15,7 +15,7 @@ from relsim.errors import ScenarioError
 from relsim.model.batch import Batch, run_replications, supports
 from relsim.runs.experiment import RunSpec
 from relsim.runs.runner import _chunks, chunk_size
-from relsim.scenario.schema import Scenario, schema_rows
+from relsim.scenario import Scenario, schema_rows
 
 SEEDS = list(range(40, 52))
 

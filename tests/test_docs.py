@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from relsim.model import kernel
-from relsim.scenario.schema import schema_rows
+from relsim.scenario import schema_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"

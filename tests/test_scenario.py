@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import relsim
 from relsim import ScenarioError, bundled_scenarios, load_scenario
-from relsim.scenario.schema import MAX_MONTHS, Scenario, parse_value, schema_rows
+from relsim.scenario import (
+    GOVERNANCE_MODES,
+    MAX_MONTHS,
+    Scenario,
+    parse_value,
+    scenario_from_dict,
+    schema_rows,
+)
+
+LAYER = Path(relsim.__file__).parent / "scenario"
 
 
 def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
@@ -76,8 +90,6 @@ def test_scenarios_are_frozen_and_hash_their_content():
 
 
 def test_resolved_scenario_round_trips_through_a_dict():
-    from relsim.scenario.schema import scenario_from_dict
-
     s = load_scenario("pressure_shock")
     assert scenario_from_dict(s.to_dict()) == s
 
@@ -213,3 +225,59 @@ def test_every_parameter_has_a_meaning_and_numeric_ones_a_range():
 def test_range_errors_say_whether_the_bound_is_included_and_write_it_in_full(key, value, expected):
     with pytest.raises(ScenarioError, match=re.escape(f"{key}: {expected}")):
         load_scenario("england_system", {key: value})
+
+
+def test_the_schema_names_the_governance_rules_the_model_implements():
+    """The schema declares the modes so as not to import the model; they must not drift apart."""
+    from relsim.model.governance import GOVERNANCE
+
+    assert len(set(GOVERNANCE_MODES)) == len(GOVERNANCE_MODES)
+    assert set(GOVERNANCE_MODES) == set(GOVERNANCE)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a source file imports, at any depth (lazy imports in functions too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(LAYER.glob("*.py")), ids=lambda p: p.name)
+def test_the_scenario_layer_imports_only_itself_and_the_bottom_utilities(path):
+    allowed = ("relsim.scenario", "relsim.errors", "relsim.atomic")
+    for module in _imports(path):
+        if module == "relsim" or module.startswith("relsim."):
+            assert module.startswith(allowed), f"{path.name} imports {module}"
+        assert not module.startswith("mesa"), f"{path.name} imports {module}"
+
+
+def test_the_scenario_layer_loads_and_validates_without_the_model():
+    """Load, override, refuse and document scenarios in a fresh process; nothing else loads.
+
+    ``relsim/__init__.py`` is replaced by an empty package, so that what the layer itself
+    imports is measured, not what the top-level package chooses to import.
+    """
+    code = f"""
+import json, sys, types
+package = types.ModuleType("relsim")
+package.__path__ = [{str(LAYER.parent)!r}]
+sys.modules["relsim"] = package
+from relsim.errors import ScenarioError
+from relsim.scenario import load_scenario, schema_rows
+load_scenario("england_system").with_overrides({{"governance.mode": "hierarchical"}})
+try:
+    load_scenario(None, {{"governance.mode": "anarchy"}})
+except ScenarioError:
+    pass
+schema_rows()
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("mesa", "relsim.")))))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    assert all(m.startswith(("relsim.scenario", "relsim.errors")) for m in loaded), loaded

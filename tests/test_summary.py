@@ -25,7 +25,7 @@ from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_runs
-from relsim.scenario.schema import load_scenario
+from relsim.scenario import load_scenario
 
 
 def test_mean_interval_is_the_t_interval():

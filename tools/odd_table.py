@@ -1,8 +1,9 @@
 """Write the parameter table of docs/ODD.md from the scenario schema.
 
 The table between the lines ``<!-- parameters:start -->`` and ``<!-- parameters:end -->`` in
-docs/ODD.md is generated from :func:`relsim.scenario.schema.schema_rows` and never edited by hand,
-so the documented defaults, ranges, units and sources are always those the code validates against.
+docs/ODD.md is generated from :func:`relsim.scenario.reference.schema_rows` and never edited by
+hand, so the documented defaults, ranges, units and sources are always those the code validates
+against.
 
 Usage::
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from relsim.scenario.schema import schema_rows
+from relsim.scenario import schema_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"

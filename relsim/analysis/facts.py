@@ -25,7 +25,7 @@ from relsim.model.mesa_model import RegulationModel
 from relsim.model.state import NOT_ADOPTED
 from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import run_seed
-from relsim.scenario.schema import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario
 
 #: Seed from which every validation run's seed derives (paired across arms).
 VALIDATION_SEED = 20151001

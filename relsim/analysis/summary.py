@@ -31,7 +31,7 @@ from scipy import stats
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
-from relsim.scenario.schema import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict
 
 MODE = "governance.mode"
 LEVEL = 0.95

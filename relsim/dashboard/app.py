@@ -19,7 +19,7 @@ from relsim.dashboard.controls import LessonCard, model_params
 from relsim.dashboard.demo import DEFAULT_PRESET, MAX_TRUSTS, DemoModel
 from relsim.dashboard.server import SCENARIO_ENV
 from relsim.dashboard.views import Dashboard
-from relsim.scenario.schema import bundled_scenarios, load_scenario
+from relsim.scenario import bundled_scenarios, load_scenario
 
 TITLE = "relsim · regulation, trust and improvement"
 

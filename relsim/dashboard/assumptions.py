@@ -17,7 +17,7 @@ from typing import Any
 
 from relsim.errors import RelsimError
 from relsim.model.governance import GOVERNANCE
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 #: Seeds are whole numbers from 0 to 2^64 - 1, as on the command line.
 MAX_SEED = 2**64 - 1

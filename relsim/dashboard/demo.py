@@ -19,7 +19,7 @@ from relsim.dashboard.assumptions import Assumptions, other_governance, parse_se
 from relsim.errors import RelsimError
 from relsim.model.mechanisms import active_shock
 from relsim.model.mesa_model import RegulationModel
-from relsim.scenario.schema import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario
 
 #: The "pressure shock now" button: how much pressure it adds, and for how long. About a
 #: winter crisis: the bundled ``pressure_shock`` scenario uses +0.8 for six months.

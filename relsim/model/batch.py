@@ -29,7 +29,7 @@ from relsim.model.kernel import Kernel
 from relsim.model.recording import SeriesRecorder
 from relsim.model.state import initial_state
 from relsim.model.streams import BatchDraws, Streams
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 __all__ = ["MAX_BATCH_TRUSTS", "Batch", "run_replications", "supports"]
 

@@ -27,7 +27,7 @@ from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import COMPACT_NAMES
 from relsim.model.relations import REGULATOR
 from relsim.model.state import NOT_ADOPTED, State
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 # ---------------------------------------------------------------------------------------------
 # The per-trust snapshot: one row per field, one column per trust

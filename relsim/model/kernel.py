@@ -64,7 +64,7 @@ from relsim.model.mechanisms import (
 )
 from relsim.model.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State
 from relsim.model.streams import Draws
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 #: A pressure shock: (first month, magnitude, duration in months).
 Shock = tuple[int, float, int]

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from relsim.scenario.schema import Scenario
+    from relsim.scenario import Scenario
 
 Float = NDArray[np.floating[Any]]
 Int = NDArray[np.integer[Any]]

@@ -22,7 +22,7 @@ from relsim.model.kernel import Kernel
 from relsim.model.recording import History, Recorder
 from relsim.model.state import State, initial_state
 from relsim.model.streams import RunDraws, Streams
-from relsim.scenario.schema import MAX_MONTHS, Scenario, load_scenario
+from relsim.scenario import MAX_MONTHS, Scenario, load_scenario
 
 #: What a run keeps: every table (``"full"``), or the model-level monthly series only.
 RECORD_MODES = ("full", "months")

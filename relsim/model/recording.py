@@ -31,7 +31,7 @@ from relsim.model.columns import (
 from relsim.model.mechanisms import COMPACT_NAMES, POSTURE_NAMES, coefficient_of_variation
 from relsim.model.relations import Layout
 from relsim.model.state import ADOPTION_NAMES, State, region_indices
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 if TYPE_CHECKING:
     from relsim.model.mesa_model import RegulationModel

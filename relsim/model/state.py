@@ -17,7 +17,7 @@ import numpy as np
 
 from relsim.model.mechanisms import Bool, Float, Int, capability
 from relsim.model.relations import REGULATOR, Layout, Relations
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 #: Adoption states of a practice in a trust.
 NOT_ADOPTED, IMPLEMENTING, EMBEDDED = 0, 1, 2

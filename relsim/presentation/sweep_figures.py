@@ -55,7 +55,7 @@ from relsim.presentation.figures import (
 )
 from relsim.runs.simulation import RunResult, simulate
 from relsim.runs.store import read_manifest, read_months, read_runs
-from relsim.scenario.schema import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict
 
 #: Rows of panels drawn at most; with more strata, the other grid factors are pooled.
 MAX_STRATA = 4

@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,17 +35,19 @@ import numpy as np
 
 from relsim.errors import ScenarioError
 from relsim.runs.sampling import SAMPLING_METHODS, design_size, sample_unit
-from relsim.scenario.schema import (
+from relsim.scenario import (
+    Reporter,
     Scenario,
-    _display_path,
-    _schema_type_at,
+    build_table,
     bundled_files,
     bundled_scenarios,
+    check_keys,
     load_scenario,
-    read_toml,
-    resolve_bundled,
+    param,
+    read_source,
+    required,
     resolve_scenario_path,
-    split_key,
+    schema_type_at,
 )
 
 #: Most replications per design point, and most runs an experiment may expand to: a typo such
@@ -234,56 +236,53 @@ def expand(experiment: Experiment) -> list[RunSpec]:
 # Reading and validating experiment files
 # ---------------------------------------------------------------------------------------------
 
+#: The tables of an experiment file; ``[base]`` and ``[factors]`` are keyed by dotted scenario
+#: keys, ``[experiment]`` and ``[sampling]`` are declared below and checked by the scenario
+#: layer's validation engine, as a scenario's tables are.
 _TOP = ("experiment", "base", "factors", "sampling")
-_EXPERIMENT_KEYS = (
-    "name",
-    "description",
-    "scenario",
-    "replications",
-    "seed",
-    "common_random_numbers",
-)
-_SAMPLING_KEYS = ("method", "n", "ranges", "levels")
+
+_RANGES_EXAMPLE = '"dotted.key" = [low, high], e.g. "pressure.baseline" = [0.1, 0.6]'
 
 
-def _unknown(src: str, where: str, key: str, known: Sequence[str]) -> ScenarioError:
-    return ScenarioError(
-        src,
-        f"{where}.{key}" if where else key,
-        f"unknown key (expected one of: {', '.join(known)})",
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExperimentTable:
+    """The ``[experiment]`` table of an experiment file, as written."""
+
+    name: str = param("", "Name shown in outputs; empty: the file's stem.")
+    description: str = param("", "One or two sentences on what the experiment asks.")
+    scenario: str = required(
+        "The base scenario: a file (relative to the experiment file) or a bundled name.",
+        expected="a scenario file or a bundled name",
+    )
+    replications: int = param(
+        1, "Runs of each design point.", lo=1, hi=MAX_REPLICATIONS, unit="runs"
+    )
+    seed: int = param(0, "Seed from which every run's seed derives.", lo=0, hi=2**63 - 1)
+    common_random_numbers: bool = param(
+        True, "Whether replication r of every design point runs with the same seed."
     )
 
 
-def _whole(src: str, path: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(src, path, f"expected a whole number (got {value!r})")
-    if not lo <= value <= hi:
-        raise ScenarioError(src, path, f"must be between {lo} and {hi} (got {value})")
-    return value
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SamplingTable:
+    """The ``[sampling]`` table of an experiment file, as written."""
 
-
-def _text(src: str, path: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError(src, path, f"expected text (got {value!r})")
-    return value
+    method: str = param("lhs", "Sampling method.", choices=SAMPLING_METHODS)
+    n: int = required(
+        "Base sample size: points for LHS, N of Saltelli's scheme for Sobol, trajectories for "
+        "Morris.",
+        expected="a whole number, the base sample size",
+        lo=1,
+        hi=MAX_RUNS,
+    )
+    ranges: dict[str, Any] = required(
+        "The sampled keys and their ranges.", expected=f"a table of {_RANGES_EXAMPLE}"
+    )
+    levels: int = param(4, "Grid levels of the Morris method.", lo=2, hi=100)
 
 
 def _quoted(key: str) -> str:
     return f'"{key}"'
-
-
-def _schema_type(src: str, path: str, key: str) -> Any:
-    """The schema type at a dotted scenario key, or a clear error naming the experiment file."""
-    try:
-        parts = split_key(key)
-    except ValueError:
-        raise ScenarioError(
-            src, path, "not a valid scenario key (expected e.g. pressure.baseline)"
-        ) from None
-    try:
-        return _schema_type_at(parts, key, src)
-    except ScenarioError as exc:
-        raise ScenarioError(src, path, exc.message) from None
 
 
 def _check_override(base: Scenario, src: str, path: str, key: str, value: Any) -> Scenario:
@@ -294,18 +293,14 @@ def _check_override(base: Scenario, src: str, path: str, key: str, value: Any) -
         raise ScenarioError(src, path, exc.message) from None
 
 
-def _resolve_base(raw: Any, file: Path, src: str) -> tuple[str, Path]:
-    if raw is None:
-        raise ScenarioError(
-            src, "experiment.scenario", "is required (a scenario file or a bundled name)"
-        )
-    text = _text(src, "experiment.scenario", raw)
+def _resolve_base(text: str, file: Path, src: str) -> Path:
+    """The base scenario's file: relative to the experiment file, or a bundled scenario."""
     candidate = Path(text)
     relative = (file.parent / candidate).resolve()  # an absolute path stays itself
     if relative.is_file():
-        return text, relative
+        return relative
     try:
-        return text, resolve_scenario_path(text)
+        return resolve_scenario_path(text)
     except ScenarioError:
         # Say where the file was looked for (paths are relative to the experiment file, which
         # trips up a copied bundled experiment), and name a bundled scenario of the same stem.
@@ -329,7 +324,7 @@ def _factors(raw: Any, base: Scenario, src: str) -> tuple[tuple[str, tuple[Any, 
             raise ScenarioError(
                 src, path, 'expected a list of values; quote dotted keys: "governance.mode" = [...]'
             )
-        if dataclasses.is_dataclass(_schema_type(src, path, key)):
+        if dataclasses.is_dataclass(schema_type_at(key, src, path)):
             raise ScenarioError(src, path, "is a table of settings; vary one of its keys")
         if not isinstance(levels, list) or not levels:
             raise ScenarioError(src, path, f"expected a non-empty list of values (got {levels!r})")
@@ -377,28 +372,12 @@ def _error_in_every_cell(
 
 
 def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Sampling:
-    if not isinstance(raw, dict):
-        raise ScenarioError(src, "sampling", "expected a table")
-    for key in raw:
-        if key not in _SAMPLING_KEYS:
-            raise _unknown(src, "sampling", key, _SAMPLING_KEYS)
-    method = _text(src, "sampling.method", raw.get("method", "lhs"))
-    if method not in SAMPLING_METHODS:
-        listed = ", ".join(repr(m) for m in SAMPLING_METHODS)
-        raise ScenarioError(src, "sampling.method", f"must be one of {listed} (got {method!r})")
-    if "n" not in raw:
-        raise ScenarioError(src, "sampling.n", "is required (the base sample size)")
-    n = _whole(src, "sampling.n", raw["n"], 1, MAX_RUNS)
-    levels = _whole(src, "sampling.levels", raw.get("levels", 4), 2, 100)
-    ranges_raw = raw.get("ranges")
-    if not isinstance(ranges_raw, dict) or not ranges_raw:
-        raise ScenarioError(
-            src,
-            "sampling.ranges",
-            'expected a table of "dotted.key" = [low, high], e.g. "pressure.baseline" = [0.1, 0.6]',
-        )
+    table = build_table(SamplingTable, raw, "sampling", Reporter(src))
+    method, n = table.method, table.n
+    if not table.ranges:
+        raise ScenarioError(src, "sampling.ranges", f"needs at least one {_RANGES_EXAMPLE}")
     ranges, integer = [], []
-    for key, bounds in ranges_raw.items():
+    for key, bounds in table.ranges.items():
         path = f"sampling.ranges.{_quoted(key)}"
         if isinstance(bounds, dict):
             raise ScenarioError(
@@ -406,7 +385,7 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
                 path,
                 'expected [low, high]; quote dotted keys: "pressure.baseline" = [0.1, 0.6]',
             )
-        tp = _schema_type(src, path, key)
+        tp = schema_type_at(key, src, path)
         if tp not in (float, int):
             raise ScenarioError(src, path, "only numeric keys can be sampled over a range")
         if key in factor_keys:
@@ -430,39 +409,24 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
     if method == "sobol" and n & (n - 1):
         # Saltelli's scheme keeps the Sobol sequence's balance only for powers of two.
         raise ScenarioError(src, "sampling.n", f"must be a power of two for Sobol (got {n})")
-    return Sampling(method, n, tuple(ranges), levels, tuple(integer))
+    return Sampling(method, n, tuple(ranges), table.levels, tuple(integer))
 
 
 def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> Experiment:
     """Build a validated experiment from the parsed contents of a file."""
     src = source
-    for key in raw:
-        if key not in _TOP:
-            raise _unknown(src, "", key, _TOP)
-    meta = raw.get("experiment")
-    if not isinstance(meta, dict):
+    rep = Reporter(src)
+    check_keys(raw, _TOP, "", rep)
+    if "experiment" not in raw:
         raise ScenarioError(src, "experiment", "the [experiment] table is required")
-    for key in meta:
-        if key not in _EXPERIMENT_KEYS:
-            raise _unknown(src, "experiment", key, _EXPERIMENT_KEYS)
-    name = _text(src, "experiment.name", meta.get("name", file.stem))
-    description = _text(src, "experiment.description", meta.get("description", ""))
-    scenario_text, scenario_path = _resolve_base(meta.get("scenario"), file, src)
-    replications = _whole(
-        src, "experiment.replications", meta.get("replications", 1), 1, MAX_REPLICATIONS
-    )
-    seed = _whole(src, "experiment.seed", meta.get("seed", 0), 0, 2**63 - 1)
-    crn = meta.get("common_random_numbers", True)
-    if not isinstance(crn, bool):
-        raise ScenarioError(
-            src, "experiment.common_random_numbers", f"expected true or false (got {crn!r})"
-        )
+    meta = build_table(ExperimentTable, raw["experiment"], "experiment", rep)
+    scenario_path = _resolve_base(meta.scenario, file, src)
 
     base_raw = raw.get("base", {})
     if not isinstance(base_raw, dict):
         raise ScenarioError(src, "base", "expected a table of dotted scenario keys and values")
     for key in base_raw:
-        _schema_type(src, f"base.{_quoted(key)}", key)
+        schema_type_at(key, src, f"base.{_quoted(key)}")
     try:
         base = load_scenario(scenario_path, base_raw, override_source=f"{src}: base")
     except ScenarioError as exc:
@@ -476,7 +440,7 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
         sampling = _sampling(raw["sampling"], base, src, {k for k, _ in factors})
     design = np.zeros((0, 0))
     if sampling is not None:
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+        rng = np.random.default_rng(np.random.SeedSequence(meta.seed, spawn_key=(_DESIGN_KEY,)))
         unit_size = design_size(sampling.method, sampling.n, len(sampling.ranges))
         if unit_size > MAX_RUNS:
             raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
@@ -487,14 +451,14 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
         whole = np.array(sampling.integer, dtype=bool)
         design[:, whole] = np.round(design[:, whole])
     experiment = Experiment(
-        name=name,
-        description=description,
+        name=meta.name or file.stem,
+        description=meta.description,
         source=src,
-        scenario_source=scenario_text,
+        scenario_source=meta.scenario,
         base=base,
-        replications=replications,
-        seed=seed,
-        common_random_numbers=crn,
+        replications=meta.replications,
+        seed=meta.seed,
+        common_random_numbers=meta.common_random_numbers,
         factors=factors,
         sampling=sampling,
         design=design,
@@ -568,27 +532,22 @@ def bundled_experiments() -> dict[str, Path]:
     return bundled_files("experiments")
 
 
-def resolve_experiment_path(source: str | Path) -> Path:
-    """Find an experiment file by path, or by the name of a bundled experiment."""
-    return resolve_bundled(source, "experiments")
-
-
 def load_experiment(source: str | Path) -> Experiment:
     """Load and validate an experiment file (or a bundled experiment by name).
 
     Raises:
         ScenarioError: naming the file, the field and what was expected.
     """
-    path = resolve_experiment_path(source)
-    display = str(source) if Path(source).exists() else _display_path(path)
-    raw = read_toml(path, display)
-    return experiment_from_dict(raw, file=path.resolve(), source=display)
+    path, shown, raw = read_source(source, "experiments")
+    return experiment_from_dict(raw, file=path.resolve(), source=shown)
 
 
 __all__ = [
     "Experiment",
+    "ExperimentTable",
     "RunSpec",
     "Sampling",
+    "SamplingTable",
     "bundled_experiments",
     "design_points",
     "expand",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 #: Month at which trust in the regulator is read mid-partnership (three years in).
 MID_MONTH = 36

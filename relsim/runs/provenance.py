@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 
 def _version(package: str) -> str:

@@ -31,7 +31,7 @@ from relsim.runs.experiment import Experiment, RunSpec, expand
 from relsim.runs.outcomes import outcome_names, run_outcomes
 from relsim.runs.progress import Progress, make_progress
 from relsim.runs.store import SweepStore
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 
 @dataclass

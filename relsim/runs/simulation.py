@@ -13,7 +13,7 @@ from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.errors import RelsimError
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
-from relsim.scenario.schema import Scenario, load_scenario, scenario_from_dict
+from relsim.scenario import Scenario, load_scenario, scenario_from_dict
 
 #: The tables of a run, by file name.
 TABLES = ("months", "trusts", "coverage", "relationships")

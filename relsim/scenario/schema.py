@@ -1,15 +1,14 @@
-"""Scenarios: the typed, frozen, validated description of one simulated world.
+"""The scenario schema: the typed, frozen description of one simulated world.
 
-A scenario file (TOML) states only what differs from the defaults below; every parameter of the
-model specification is a field here, with its default, its admissible range, its unit and the
-source it comes from. Loading a file merges it over the defaults, applies any overrides
-(``--set governance.mode=hierarchical``) and validates the result in one pass, so that a bad value
-is reported once, as one line naming the file, the dotted path of the field and what was expected::
+Every parameter of the model specification is a field of a frozen dataclass here, declared with
+:func:`param`: its default, its admissible range, its unit and the source it comes from. A
+scenario file (TOML) states only what differs from these defaults. The rest of the layer is
+derived from the declarations: validation (:mod:`relsim.scenario.validation`), overrides
+(:mod:`relsim.scenario.overrides`), loading files (:mod:`relsim.scenario.files`) and the
+parameter table of ``docs/ODD.md`` (:mod:`relsim.scenario.reference`).
 
-    scenarios/x.toml: trusts[2].readiness: must be between 0 and 1 (got 1.7)
-
-The schema is declared with :func:`param` on frozen dataclasses; validation, ``relsim show`` and
-the parameter table of ``docs/ODD.md`` are all derived from it.
+This module imports nothing of the model: the governance rules a scenario may name are declared
+here (:data:`GOVERNANCE_MODES`), and a test keeps them equal to the model's registry.
 """
 
 from __future__ import annotations
@@ -17,20 +16,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-import re
-import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, get_args, get_origin
-
-from relsim.errors import ScenarioError
+from typing import Any
 
 #: The longest horizon a scenario may ask for, in months (50 years). The model is monthly and
 #: cheap, but a typo such as ``months = 60000`` should be caught, not run.
 MAX_MONTHS = 600
+
+#: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
+#: ten thousand is a typo, not a study.
+MAX_TRUSTS = 10_000
+
+#: The governance rules a scenario may name (``governance.mode``), in the order error messages
+#: list them. The model implements one rule per name (``relsim.model.governance.GOVERNANCE``);
+#: they are declared here so that a scenario can be checked without importing the model, and
+#: ``tests/test_scenario.py`` keeps the two equal.
+GOVERNANCE_MODES: tuple[str, ...] = (
+    "hierarchical",
+    "networked",
+    "regional_boards",
+    "lead_organisation",
+    "network_administrative_organisation",
+    "national_learning_network",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Declaring parameters
@@ -48,7 +58,10 @@ def param(
     source: str = "",
     choices: tuple[str, ...] | None = None,
 ) -> Any:
-    """Declare one scenario parameter: its default, meaning, admissible range and source.
+    """Declare one parameter: its default, meaning, admissible range and source.
+
+    Used for the scenario's fields here and for the tables of other input files (an
+    experiment's), so that :func:`relsim.scenario.validation.build_table` checks them all alike.
 
     Args:
         default: The default value (immutable).
@@ -72,11 +85,79 @@ def param(
     return field(default=default, metadata=meta)
 
 
-def _required(doc: str, **kwargs: Any) -> Any:
-    """Declare a parameter that has no default and must be given (e.g. a trust's name)."""
+def required(doc: str, *, expected: str = "", **kwargs: Any) -> Any:
+    """Declare a parameter that has no default and must be given (e.g. a trust's name).
+
+    Args:
+        doc: One line saying what the parameter means.
+        expected: What to give, added to the error when it is missing: ``is required
+            (expected <expected>)``; empty for a plain ``is required``.
+        **kwargs: Range and documentation, as for :func:`param`.
+    """
     meta = {"doc": doc, "lo": None, "hi": None, "lo_open": False, "unit": "", "source": ""}
-    meta.update(kwargs)
+    meta.update(kwargs, expected=expected)
     return field(metadata=meta)
+
+
+def _bound(x: float) -> str:
+    """A bound as written: whole numbers in full (2**63 - 1 is not 9.22337e+18)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The admissible range of a numeric parameter, as declared with :func:`param`."""
+
+    lo: float | None = None
+    """Smallest admissible value, or None for no lower bound."""
+    hi: float | None = None
+    """Largest admissible value (inclusive), or None for no upper bound."""
+    lo_open: bool = False
+    """Whether ``lo`` itself is excluded."""
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> Limits:
+        """The limits declared in a field's metadata."""
+        return cls(meta.get("lo"), meta.get("hi"), bool(meta.get("lo_open")))
+
+    def admits(self, value: float) -> bool:
+        """Whether ``value`` lies within the limits."""
+        lo, hi = self.lo, self.hi
+        if lo is not None and (value < lo or (self.lo_open and value == lo)):
+            return False
+        return hi is None or value <= hi
+
+    def words(self) -> str:
+        """The range for an error message: ``between 0 and 1``, ``at least 1``, ..."""
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is not None and not self.lo_open:
+            return f"between {_bound(lo)} and {_bound(hi)}"
+        at_least = "greater than" if self.lo_open else "at least"
+        low = None if lo is None else f"{at_least} {_bound(lo)}"
+        high = None if hi is None else f"at most {_bound(hi)}"
+        return " and ".join(part for part in (low, high) if part) or "a number"
+
+    def interval(self) -> str:
+        """The range in interval notation for the docs: ``[0, 1]``, ``(0, 24]``; empty if none."""
+        if self.lo is None and self.hi is None:
+            return ""
+        low = "" if self.lo is None else _bound(self.lo)
+        high = "" if self.hi is None else _bound(self.hi)
+        return f"{'(' if self.lo_open else '['}{low}, {high}]"
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of a schema class, by name (cached).
+
+    The annotations are strings (``from __future__ import annotations``); validation, overrides
+    and the reference table all need the types they name.
+    """
+    if cls not in _FIELD_TYPES:
+        _FIELD_TYPES[cls] = typing.get_type_hints(cls)
+    return _FIELD_TYPES[cls]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,8 +185,8 @@ class Meta:
 class GovernanceChange:
     """A scripted change of governance rule at a given month."""
 
-    month: int = _required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
-    mode: str = _required("Governance rule from then on (a name in the registry).")
+    month: int = required("Month at which the new rule takes over.", lo=1, hi=MAX_MONTHS)
+    mode: str = required("Governance rule from then on.", choices=GOVERNANCE_MODES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,9 +422,9 @@ class Governance:
 
     mode: str = param(
         "networked",
-        "Governance rule: a name in the registry (hierarchical, networked, regional_boards, "
-        "lead_organisation, network_administrative_organisation, national_learning_network).",
+        "Governance rule: how the regulator and the trusts meet each month.",
         source="MODEL.md §1",
+        choices=GOVERNANCE_MODES,
     )
     board: Board = param(Board(), "The networked board.")
     compact: Compact = param(Compact(), "The compact.")
@@ -398,9 +479,9 @@ class Regulator:
 class Shock:
     """A scripted rise in external pressure."""
 
-    month: int = _required("First month of the shock.", lo=1, hi=MAX_MONTHS)
-    magnitude: float = _required("Added pressure while the shock lasts.", lo=-10, hi=10)
-    duration: int = _required("Months the shock lasts.", lo=1, hi=MAX_MONTHS)
+    month: int = required("First month of the shock.", lo=1, hi=MAX_MONTHS)
+    magnitude: float = required("Added pressure while the shock lasts.", lo=-10, hi=10)
+    duration: int = required("Months the shock lasts.", lo=1, hi=MAX_MONTHS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -661,7 +742,7 @@ class Partner:
 class TrustSpec:
     """One provider organisation."""
 
-    name: str = _required("Unique name of the trust.")
+    name: str = required("Unique name of the trust.")
     readiness: float = param(
         0.5,
         "Cultural readiness / absorptive capacity (A).",
@@ -690,8 +771,8 @@ class TrustSpec:
 class PracticeSpec:
     """An improvement practice that can spread between trusts."""
 
-    name: str = _required("Unique name of the practice (letters, digits, underscores).")
-    origin: str = _required("Name of the trust that introduces it.")
+    name: str = required("Unique name of the practice (letters, digits, underscores).")
+    origin: str = required("Name of the trust that introduces it.")
     introduced_month: int = param(
         0, "Month the origin trust adopts it.", lo=0, hi=MAX_MONTHS, unit="month"
     )
@@ -717,11 +798,6 @@ class PracticeSpec:
         lo=-1,
         hi=MAX_MONTHS,
     )
-
-
-#: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
-#: ten thousand is a typo, not a study.
-MAX_TRUSTS = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -901,15 +977,12 @@ class Scenario:
         if not overrides:
             return self
         raw = self.to_dict()
-        touched = _apply_overrides(raw, overrides, source)
-        return _build_scenario(raw, source, touched, source)
+        # Validation builds scenarios, so it imports this module: import it when first needed.
+        from relsim.scenario.overrides import apply_overrides
+        from relsim.scenario.validation import Reporter, build_scenario
 
-
-# ---------------------------------------------------------------------------------------------
-# Building and validating
-# ---------------------------------------------------------------------------------------------
-
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+        touched = apply_overrides(raw, overrides, source)
+        return build_scenario(raw, Reporter(source, touched, source))
 
 
 def _plain(value: Any) -> Any:
@@ -919,555 +992,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    """Resolved type hints of a schema class (cached)."""
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _describe(value: Any) -> str:
-    """Render a found value for an error message."""
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-class _Reporter:
-    """Attributes each validation error to the file or to the override that caused it."""
-
-    def __init__(self, file: str, touched: set[str], override_source: str) -> None:
-        self.file = file
-        self.touched = touched
-        self.override_source = override_source
-
-    def error(self, path: str, message: str, related: tuple[str, ...] = ()) -> ScenarioError:
-        """The error at ``path``, blamed on the overrides if they set it or any ``related`` key.
-
-        ``related`` names the other fields of a constraint across fields: when an override
-        changed one of them (``--set population.trusts=20`` against a file's 42 regions), the
-        override made the combination wrong, so it is named, not the file.
-        """
-        for key in self.touched:
-            for name in (path, *related):
-                if name == key or name.startswith((key + ".", key + "[")):
-                    return ScenarioError(self.override_source, path, message)
-        return ScenarioError(self.file, path, message)
-
-
-def _check_number(value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter) -> None:
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise rep.error(path, f"must be a finite number (got {value})")
-    low_open = bool(meta.get("lo_open"))
-    if (lo is not None and (value < lo or (low_open and value == lo))) or (
-        hi is not None and value > hi
-    ):
-        raise rep.error(path, f"must be {_range_words(lo, hi, low_open)} (got {value})")
-
-
-def _bound(x: float) -> str:
-    """A bound as written: whole numbers in full (2**63 - 1 is not 9.22337e+18)."""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def _range_words(lo: float | None, hi: float | None, low_open: bool) -> str:
-    """``between 0 and 1``, ``greater than 0 and at most 24``, ``at least 1``, ..."""
-    if lo is not None and hi is not None and not low_open:
-        return f"between {_bound(lo)} and {_bound(hi)}"
-    low = None if lo is None else f"{'greater than' if low_open else 'at least'} {_bound(lo)}"
-    high = None if hi is None else f"at most {_bound(hi)}"
-    return " and ".join(part for part in (low, high) if part) or "a number"
-
-
-def _convert(tp: Any, value: Any, meta: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
-    """Check ``value`` against the type ``tp`` and return it in its schema form."""
-    origin = get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise rep.error(path, f"expected a table (got {_describe(value)})")
-        return _build(tp, value, path, rep)  # type: ignore[arg-type]
-    if origin is tuple:
-        args = get_args(tp)
-        if not isinstance(value, list | tuple):
-            raise rep.error(path, f"expected a list (got {_describe(value)})")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(
-                _convert(args[0], item, meta, f"{path}[{i}]", rep) for i, item in enumerate(value)
-            )
-        if len(value) != len(args):
-            raise rep.error(path, f"expected a list of {len(args)} values (got {len(value)})")
-        items = tuple(
-            _convert(a, item, meta, f"{path}[{i}]", rep)
-            for i, (a, item) in enumerate(zip(args, value, strict=True))
-        )
-        if list(items) != sorted(items):
-            raise rep.error(path, f"expected [low, high] with low <= high (got {list(items)})")
-        return items
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise rep.error(path, f"expected true or false (got {_describe(value)})")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-                value = int(value)
-            else:
-                raise rep.error(path, f"expected a whole number (got {_describe(value)})")
-        _check_number(value, meta, path, rep)
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise rep.error(path, f"expected a number (got {_describe(value)})")
-        value = float(value)
-        _check_number(value, meta, path, rep)
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise rep.error(path, f"expected text (got {_describe(value)})")
-        choices = meta.get("choices")
-        if choices and value not in choices:
-            listed = ", ".join(repr(c) for c in choices)
-            raise rep.error(path, f"must be one of {listed} (got {value!r})")
-        return value
-    raise TypeError(f"unsupported schema type at {path}: {tp}")  # pragma: no cover
-
-
-def _build(cls: type, raw: Mapping[str, Any], path: str, rep: _Reporter) -> Any:
-    """Build the schema class ``cls`` from a raw table, checking every key and value."""
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in known:
-            where = f"{path}.{key}" if path else key
-            listed = ", ".join(known)
-            raise rep.error(where, f"unknown key (expected one of: {listed})")
-    hints = _hints(cls)
-    kwargs = {}
-    for name, f in known.items():
-        where = f"{path}.{name}" if path else name
-        if name in raw:
-            kwargs[name] = _convert(hints[name], raw[name], f.metadata, where, rep)
-        elif f.default is dataclasses.MISSING:
-            raise rep.error(where, "is required")
-    return cls(**kwargs)
-
-
-def _check_regions(s: Scenario, rep: _Reporter) -> None:
-    """Listed trusts have a region all or none, and every region has peers to meet.
-
-    A trust alone in its region has no peers: its board would be a meeting with the regulator
-    alone, and its trust in peers undefined.
-    """
-    named = [i for i, t in enumerate(s.trusts) if t.region]
-    if named and len(named) < len(s.trusts):
-        i = next(i for i, t in enumerate(s.trusts) if not t.region)
-        raise rep.error(
-            f"trusts[{i}].region",
-            "every trust needs a region when any has one (empty for all: one network)",
-        )
-    sizes: dict[str, list[int]] = {}
-    for i, t in enumerate(s.trusts):
-        sizes.setdefault(t.region, []).append(i)
-    if len(s.trusts) > 1:
-        for region, members in sizes.items():
-            if len(members) == 1:
-                raise rep.error(
-                    f"trusts[{members[0]}].region",
-                    f"region {region!r} has one trust: a region needs at least 2 to have peers",
-                )
-
-
-def _cross_check(s: Scenario, rep: _Reporter) -> None:
-    """Checks that involve more than one field."""
-    from relsim.model.governance import GOVERNANCE
-
-    modes = ", ".join(repr(m) for m in GOVERNANCE)
-    if s.governance.mode not in GOVERNANCE:
-        raise rep.error("governance.mode", f"must be one of {modes} (got {s.governance.mode!r})")
-    last = 0
-    for i, change in enumerate(s.governance.changes):
-        if change.mode not in GOVERNANCE:
-            raise rep.error(
-                f"governance.changes[{i}].mode", f"must be one of {modes} (got {change.mode!r})"
-            )
-        if change.month <= last:
-            raise rep.error(
-                f"governance.changes[{i}].month", "changes must be in increasing month order"
-            )
-        last = change.month
-    if not s.trusts:
-        raise rep.error(
-            "trusts", "at least one trust is required (list [[trusts]] or set population.trusts)"
-        )
-    seen: dict[str, int] = {}
-    for i, t in enumerate(s.trusts):
-        if not t.name.strip():
-            raise rep.error(f"trusts[{i}].name", "must not be empty")
-        if t.name in seen:
-            first = f"trusts[{seen[t.name]}].name"
-            raise rep.error(
-                f"trusts[{i}].name", f"duplicate trust name {t.name!r} (also {first})", (first,)
-            )
-        seen[t.name] = i
-        if -1 < t.initial_coverage < 0:
-            raise rep.error(
-                f"trusts[{i}].initial_coverage",
-                f"must be -1 (drawn as training.initial_coverage) or between 0 and 1 "
-                f"(got {t.initial_coverage:g})",
-            )
-    _check_regions(s, rep)
-    practice_names: set[str] = set()
-    for i, p in enumerate(s.practices):
-        if not _NAME_RE.match(p.name):
-            raise rep.error(
-                f"practices[{i}].name",
-                f"must be letters, digits and underscores, not starting with a digit "
-                f"(got {p.name!r})",
-            )
-        if p.name in practice_names:
-            raise rep.error(f"practices[{i}].name", f"duplicate practice name {p.name!r}")
-        practice_names.add(p.name)
-        if p.origin not in seen:
-            names = s.trust_names
-            if len(names) > 10:
-                listed = f"{len(names)} trusts: {names[0]!r} ... {names[-1]!r}"
-            else:
-                listed = ", ".join(repr(n) for n in names)
-            raise rep.error(
-                f"practices[{i}].origin", f"must be one of the trusts ({listed}) (got {p.origin!r})"
-            )
-    if s.partner.end_month < s.partner.start_month:
-        raise rep.error(
-            "partner.end_month",
-            f"must not be before partner.start_month ({s.partner.start_month}) "
-            f"(got {s.partner.end_month})",
-        )
-    compact = s.governance.compact
-    if compact.lapse_threshold > compact.threshold:
-        raise rep.error(
-            "governance.compact.lapse_threshold",
-            f"must not exceed governance.compact.threshold ({compact.threshold:g}) "
-            f"(got {compact.lapse_threshold:g})",
-        )
-    if s.posture.capitulation_trust > s.posture.commitment_trust:
-        raise rep.error(
-            "posture.capitulation_trust",
-            f"must not exceed posture.commitment_trust ({s.posture.commitment_trust:g}) "
-            f"(got {s.posture.capitulation_trust:g})",
-        )
-
-
-def _populate(s: Scenario, rep: _Reporter) -> Scenario:
-    """Check the population table and, if it asks for trusts, generate them."""
-    from relsim.scenario import population
-
-    for name in ("readiness", "initial_coverage", "quality"):
-        found = population.distribution_problem(getattr(s.population, name))
-        if found:
-            raise rep.error(f"population.{name}.{found[0]}", found[1])
-    found = population.problem(s.population)
-    if found:
-        sizes = ("population.trusts", "population.regions", "population.region_size")
-        raise rep.error(*found, related=sizes)
-    if not s.population.trusts:
-        return s
-    if s.trusts and s.trusts != DEFAULT_TRUSTS:
-        raise rep.error(
-            "trusts",
-            f"lists trusts, but population.trusts = {s.population.trusts} generates them "
-            "(use one or the other)",
-        )
-    return dataclasses.replace(s, trusts=population.generate(s.population))
-
-
-def _build_scenario(
-    raw: Mapping[str, Any], file: str, touched: set[str], override_source: str
-) -> Scenario:
-    rep = _Reporter(file, touched, override_source)
-    scenario = _populate(_build(Scenario, raw, "", rep), rep)
-    _cross_check(scenario, rep)
-    return scenario
-
-
-# ---------------------------------------------------------------------------------------------
-# Overrides (dotted keys)
-# ---------------------------------------------------------------------------------------------
-
-_SEGMENT_RE = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
-
-
-def split_key(key: str) -> list[str | int]:
-    """Split ``"trusts[2].readiness"`` into ``["trusts", 2, "readiness"]``.
-
-    Raises:
-        ValueError: if the key is not of that form.
-    """
-    parts: list[str | int] = []
-    for segment in key.split("."):
-        match = _SEGMENT_RE.fullmatch(segment)
-        if not match:
-            raise ValueError(key)
-        parts.append(match.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
-    return parts
-
-
-def _schema_type_at(parts: list[str | int], key: str, source: str) -> Any:
-    """Return the schema type at a dotted key, or raise a clear error for an unknown key."""
-    tp: Any = Scenario
-    walked = ""
-    for part in parts:
-        if isinstance(part, int):
-            if get_origin(tp) is not tuple:
-                raise ScenarioError(source, key, f"{walked} is not a list")
-            tp = get_args(tp)[0]
-            walked += f"[{part}]"
-            continue
-        if not dataclasses.is_dataclass(tp):
-            raise ScenarioError(source, key, f"unknown key ({walked} has no sub-keys)")
-        names = [f.name for f in dataclasses.fields(tp)]
-        if part not in names:
-            where = f"{walked} has" if walked else "known top-level keys are"
-            raise ScenarioError(source, key, f"unknown key ({where}: {', '.join(names)})")
-        tp = _hints(tp)[part]  # type: ignore[arg-type]
-        walked = f"{walked}.{part}" if walked else part
-    return tp
-
-
-def parse_value(text: str) -> Any:
-    """Parse a command-line value the way TOML would, falling back to plain text.
-
-    ``0.4`` is a number, ``true`` a boolean, ``[1, 2]`` a list, ``{month = 3, ...}`` a table,
-    and anything TOML cannot read (``hierarchical``, ``My run``) is kept as text.
-    """
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str) -> set[str]:
-    """Write dotted-key overrides into a resolved raw scenario; return the keys touched."""
-    for key, value in overrides.items():
-        try:
-            parts = split_key(key)
-        except ValueError:
-            raise ScenarioError(
-                source, key, "not a valid key (expected e.g. pressure.baseline)"
-            ) from None
-        _schema_type_at(parts, key, source)
-        node: Any = raw
-        for depth, part in enumerate(parts):
-            if isinstance(part, int):
-                if not isinstance(node, list) or part >= len(node):
-                    size = len(node) if isinstance(node, list) else 0
-                    raise ScenarioError(source, key, f"index {part} is out of range ({size} items)")
-            elif not isinstance(node, dict):
-                raise ScenarioError(source, key, "the enclosing value is not a table")
-            if depth == len(parts) - 1:
-                node[part] = value
-            else:
-                node = node[part]
-    return set(overrides)
-
-
-# ---------------------------------------------------------------------------------------------
-# Files and bundled scenarios
-# ---------------------------------------------------------------------------------------------
-
-
-def _bundled_dir(kind: str) -> Path:
-    """Folder of bundled scenarios or experiments, in a checkout or an installed wheel."""
-    package = Path(__file__).resolve().parents[1]  # relsim/
-    for candidate in (package / "_bundled" / kind, package.parent / kind):
-        if candidate.is_dir():
-            return candidate
-    return package.parent / kind
-
-
-def bundled_files(kind: str) -> dict[str, Path]:
-    """Map the name of each bundled file of a kind (``scenarios``, ``experiments``) to it."""
-    return {p.stem: p for p in sorted(_bundled_dir(kind).glob("*.toml"))}
-
-
-def bundled_scenarios() -> dict[str, Path]:
-    """Map the name of each bundled scenario to its file."""
-    return bundled_files("scenarios")
-
-
-def resolve_bundled(source: str | Path, kind: str) -> Path:
-    """Find a file by path, or by the name of a bundled one of ``kind`` (``scenarios``, ...).
-
-    Raises:
-        ScenarioError: naming the source and listing what is bundled.
-    """
-    path = Path(source)
-    if path.exists():
-        return path
-    bundled = bundled_files(kind)
-    name = path.stem if path.suffix == ".toml" and len(path.parts) == 1 else str(source)
-    if name in bundled:
-        return bundled[name]
-    listed = ", ".join(bundled)
-    what = kind.removesuffix("s")
-    raise ScenarioError(str(source), "", f"no such file or bundled {what} (bundled: {listed})")
-
-
-def read_toml(path: Path, display: str | None = None) -> dict[str, Any]:
-    """Read a TOML file, turning every way it can be unreadable into one clear error."""
-    shown = display or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(shown, "", "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(shown, "", "is a directory, not a TOML file") from None
-    except OSError as exc:
-        raise ScenarioError(shown, "", f"cannot be read ({exc.strerror})") from None
-    if not data.strip():
-        raise ScenarioError(shown, "", "file is empty (expected TOML settings)")
-    if b"\x00" in data:
-        raise ScenarioError(shown, "", "is a binary file, not TOML text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(shown, "", "is not UTF-8 text (expected a TOML file)") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(shown, "", f"invalid TOML: {exc}") from None
-    if not raw:
-        raise ScenarioError(shown, "", "file holds no settings (expected TOML tables)")
-    return raw
-
-
-def resolve_scenario_path(source: str | Path) -> Path:
-    """Find a scenario file by path, or by the name of a bundled scenario."""
-    return resolve_bundled(source, "scenarios")
-
-
-def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge a file's tables over the defaults; lists (trusts, shocks, ...) replace whole."""
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def scenario_from_dict(
-    raw: Mapping[str, Any],
-    *,
-    source: str = "<dict>",
-    overrides: Mapping[str, Any] | None = None,
-    override_source: str = "overrides",
-) -> Scenario:
-    """Build a validated scenario from a raw mapping (the parsed contents of a file)."""
-    merged = _merge(Scenario().to_dict(), raw)
-    touched = _apply_overrides(merged, overrides or {}, override_source)
-    return _build_scenario(merged, source, touched, override_source)
-
-
-def load_scenario(
-    source: str | Path | Scenario | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    override_source: str = "overrides",
-) -> Scenario:
-    """Load and validate a scenario.
-
-    Args:
-        source: A :class:`Scenario`, a path to a TOML file, or the name of a bundled scenario
-            (``"nhs_vmi_partnership"``); ``None`` gives the defaults.
-        overrides: Dotted-key overrides, e.g. ``{"governance.mode": "hierarchical"}``.
-        override_source: How to name the overrides in error messages (``--set`` on the
-            command line).
-
-    Raises:
-        ScenarioError: naming the file, the field and what was expected.
-    """
-    if isinstance(source, Scenario):
-        return source.with_overrides(overrides or {}, override_source)
-    if source is None:
-        return scenario_from_dict(
-            {}, source="<defaults>", overrides=overrides, override_source=override_source
-        )
-    path = resolve_scenario_path(source)
-    display = str(source) if Path(source).exists() else _display_path(path)
-    raw = read_toml(path, display)
-    return scenario_from_dict(
-        raw, source=display, overrides=overrides, override_source=override_source
-    )
-
-
-def _display_path(path: Path) -> str:
-    """Show a bundled file relative to the working directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def schema_rows() -> list[dict[str, Any]]:
-    """Every parameter as a row: dotted key, default, range, unit, meaning and source.
-
-    Used to write the parameter table of ``docs/ODD.md`` and by ``relsim show --explain``.
-    """
-    rows: list[dict[str, Any]] = []
-
-    def walk(cls: type, prefix: str, defaults: Any = None) -> None:
-        # ``defaults``: the default instance of a nested table, whose values can differ from
-        # its class's (population.readiness and population.quality are both Distributions).
-        hints = _hints(cls)
-        for f in dataclasses.fields(cls):
-            key = f"{prefix}.{f.name}" if prefix else f.name
-            tp = hints[f.name]
-            if dataclasses.is_dataclass(tp):
-                nested = getattr(defaults, f.name) if defaults is not None else f.default
-                walk(tp, key, nested)  # type: ignore[arg-type]
-                continue
-            if get_origin(tp) is tuple and dataclasses.is_dataclass(get_args(tp)[0]):
-                walk(get_args(tp)[0], key + "[]")
-                continue
-            meta = f.metadata
-            lo, hi = meta.get("lo"), meta.get("hi")
-            if lo is not None or hi is not None:
-                left = "(" if meta.get("lo_open") else "["
-                low = "" if lo is None else _bound(lo)
-                rng = f"{left}{low}, {'' if hi is None else _bound(hi)}]"
-            elif meta.get("choices"):
-                rng = " / ".join(meta["choices"])
-            else:
-                rng = ""
-            if defaults is not None:
-                default = getattr(defaults, f.name)
-            elif f.default is not dataclasses.MISSING:
-                default = f.default
-            else:
-                default = "(required)"
-            rows.append(
-                {
-                    "key": key,
-                    "default": default,
-                    "range": rng,
-                    "unit": meta.get("unit", ""),
-                    "doc": meta.get("doc", ""),
-                    "source": meta.get("source", ""),
-                }
-            )
-
-    walk(Scenario, "")
-    return rows

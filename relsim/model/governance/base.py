@@ -24,7 +24,7 @@ from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import Bool, CompactState, Float
 from relsim.model.state import State
 from relsim.model.streams import Draws
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 
 @cache

@@ -13,7 +13,7 @@ from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import Bool, Float, Int, disclosure_probability
 from relsim.model.state import State
 from relsim.model.streams import Draws
-from relsim.scenario.schema import Scenario
+from relsim.scenario import Scenario
 
 
 def respond(
