@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.analysis.summary import mean_interval, wilson_interval
+from relsim.analysis.stats import mean_interval, spearman, wilson_interval
 from relsim.model.governance.base import Interactions, respond
 from relsim.model.mesa_model import RegulationModel
 from relsim.model.state import NOT_ADOPTED
@@ -153,7 +153,7 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
     readiness = np.array([t.readiness for t in scenario.trusts])
     if arm == "networked":
         capability = history.field("capability")[36]
-        metrics["readiness_rank"] = float(np.corrcoef(_ranks(readiness), _ranks(capability))[0, 1])
+        metrics["readiness_rank"] = spearman(readiness, capability)
     if arm in ("networked", "no_heat_map"):
         metrics["coverage_cv"] = float(history.field("coverage_cv")[-1].mean())
     if arm == "partner_leaves":
@@ -164,10 +164,6 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
         metrics["kept_above"] = float((end - start)[above].mean()) if above.any() else math.nan
         metrics["kept_below"] = float((end - start)[~above].mean()) if (~above).any() else math.nan
     return metrics
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(x)).astype(float)
 
 
 def _run_chunk(scenarios: dict[str, Scenario], chunk: Sequence[tuple[str, int, int]]) -> list[Any]:

@@ -27,7 +27,6 @@ import itertools
 import json
 import math
 import textwrap
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -41,10 +40,14 @@ from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy import stats
 
+from relsim.analysis.stats import (
+    censored_times,
+    column_mean_intervals,
+    column_percentiles,
+    km_curve,
+)
 from relsim.analysis.summary import MODE, introduction_months
-from relsim.analysis.summary import adoption_times as summary_adoption_times
 from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.errors import RelsimError
 from relsim.presentation.figures import (
@@ -430,15 +433,6 @@ def _runs_per_cell(cells: Sequence[Sequence[Cell]]) -> str:
     return f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
 
 
-def percentile_bands(table: pd.DataFrame) -> dict[float, np.ndarray]:
-    """Percentiles 5, 25, 50, 75 and 95 of a runs × months table, month by month."""
-    values = table.to_numpy(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a month no run reached
-        qs = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
-    return dict(zip((5.0, 25.0, 50.0, 75.0, 95.0), qs, strict=True))
-
-
 # ---------------------------------------------------------------------------------------------
 # The figures
 # ---------------------------------------------------------------------------------------------
@@ -454,7 +448,7 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
             for cell in row:
                 table = data.series(column, cell.run_ids)
                 month = table.columns.to_numpy(float)
-                q = percentile_bands(table)
+                q = column_percentiles(table)
                 for low, high, alpha in BANDS:
                     ax.fill_between(
                         month, q[low], q[high], color=cell.colour, alpha=alpha, linewidth=0
@@ -489,7 +483,7 @@ def adoption_curves_figure(data: SweepData) -> Figure:
                 table = data.series(f"adopters_{practice.name}", cell.run_ids)
                 share = table.to_numpy(float) / data.trust_count(table.index.to_numpy())[:, None]
                 month = table.columns.to_numpy(float)
-                mean, low, high = _mean_interval_by_column(share)
+                mean, low, high = column_mean_intervals(share)
                 ax.fill_between(month, low, high, color=cell.colour, alpha=0.3, linewidth=0)
                 ax.plot(month, mean, color=cell.colour, linewidth=2, label=cell.label)
             ax.axvline(practice.introduced_month, color="0.4", linestyle=":", linewidth=1)
@@ -516,72 +510,12 @@ def adoption_curves_figure(data: SweepData) -> Figure:
     return fig
 
 
-def _mean_interval_by_column(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column means of a runs × months array with their 95% t intervals (NaNs left out)."""
-    n = np.sum(~np.isnan(values), axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # columns with fewer than two runs
-        mean = np.nanmean(values, axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = np.where(n > 1, half, np.nan)
-    return mean, mean - half, mean + half
-
-
-@dataclass(frozen=True)
-class SurvivalCurve:
-    """A Kaplan–Meier curve as steps: S(t) holds from ``time[k]`` until ``time[k + 1]``."""
-
-    time: np.ndarray
-    survival: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    events: int
-    n: int
-
-
-def km_curve(times: np.ndarray, observed: np.ndarray, end: float) -> SurvivalCurve:
-    """The Kaplan–Meier survival curve with its pointwise 95% (log-log) band, up to ``end``.
-
-    As :func:`relsim.analysis.summary.km_median`: ``scipy.stats.ecdf`` on right-censored data, so
-    that runs in which the event never happened count as at risk until they were censored.
-    """
-    times = np.asarray(times, float)
-    observed = np.asarray(observed, bool)
-    n = times.size
-    if not observed.any():
-        flat = np.ones(2)
-        return SurvivalCurve(np.array([0.0, end]), flat, flat, flat, 0, n)
-    data = stats.CensoredData(uncensored=times[observed], right=times[~observed])
-    sf = stats.ecdf(data).sf
-    grid = np.asarray(sf.quantiles, float)
-    prob = np.asarray(sf.probabilities, float)
-    with warnings.catch_warnings():
-        # The band is undefined where the estimate is 0 or 1; it collapses to the estimate.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        band = sf.confidence_interval(confidence_level=0.95, method="log-log")
-        low, high = band.low.evaluate(grid), band.high.evaluate(grid)
-    low, high = np.where(np.isnan(low), prob, low), np.where(np.isnan(high), prob, high)
-    start = [0.0] if grid[0] > 0 else []
-    one = [1.0] if start else []
-    time = np.concatenate((start, grid, [max(end, grid[-1])]))
-    survival = np.concatenate((one, prob, prob[-1:]))
-    return SurvivalCurve(
-        time,
-        survival,
-        np.concatenate((one, low, low[-1:])),
-        np.concatenate((one, high, high[-1:])),
-        int(observed.sum()),
-        n,
-    )
-
-
 def adoption_times(
     data: SweepData, run_ids: np.ndarray, practice: str
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Months from a practice's introduction to full adoption, whether observed, and the end.
 
-    As in the summary (:func:`relsim.analysis.summary.adoption_times`): only runs that lasted past
+    As in the summary (:func:`relsim.analysis.stats.censored_times`): only runs that lasted past
     the practice's introduction count, and those that never reached every trust are censored at
     their horizon. The end is the longest such run's time (0 when none counts).
     """
@@ -590,7 +524,7 @@ def adoption_times(
     rows = data.runs.set_index("run_id").loc[run_ids]
     introduced = introduction_months(rows, k, base)
     horizon = data.horizon(run_ids)
-    at_risk, times, reached = summary_adoption_times(
+    at_risk, times, reached = censored_times(
         rows[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
     )
     end = float((horizon - introduced)[at_risk].max()) if at_risk.any() else 0.0
@@ -1093,12 +1027,10 @@ __all__ = [
     "SWEEP_FIGURES",
     "Cell",
     "NamedFigure",
-    "SurvivalCurve",
     "SweepData",
     "TypicalRun",
     "adoption_curves_figure",
     "directory_kind",
-    "km_curve",
     "load_sweep",
     "outcome_distributions_figure",
     "outcome_label",
