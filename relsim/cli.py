@@ -257,7 +257,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
-    from relsim.presentation.sweep_figures import plot_directory
+    from relsim.presentation.plot import plot_directory
 
     out, written = plot_directory(Path(args.directory), args.out)
     if not args.quiet:

@@ -16,8 +16,9 @@ from scipy import stats
 
 from relsim.analysis.summary import summarize
 from relsim.cli import main
+from relsim.presentation.figures import NamedFigure
 from relsim.presentation.report import build_report, format_estimate, write_report
-from relsim.presentation.sweep_figures import SWEEP_FIGURES, NamedFigure
+from relsim.presentation.sweep_figures import SWEEP_FIGURES
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent

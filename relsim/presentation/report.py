@@ -34,17 +34,12 @@ from relsim.analysis.summary import (
     no_runs_text,
     summarize,
 )
+from relsim.analysis.sweep_data import SweepData, load_sweep
 from relsim.atomic import atomic_write_bytes
 from relsim.errors import RelsimError
-from relsim.presentation.sweep_figures import (
-    SweepData,
-    directory_kind,
-    format_level,
-    load_sweep,
-    outcome_label,
-    short_key,
-    sweep_figures,
-)
+from relsim.presentation.labels import format_level, outcome_label, short_key, trusts_text
+from relsim.presentation.plot import directory_kind
+from relsim.presentation.sweep_figures import sweep_figures
 from relsim.runs.provenance import code_digest, versions
 
 #: Written by ``relsim sensitivity DIR`` (optional).
@@ -194,7 +189,7 @@ def _how_to_read(data: SweepData) -> str:
     n = data.manifest["experiment"]["replications"]
     return f"""
 <p>relsim is a simulation. Each <em>run</em> plays out one possible history, month by month,
-of a regulator and {data.trusts_text()} NHS trusts; chance (which problems arise, who attends, how
+of a regulator and {trusts_text(data)} NHS trusts; chance (which problems arise, who attends, how
 the regulator responds) makes runs differ. The experiment repeats every design cell
 {n} times and reports what happens across those runs. Its numbers show what follows from the
 model's assumptions (described in the project's <code>docs/ODD.md</code>), not forecasts of what
