@@ -28,15 +28,14 @@ from relsim.analysis.sensitivity import (
     analyze,
     delta_classes,
     delta_indices,
-    format_sensitivity,
     point_values,
-    replications_phrase,
     sensitivity,
     why_left_out,
 )
 from relsim.cli import main
 from relsim.errors import RelsimError
 from relsim.presentation.sensitivity_figures import sensitivity_figure
+from relsim.presentation.tables import format_sensitivity, replications_phrase
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent

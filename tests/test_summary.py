@@ -10,9 +10,9 @@ from relsim.analysis.stats import km_median
 from relsim.analysis.summary import (
     _cell_rows,
     compact_start,
-    format_summary,
     summarize,
 )
+from relsim.presentation.tables import format_summary
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent

@@ -394,39 +394,3 @@ def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:
     result.table.to_csv(tmp, index=False, float_format="%.6g")
     tmp.replace(path)
     return path
-
-
-def replications_phrase(replications: int) -> str:
-    """What each design point's value is, e.g. ``mean over 4 replications per design point``."""
-    if replications == 1:
-        return "1 replication per design point"
-    return f"mean over {replications} replications per design point"
-
-
-def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
-    """Ranked tables, one per outcome (and cell), as plain text."""
-    key, conf = RANK_BY[result.method]
-    lines = [
-        f"{result.method} indices ({replications_phrase(result.replications)}); "
-        f"ranked by {key}, with its 95% interval"
-    ]
-    group_keys = [
-        c
-        for c in result.table.columns
-        if c not in {"parameter", "method", "rank", *COLUMNS[result.method]}
-    ]
-    for values, group in result.table.groupby(group_keys, sort=False):
-        label = " · ".join(str(v) for v in (values if isinstance(values, tuple) else (values,)))
-        lines.append(f"\n{label}")
-        shown = group.nsmallest(top, "rank")
-        for _, row in shown.iterrows():
-            extra = "   ".join(
-                f"{c} {row[c]:.3g}" for c in COLUMNS[result.method] if c not in {key, conf}
-            )
-            half = row[conf]
-            interval = "" if math.isnan(half) else f" ± {half:.3g}"
-            name = f"{int(row['rank']):2d}. {row['parameter']:42s}"
-            lines.append(f"  {name} {key} {row[key]:.3g}{interval}   {extra}")
-    for outcome, why in result.skipped.items():
-        lines.append(f"(left out {outcome}: {why})")
-    return "\n".join(lines)

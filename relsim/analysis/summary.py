@@ -66,7 +66,6 @@ COMPARISON_STATS = (
 #: Outcomes that are the month of an event (empty if it never happened): summarised, like full
 #: adoption, as the share of runs in which it happened and a Kaplan-Meier median time.
 TIMED_OUTCOMES = frozenset({"compact_month"})
-_COMPACT_ROWS = frozenset({"compact_in_force", "months_to_compact"})
 
 
 @dataclass(frozen=True)
@@ -328,94 +327,3 @@ def write_summary(summary: Summary, directory: Path | str) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
-
-
-# ---------------------------------------------------------------------------------------------
-# Printing
-# ---------------------------------------------------------------------------------------------
-
-#: Outcomes shown in the printed table (all are in summary.csv).
-HEADLINE = (
-    "reached_all_",
-    "months_to_full_adoption_",
-    "trust_in_regulator_m36",
-    "trust_in_regulator_final",
-    "peer_trust_final",
-    "disclosures",
-    "surprises",
-    "gaming_gap",
-    "capability_final",
-    "compact_in_force",
-    "months_to_compact",
-)
-
-
-def no_runs_text(outcome: str) -> str:
-    """What a share or median with no run to count says: why no run counts."""
-    return "no compact" if outcome in _COMPACT_ROWS else "not introduced"
-
-
-def _format(row: pd.Series) -> str:
-    est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
-    if row["statistic"] in ("share", "km_median") and row["n"] == 0:
-        return no_runs_text(row["outcome"])
-    if pd.isna(est):
-        return "not reached" if row["statistic"] == "km_median" else "–"
-    if row["statistic"] == "share":
-        return f"{est:.0%} [{lo:.0%}, {hi:.0%}]"
-    digits = 0 if abs(est) >= 10 or row["statistic"] == "km_median" else 2
-    interval = (
-        "" if pd.isna(lo) else f" [{lo:.{digits}f}, {'∞' if pd.isna(hi) else f'{hi:.{digits}f}'}]"
-    )
-    return f"{est:.{digits}f}{interval}"
-
-
-def format_summary(summary: Summary) -> str:
-    """The headline outcomes by cell, and the mode comparison, as plain text tables."""
-    if summary.cells.empty:
-        return "no finished runs to summarise"
-    cells = summary.cells
-    keep = cells["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
-    shown = cells[keep].copy()
-    shown["value"] = shown.apply(_format, axis=1)
-    grid = [c for c in cells.columns if c not in CELL_STATS]
-    if grid:
-        shown["cell"] = shown[grid].astype(str).agg(" · ".join, axis=1)
-    else:
-        shown["cell"] = "all runs"
-    table = shown.pivot_table(
-        index="outcome", columns="cell", values="value", aggfunc="first", sort=False
-    )
-    lines = []
-    if summary.unfinished:
-        lines.append(
-            f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are saved; "
-            "continue it with relsim sweep EXPERIMENT --out DIR --resume"
-        )
-    lines.append(
-        f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; "
-        "months to full adoption: Kaplan–Meier median from introduction"
-    )
-    if grid:
-        lines.append("cells: " + " · ".join(grid))
-    lines.append(table.to_string())
-    if not summary.comparison.empty:
-        comp = summary.comparison
-        keep = comp["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
-        comp = comp[keep]
-        strata = [c for c in comp.columns if c not in COMPARISON_STATS]
-        text = comp.assign(
-            difference=comp.apply(
-                lambda r: f"{r['difference']:+.3g} [{r['ci_low']:+.3g}, {r['ci_high']:+.3g}]",
-                axis=1,
-            ),
-            g=comp["hedges_g"].map(lambda g: f"{g:+.2f}"),
-        )[[*strata, "outcome", "compared", "difference", "g"]]
-        first = comp.iloc[0]
-        lines += [
-            "",
-            f"{first['compared']} minus {first['reference']} "
-            f"({'paired by seed' if first['paired'] else 'unpaired'}); g = Hedges' g",
-            text.to_string(index=False),
-        ]
-    return "\n".join(lines)

@@ -43,6 +43,27 @@ OUTCOME_LABELS = {
 }
 
 
+#: Outcomes the headline tables show (prefixes; every outcome is in summary.csv).
+HEADLINE = (
+    "reached_all_",
+    "months_to_full_adoption_",
+    "trust_in_regulator_m36",
+    "trust_in_regulator_final",
+    "peer_trust_final",
+    "disclosures",
+    "surprises",
+    "gaming_gap",
+    "capability_final",
+    "compact_in_force",
+    "months_to_compact",
+)
+
+
+def is_headline(outcome: str) -> bool:
+    """Whether the headline tables (console and report) show an outcome."""
+    return outcome.startswith(HEADLINE)
+
+
 def practice_label(name: str) -> str:
     """A practice's name as words: ``training_heat_map`` → ``training heat map``."""
     return name.replace("_", " ")
