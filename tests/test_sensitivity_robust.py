@@ -24,10 +24,10 @@ import relsim.analysis.sensitivity as sens
 from relsim.analysis.sensitivity import (
     Sensitivity,
     UndefinedIndicesError,
-    _discrete_delta,
     analyze,
     delta_classes,
     delta_indices,
+    discrete_delta,
     point_values,
     sensitivity,
     why_left_out,
@@ -154,7 +154,7 @@ def test_a_non_finite_index_is_refused_with_a_reason_not_a_casting_error(monkeyp
             "S1_conf": np.zeros(3),
         }
 
-    monkeypatch.setattr(sens, "_indices", nan_for_one)
+    monkeypatch.setattr(sens, "method_indices", nan_for_one)
     with pytest.raises(UndefinedIndicesError, match=r"no finite delta for weak$"):
         analyze("lhs", THREE, lhs(8, 0), np.arange(8.0))
 
@@ -446,7 +446,7 @@ def test_discrete_delta_is_zero_for_an_outcome_independent_of_the_input():
     x = np.repeat(np.arange(48.0), 2)  # each class of x (24 points) holds as many 0s as 1s
     edges = delta_classes(96)
     assert np.all(edges % 2 == 0)
-    assert _discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
+    assert discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
 
 
 def _runs_after(monkeypatch, change):

@@ -8,7 +8,7 @@ import pytest
 
 from relsim.analysis.stats import km_median
 from relsim.analysis.summary import (
-    _cell_rows,
+    cell_rows,
     compact_start,
     summarize,
 )
@@ -77,7 +77,7 @@ def test_mean_intervals_stay_within_what_an_outcome_can_take():
         {"attendance_mean": [1.0, 1.0, 0.86], "surprises": [0.0, 0.0, 24.0], "run_id": [0, 1, 2]}
     )
     manifest = {"scenario": {"scenario": {"months": 60}, "practices": []}}
-    rows = {r["outcome"]: r for r in _cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
+    rows = {r["outcome"]: r for r in cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
     assert rows["attendance_mean"]["ci_high"] == 1.0  # the t interval alone reaches 1.13
     assert rows["surprises"]["ci_low"] == 0.0  # and this one -26
 

@@ -125,12 +125,20 @@ def compact_start(scenario: Scenario) -> int | None:
     return next((m for m, mode in sorted(schedule) if GOVERNANCE[mode].has_board), None)
 
 
-def _cell_rows(
+def cell_rows(
     group: pd.DataFrame,
     outcomes: Sequence[str],
     manifest: dict[str, Any],
     compact_from: int | None = 0,
 ) -> list[dict[str, Any]]:
+    """The rows of ``summary.csv`` for one design cell (without the cell's factor columns).
+
+    Args:
+        group: The cell's finished runs.
+        outcomes: The outcome columns of the runs table.
+        manifest: The sweep's manifest (its base scenario gives the horizon and practices).
+        compact_from: The month negotiation of a compact starts in this cell (None: never).
+    """
     rows = []
     for outcome in outcomes:
         if outcome in TIMED_OUTCOMES or outcome.startswith("full_adoption_month_"):
@@ -290,7 +298,7 @@ def summarize(directory: Path | str) -> Summary:
     base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
     for cell, group in _groups(ok, grid) if len(ok) else []:
         start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
-        rows += [{**cell, **row} for row in _cell_rows(group, outcomes, manifest, start)]
+        rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()
     if MODE in grid and len(ok):
