@@ -23,7 +23,7 @@ _LAZY = {
     "summarize": "relsim.analysis.summary",
     "read_runs": "relsim.runs.store",
     "read_months": "relsim.runs.store",
-    "plot_directory": "relsim.presentation.sweep_figures",
+    "plot_directory": "relsim.presentation.plot",
     "write_report": "relsim.presentation.report",
 }
 

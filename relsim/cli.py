@@ -184,7 +184,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _summarize(directory: Path, *, quiet: bool) -> None:
-    from relsim.analysis.summary import format_summary, summarize, write_summary
+    from relsim.analysis.summary import summarize, write_summary
+    from relsim.presentation.tables import format_summary
 
     summary = summarize(directory)
     written = write_summary(summary, directory)
@@ -202,7 +203,8 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``relsim sensitivity``: Morris, Sobol or delta indices of a sampled sweep."""
-    from relsim.analysis.sensitivity import format_sensitivity, sensitivity, write_sensitivity
+    from relsim.analysis.sensitivity import sensitivity, write_sensitivity
+    from relsim.presentation.tables import format_sensitivity
 
     directory = Path(args.directory)
     result = sensitivity(directory, args.outcome or None)
@@ -234,7 +236,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``relsim validate``: the stylised facts at the defaults; exit 1 if any fails."""
-    from relsim.analysis.facts import format_validation, validate
+    from relsim.analysis.facts import validate
+    from relsim.presentation.tables import format_validation
     from relsim.runs.executors import make_executor
 
     with make_executor(args.workers, None) as executor:
@@ -257,7 +260,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
-    from relsim.presentation.sweep_figures import plot_directory
+    from relsim.presentation.plot import plot_directory
 
     out, written = plot_directory(Path(args.directory), args.out)
     if not args.quiet:

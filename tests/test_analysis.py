@@ -288,14 +288,6 @@ def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch)
     assert not re.search(r"\bnan\b", printed)
 
 
-def test_validation_intervals_show_like_decimals_and_say_when_there_is_none():
-    from relsim.analysis.facts import _ci
-
-    assert _ci([0.97, 0.98, 0.984, 0.986])[3] == "0.980 [0.969, 0.991]"
-    assert _ci([60.0, 70.0])[3].startswith("65.0 [")
-    assert _ci([-0.184])[3] == "-0.184 (no interval)"
-
-
 def test_indices_are_reproducible_and_leave_numpys_global_generator_alone():
     problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0, 1]] * 2}
     x = qmc.LatinHypercube(d=2, rng=4).random(300)

@@ -16,8 +16,10 @@ from scipy import stats
 
 from relsim.analysis.summary import summarize
 from relsim.cli import main
-from relsim.presentation.report import build_report, format_estimate, write_report
-from relsim.presentation.sweep_figures import SWEEP_FIGURES, NamedFigure
+from relsim.presentation.figures import NamedFigure
+from relsim.presentation.format import format_cell
+from relsim.presentation.report import build_report, write_report
+from relsim.presentation.sweep_figures import SWEEP_FIGURES
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
@@ -253,7 +255,7 @@ def test_every_headline_cell_is_summarize_formatted(page, sweep_dir):
         outcome = row[0].split("\n")[-1]
         for mode, cell in zip(MODES, row[1:], strict=True):
             s = cells.loc[(mode, outcome)]
-            text = format_estimate(s["statistic"], s["estimate"], s["ci_low"], s["ci_high"])
+            text = format_cell({**s.to_dict(), "outcome": outcome})
             if s["statistic"] in ("share", "km_median") and s["n"] == 0:
                 text = "no compact" if "compact" in outcome else "not introduced"
             assert cell == f"{text}\nn = {int(s['n'])}"

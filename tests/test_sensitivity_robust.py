@@ -24,19 +24,18 @@ import relsim.analysis.sensitivity as sens
 from relsim.analysis.sensitivity import (
     Sensitivity,
     UndefinedIndicesError,
-    _discrete_delta,
     analyze,
     delta_classes,
     delta_indices,
-    format_sensitivity,
+    discrete_delta,
     point_values,
-    replications_phrase,
     sensitivity,
     why_left_out,
 )
 from relsim.cli import main
 from relsim.errors import RelsimError
 from relsim.presentation.sensitivity_figures import sensitivity_figure
+from relsim.presentation.tables import format_sensitivity, replications_phrase
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
@@ -155,7 +154,7 @@ def test_a_non_finite_index_is_refused_with_a_reason_not_a_casting_error(monkeyp
             "S1_conf": np.zeros(3),
         }
 
-    monkeypatch.setattr(sens, "_indices", nan_for_one)
+    monkeypatch.setattr(sens, "method_indices", nan_for_one)
     with pytest.raises(UndefinedIndicesError, match=r"no finite delta for weak$"):
         analyze("lhs", THREE, lhs(8, 0), np.arange(8.0))
 
@@ -447,7 +446,7 @@ def test_discrete_delta_is_zero_for_an_outcome_independent_of_the_input():
     x = np.repeat(np.arange(48.0), 2)  # each class of x (24 points) holds as many 0s as 1s
     edges = delta_classes(96)
     assert np.all(edges % 2 == 0)
-    assert _discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
+    assert discrete_delta(y, y, x, edges) == pytest.approx(0.0, abs=1e-12)
 
 
 def _runs_after(monkeypatch, change):

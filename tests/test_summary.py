@@ -2,103 +2,23 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
+from relsim.analysis.stats import km_median
 from relsim.analysis.summary import (
-    _cell_rows,
-    _welch,
+    cell_rows,
     compact_start,
-    format_summary,
-    hedges_g,
-    km_median,
-    mean_interval,
     summarize,
-    wilson_interval,
 )
+from relsim.presentation.tables import format_summary
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_runs
 from relsim.scenario import load_scenario
-
-
-def test_mean_interval_is_the_t_interval():
-    x = np.array([0.2, 0.5, 0.4, 0.9, 0.3, np.nan])
-    mean, sd, lo, hi = mean_interval(x)
-    clean = x[~np.isnan(x)]
-    want = stats.t.interval(0.95, len(clean) - 1, loc=clean.mean(), scale=stats.sem(clean))
-    assert mean == pytest.approx(clean.mean())
-    assert sd == pytest.approx(clean.std(ddof=1))
-    assert (lo, hi) == pytest.approx(want)
-    assert math.isnan(mean_interval(np.array([]))[0])
-    assert math.isnan(mean_interval(np.array([1.0]))[2])
-
-
-@pytest.mark.parametrize(
-    ("k", "n", "want"),
-    [(0, 10, (0.0, 0.2775)), (5, 10, (0.2366, 0.7634)), (10, 10, (0.7225, 1.0))],
-)
-def test_wilson_interval_known_values(k, n, want):
-    assert wilson_interval(k, n) == pytest.approx(want, abs=1e-4)
-
-
-@pytest.mark.parametrize("n", [1, 7, 200, 800])
-def test_wilson_interval_is_exactly_bounded_at_none_and_all(n):
-    assert wilson_interval(0, n)[0] == 0.0
-    assert wilson_interval(n, n)[1] == 1.0
-
-
-def test_kaplan_meier_median_without_censoring_is_the_sample_median():
-    assert km_median(np.array([5, 1, 4, 2, 3]), np.ones(5, bool))[0] == 3
-
-
-def test_kaplan_meier_median_counts_censored_runs_as_at_risk():
-    times = np.array([1, 2, 3, 4, 5, 6])
-    observed = np.array([1, 1, 0, 1, 0, 1], bool)
-    # S(1) = 5/6, S(2) = 4/6, (3 censored), S(4) = 4/6 * 2/3 = 0.44: the median is 4,
-    # where dropping the censored runs would say 2 or 3.
-    assert km_median(times, observed)[0] == 4
-
-
-def test_kaplan_meier_median_not_reached():
-    times, observed = np.array([10, 10, 3, 10]), np.array([0, 0, 1, 0], bool)
-    assert math.isnan(km_median(times, observed)[0])
-    assert math.isnan(km_median(times, np.zeros(4, bool))[0])
-
-
-def test_kaplan_meier_interval_covers_the_true_median_about_95_percent_of_the_time():
-    # Exponential times with median 20, censored at 40: 300 samples of 60. A 95% interval
-    # should cover the true median in 90%-99% of samples (binomial spread at n = 300).
-    rng = np.random.default_rng(5)
-    covered = 0
-    for _ in range(300):
-        t = rng.exponential(20 / math.log(2), 60)
-        observed = t <= 40
-        times = np.minimum(np.ceil(t), 40)
-        _, lo, hi = km_median(times, observed)
-        covered += lo <= 20 <= (hi if not math.isnan(hi) else math.inf)
-    assert 0.90 <= covered / 300 <= 0.99
-
-
-def test_hedges_g_known_value():
-    assert hedges_g(np.array([1.0, 2, 3]), np.array([4.0, 5, 6])) == pytest.approx(3 * 0.8)
-    assert hedges_g(np.array([1.0, 2, 3]), np.array([1.0, 2, 3])) == 0.0
-
-
-def test_welch_interval_matches_scipy():
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(0, 1, 30), rng.normal(0.5, 2, 40)
-    diff, lo, hi, _ = _welch(a, b)
-    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
-    assert diff == pytest.approx(b.mean() - a.mean())
-    assert (lo, hi) == pytest.approx((ci.low, ci.high))
-
 
 EXPERIMENT = """
 [experiment]
@@ -157,7 +77,7 @@ def test_mean_intervals_stay_within_what_an_outcome_can_take():
         {"attendance_mean": [1.0, 1.0, 0.86], "surprises": [0.0, 0.0, 24.0], "run_id": [0, 1, 2]}
     )
     manifest = {"scenario": {"scenario": {"months": 60}, "practices": []}}
-    rows = {r["outcome"]: r for r in _cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
+    rows = {r["outcome"]: r for r in cell_rows(runs, ["attendance_mean", "surprises"], manifest)}
     assert rows["attendance_mean"]["ci_high"] == 1.0  # the t interval alone reaches 1.13
     assert rows["surprises"]["ci_low"] == 0.0  # and this one -26
 

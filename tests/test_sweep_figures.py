@@ -20,21 +20,19 @@ from matplotlib.figure import Figure
 
 from relsim import RunResult, simulate
 from relsim.analysis.summary import summarize
+from relsim.analysis.sweep_data import load_sweep
+from relsim.analysis.typical import resimulate, typical_runs
 from relsim.cli import main
-from relsim.presentation.figures import RUN_FIGURES, save_figure
+from relsim.presentation.figures import RUN_FIGURES, NamedFigure, save_figure
+from relsim.presentation.labels import group_label, stratum_label, trusts_text
+from relsim.presentation.plot import plot_directory
 from relsim.presentation.sweep_figures import (
     SWEEP_FIGURES,
-    NamedFigure,
     adoption_curves_figure,
-    adoption_times,
-    load_sweep,
     outcome_distributions_figure,
-    plot_directory,
-    resimulate,
     time_to_adoption_figure,
     trust_trajectories_figure,
     typical_heat_maps_figure,
-    typical_runs,
 )
 from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
@@ -117,8 +115,8 @@ def test_the_figures_group_by_mode_with_the_compact_as_rows(data):
     assert data.strata == ("governance.compact.enabled",)
     assert data.pooled == ()
     rows = data.cells()
-    assert [[c.label for c in row] for row in rows] == [MODES, MODES]
-    assert [row[0].stratum_label for row in rows] == [
+    assert [[group_label(data, c.group) for c in row] for row in rows] == [MODES, MODES]
+    assert [stratum_label(row[0].stratum) for row in rows] == [
         "compact.enabled = true",
         "compact.enabled = false",
     ]
@@ -304,7 +302,7 @@ def test_a_changed_series_is_noticed(data, monkeypatch):
         result.months.loc[3, "mean_peer_trust"] += 1e-9
         return result
 
-    monkeypatch.setattr("relsim.presentation.sweep_figures.simulate", shifted)
+    monkeypatch.setattr("relsim.analysis.typical.simulate", shifted)
     _, same = resimulate(data, run_id)
     assert not same
 
@@ -319,7 +317,7 @@ def test_heat_maps_show_departments_by_months_for_each_trust_of_each_typical_run
     for r, chosen in enumerate(typical):
         first = panels[5 * r]
         assert first.get_ylabel().endswith(f"run {chosen.run_id}: department")
-        assert chosen.cell.label in first.get_ylabel()
+        assert group_label(data, chosen.cell.group) in first.get_ylabel()
         for c, name in enumerate(data.scenario.trust_names):
             grid = panels[5 * r + c].get_images()[0].get_array()
             assert grid.shape == (12, 61)  # departments x months
@@ -450,7 +448,7 @@ def test_plot_writes_png_and_svg_of_every_figure_with_a_manifest(small, capsys):
 def test_a_figures_directory_is_replaced_whole(small, tmp_path, monkeypatch):
     # Only the directory handling is under test here: one small figure stands in for the rest.
     monkeypatch.setattr(
-        "relsim.presentation.sweep_figures.sweep_figures",
+        "relsim.presentation.plot.sweep_figures",
         lambda data: [NamedFigure("only", Figure(figsize=(1, 1)), "a stand-in")],
     )
     out = tmp_path / "figs"
@@ -539,7 +537,8 @@ def test_the_model_never_imports_figures_or_reports():
         "RegulationModel('nhs_vmi_partnership', rng=1).run_model()\n"
         "print(sorted(m for m in sys.modules if m in "
         "('relsim.presentation.sweep_figures', 'relsim.presentation.report',"
-        " 'relsim.presentation.figures')))\n"
+        " 'relsim.presentation.figures', 'relsim.presentation.plot',"
+        " 'relsim.presentation.labels')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
@@ -595,11 +594,11 @@ def test_a_varied_introduction_month_is_each_runs_own(tmp_path):
     data = load_sweep(out)
     late = data.runs.loc[data.runs["practices[1].introduced_month"] == 20, "run_id"].to_numpy()
     early = data.runs.loc[data.runs["practices[1].introduced_month"] == 2, "run_id"].to_numpy()
-    times, _, end = adoption_times(data, early, "daily_huddles")
+    times, _, end = data.time_to_full_adoption(early, "daily_huddles")
     assert end == 10
     assert (times >= 0).all()
     assert (times <= 10).all()
-    assert adoption_times(data, late, "daily_huddles")[2] == 0
+    assert data.time_to_full_adoption(late, "daily_huddles")[2] == 0
 
 
 def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
@@ -618,7 +617,7 @@ def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
     expected = data.runs.set_index("run_id")["population.trusts"]
     np.testing.assert_array_equal(data.trust_count(expected.index.to_numpy()), expected)
     assert data.common_trusts is None
-    assert data.trusts_text() == "3 to 12"
+    assert trusts_text(data) == "3 to 12"
 
     fig = adoption_curves_figure(data)
     months = data.months.merge(data.runs[["run_id", "population.trusts"]], on="run_id")
@@ -653,7 +652,7 @@ def test_a_factor_with_more_levels_than_rows_is_compared_not_pooled(tmp_path):
     data = load_sweep(sweep(tmp_path, text, "wide"))
     assert (data.group, data.strata, data.pooled) == ("pressure.baseline", ("governance.mode",), ())
     cells = data.cells()
-    assert [row[0].stratum_label for row in cells] == [
+    assert [stratum_label(row[0].stratum) for row in cells] == [
         "governance.mode = hierarchical",
         "governance.mode = networked",
     ]

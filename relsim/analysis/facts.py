@@ -4,7 +4,8 @@ Each fact is checked at the bundled defaults, with one set of parameters for all
 paired comparison over replications: the arms that differ in one thing (governance, the
 compact, a shock, the heat map) run with the same seeds. Each fact states what it measures,
 the effect with a 95% interval, and the rule by which it holds. ``relsim validate`` prints the
-table and exits with status 1 when any fact fails.
+table (:func:`relsim.presentation.console.format_validation`) and exits with status 1 when any
+fact fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.analysis.summary import mean_interval, wilson_interval
+from relsim.analysis.stats import Estimate, mean_interval, spearman, wilson_interval
 from relsim.model.governance.contact import respond
 from relsim.model.interactions import Interactions
 from relsim.model.kernel import update_relations
@@ -153,7 +154,7 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
     readiness = np.array([t.readiness for t in scenario.trusts])
     if arm == "networked":
         capability = history.field("capability")[36]
-        metrics["readiness_rank"] = float(np.corrcoef(_ranks(readiness), _ranks(capability))[0, 1])
+        metrics["readiness_rank"] = spearman(readiness, capability)
     if arm in ("networked", "no_heat_map"):
         metrics["coverage_cv"] = float(history.field("coverage_cv")[-1].mean())
     if arm == "partner_leaves":
@@ -164,10 +165,6 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
         metrics["kept_above"] = float((end - start)[above].mean()) if above.any() else math.nan
         metrics["kept_below"] = float((end - start)[~above].mean()) if (~above).any() else math.nan
     return metrics
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(x)).astype(float)
 
 
 def _run_chunk(scenarios: dict[str, Scenario], chunk: Sequence[tuple[str, int, int]]) -> list[Any]:
@@ -202,25 +199,41 @@ def collect(replications: int, executor: Executor | None = None) -> dict[str, li
 
 
 @dataclass(frozen=True)
+class Effect:
+    """One labelled part of a fact's effect: an estimate, or several measured alike."""
+
+    label: str
+    """What is estimated, e.g. ``networked``; empty when the fact's measure says it all."""
+    estimates: tuple[Estimate, ...]
+
+
+@dataclass(frozen=True)
 class FactResult:
-    """One row of the validation table."""
+    """One row of the validation table, as data (:mod:`relsim.presentation.console` writes it)."""
 
     number: int
     fact: str
     measured: str
-    effect: str
+    effect: tuple[Effect, ...]
     holds: bool
     rule: str
 
 
-def _ci(values: Iterable[float], digits: int = 3) -> tuple[float, float, float, str]:
-    """Mean and 95% interval, and the text ``0.978 [0.970, 0.986]`` (decimals alike)."""
-    array = np.asarray(list(values), float)
-    mean, _sd, lo, hi = mean_interval(array)
-    digits = digits if abs(mean) < 10 else 1
-    if math.isnan(lo):
-        return mean, lo, hi, f"{mean:.{digits}f} (no interval)"
-    return mean, lo, hi, f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+def _mean(values: Iterable[float], statistic: str = "difference") -> Estimate:
+    """The mean over replications with its 95% t interval (a paired difference by default)."""
+    mean, _sd, low, high = mean_interval(np.asarray(list(values), float))
+    return Estimate(statistic, mean, low, high)
+
+
+def _share(hits: np.ndarray) -> Estimate:
+    """The share of replications in which something happened, with its Wilson interval."""
+    low, high = wilson_interval(int(hits.sum()), hits.size)
+    return Estimate("share", float(hits.mean()), low, high)
+
+
+def _one(estimate: Estimate) -> tuple[Effect]:
+    """An effect of one unlabelled estimate (the fact's measure names it)."""
+    return (Effect("", (estimate,)),)
 
 
 def _get(runs: dict[str, list[dict[str, Any]]], arm: str, key: str) -> np.ndarray:
@@ -229,19 +242,15 @@ def _get(runs: dict[str, list[dict[str, Any]]], arm: str, key: str) -> np.ndarra
 
 def fact1(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 1: the heat map spreads to every trust under networked governance only."""
-    net = _get(runs, "networked", "heat_map_everywhere")
-    hier = _get(runs, "hierarchical", "heat_map_everywhere")
-    (nl, nh), (hl, hh) = (
-        wilson_interval(int(net.sum()), net.size),
-        wilson_interval(int(hier.sum()), hier.size),
-    )
+    net = _share(_get(runs, "networked", "heat_map_everywhere"))
+    hier = _share(_get(runs, "hierarchical", "heat_map_everywhere"))
     return FactResult(
         1,
         "The heat map reaches all trusts under networked governance, rarely under hierarchy",
-        "share of runs in which every trust adopted the heat map: networked vs hierarchical",
-        f"{net.mean():.2f} [{nl:.2f}, {nh:.2f}] vs {hier.mean():.2f} [{hl:.2f}, {hh:.2f}]",
-        nl > 0.5 and hh < 0.2,
-        "networked lower bound > 0.5 and hierarchical upper bound < 0.2",
+        "share of runs in which every trust adopted the heat map",
+        (Effect("networked", (net,)), Effect("hierarchical", (hier,))),
+        net.low > 0.5 and hier.high < 0.2,
+        "networked lower bound > 50% and hierarchical upper bound < 20%",
     )
 
 
@@ -249,16 +258,15 @@ def fact2(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 2: relational trust rises over years, not months."""
     trust = np.array([run["trust"] for run in runs["networked"]])
     early = trust[:, 6] - trust[:, 0]
-    late = trust[:, 36] - trust[:, 12]
-    _, lo, _, text = _ci(late)
+    late = _mean(trust[:, 36] - trust[:, 12])
     share = early.mean() / (trust[:, 36] - trust[:, 0]).mean()
     return FactResult(
         2,
         "Relational trust is earned over two to three years, not months",
         "networked: rise of trust in the regulator from month 12 to 36; share of the 3-year "
         "rise made by month 6",
-        f"{text}; {share:.2f}",
-        lo > 0.05 and share < 1 / 3,
+        (Effect("months 12-36", (late,)), Effect("by month 6", (Estimate("value", share),))),
+        late.low > 0.05 and share < 1 / 3,
         "months 12-36 rise lower bound > 0.05 and less than a third made by month 6",
     )
 
@@ -267,14 +275,14 @@ def fact3(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 3: trust is asymmetric."""
     loss = _get(runs, "networked", "loss")
     gain = _get(runs, "networked", "gain")
-    _, lo, _, text = _ci(loss / gain)
+    ratio = _mean(loss / gain, "mean")
     return FactResult(
         3,
         "One punitive response costs more trust than one supportive response gains",
         "from the same state at month 24: trust lost to one punitive / gained from one "
         "supportive response",
-        text,
-        lo > 1,
+        _one(ratio),
+        ratio.low > 1,
         "ratio lower bound > 1",
     )
 
@@ -288,58 +296,58 @@ def fact4(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
         b = np.array([run["trust"][window].mean() for run in runs[shocked]])
         return a - b
 
-    buffer = drop("no_compact", "shock_no_compact") - drop("networked", "shock")
-    _, lo, _, text = _ci(buffer)
+    buffer = _mean(drop("no_compact", "shock_no_compact") - drop("networked", "shock"))
     return FactResult(
         4,
         "A compact buffers external pressure",
         "fall in trust in the regulator during and after a shock: without minus with a compact",
-        text,
-        lo > 0,
+        _one(buffer),
+        buffer.low > 0,
         "lower bound > 0",
     )
 
 
 def fact5(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 5: safety raises disclosure and lowers surprises."""
-    disclosed = _get(runs, "networked", "disclosures") - _get(runs, "hierarchical", "disclosures")
-    surprised = _get(runs, "hierarchical", "surprises") - _get(runs, "networked", "surprises")
-    _, lo1, _, t1 = _ci(disclosed)
-    _, lo2, _, t2 = _ci(surprised)
+    disclosed = _mean(
+        _get(runs, "networked", "disclosures") - _get(runs, "hierarchical", "disclosures")
+    )
+    surprised = _mean(
+        _get(runs, "hierarchical", "surprises") - _get(runs, "networked", "surprises")
+    )
     return FactResult(
         5,
         "Psychological safety raises disclosure: more disclosed, fewer surprises",
         "over 60 months, networked minus hierarchical disclosures; hierarchical minus "
         "networked surprises",
-        f"{t1}; {t2}",
-        lo1 > 0 and lo2 > 0,
+        (Effect("disclosures", (disclosed,)), Effect("surprises", (surprised,))),
+        disclosed.low > 0 and surprised.low > 0,
         "both lower bounds > 0",
     )
 
 
 def fact6(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 6: targets with sanctions produce gaming."""
-    gap = _get(runs, "hierarchical", "gaming") - _get(runs, "networked", "gaming")
-    _, lo, _, text = _ci(gap)
+    gap = _mean(_get(runs, "hierarchical", "gaming") - _get(runs, "networked", "gaming"))
     return FactResult(
         6,
         "Targets with sanctions produce gaming",
         "mean gap of reported over true quality: hierarchical minus networked",
-        text,
-        lo > 0,
+        _one(gap),
+        gap.low > 0,
         "lower bound > 0",
     )
 
 
 def fact7(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 7: trajectories are ordered by readiness."""
-    _, lo, _, text = _ci(_get(runs, "networked", "readiness_rank"))
+    rank = _mean(_get(runs, "networked", "readiness_rank"), "mean")
     return FactResult(
         7,
         "The same intervention gives trajectories ordered by readiness",
-        "networked: rank correlation of trusts' readiness and capability at month 36",
-        text,
-        lo > 0.5,
+        "networked: rank correlation (Spearman) of trusts' readiness and capability at month 36",
+        _one(rank),
+        rank.low > 0.5,
         "lower bound > 0.5",
     )
 
@@ -350,22 +358,26 @@ def fact8(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
         np.array([run["board"] for run in runs[arm]])
         for arm in ("small_board", "large_board", "regional_boards")
     )
-    thinned = [_ci(large[:, i] - small[:, i]) for i in range(3)]
-    restored = [_ci(regional[:, i] - large[:, i]) for i in range(3)]
-    means = " / ".join(
-        f"{small[:, i].mean():.2f}, {large[:, i].mean():.2f}, {regional[:, i].mean():.2f}"
-        for i in range(3)
-    )
+    thinned = [_mean(large[:, i] - small[:, i]) for i in range(3)]
+    restored = tuple(_mean(regional[:, i] - large[:, i]) for i in range(3))
+
+    def means(arm: np.ndarray) -> tuple[Estimate, ...]:
+        return tuple(Estimate("value", float(arm[:, i].mean())) for i in range(3))
+
     return FactResult(
         8,
         "Board size matters: one large board thins contact, trust growth and adoption; "
         "regional boards restore them",
         f"per-pair contact / trust growth / adoption among the origin's board mates over "
-        f"{BOARD_MONTHS} months: one board of {SMALL_BOARD}, one board of {LARGE_BOARD}, the "
-        f"{LARGE_BOARD} in regional boards of 5-8",
-        f"{means}; regional minus one board: {restored[0][3]} / {restored[1][3]} / "
-        f"{restored[2][3]}",
-        all(hi < 0 for _, _, hi, _ in thinned) and all(lo > 0 for _, lo, _, _ in restored),
+        f"{BOARD_MONTHS} months (means): one board of {SMALL_BOARD}, one board of "
+        f"{LARGE_BOARD}, the {LARGE_BOARD} in regional boards of 5-8",
+        (
+            Effect(f"one board of {SMALL_BOARD}", means(small)),
+            Effect(f"one board of {LARGE_BOARD}", means(large)),
+            Effect("regional boards", means(regional)),
+            Effect("regional minus one board", restored),
+        ),
+        all(e.high < 0 for e in thinned) and all(e.low > 0 for e in restored),
         f"board of {LARGE_BOARD} minus board of {SMALL_BOARD}: all three upper bounds < 0; "
         "regional minus one board: all three lower bounds > 0",
     )
@@ -373,15 +385,16 @@ def fact8(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact9(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 9: the heat map evens coverage."""
-    evened = _get(runs, "no_heat_map", "coverage_cv") - _get(runs, "networked", "coverage_cv")
-    _, lo, _, text = _ci(evened)
+    evened = _mean(
+        _get(runs, "no_heat_map", "coverage_cv") - _get(runs, "networked", "coverage_cv")
+    )
     return FactResult(
         9,
         "The heat map evens coverage",
         "spread of coverage across departments at month 60 (coefficient of variation): "
         "without minus with heat-map targeting",
-        text,
-        lo > 0,
+        _one(evened),
+        evened.low > 0,
         "lower bound > 0",
     )
 
@@ -391,15 +404,17 @@ def fact10(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     above = _get(runs, "partner_leaves", "kept_above")
     below = _get(runs, "partner_leaves", "kept_below")
     above, below = above[~np.isnan(above)], below[~np.isnan(below)]
-    _, lo_a, _, ta = _ci(above)
-    _, _, hi_b, tb = _ci(below)
+    kept_above, kept_below = _mean(above), _mean(below)
     return FactResult(
         10,
         "What lasts: after the partner leaves, capability persists only above a threshold",
         f"partner leaves at month {EXIT_MONTH}; change in capability to month {LONG_HORIZON} "
         "of trusts above vs below the internal-training threshold at exit",
-        f"{ta} (n={above.size}) vs {tb} (n={below.size})",
-        lo_a > -0.02 and hi_b < -0.05 and below.size >= 5,
+        (
+            Effect(f"above (n={above.size})", (kept_above,)),
+            Effect(f"below (n={below.size})", (kept_below,)),
+        ),
+        kept_above.low > -0.02 and kept_below.high < -0.05 and below.size >= 5,
         "above: lower bound > -0.02; below: upper bound < -0.05 (at least 5 runs with a "
         "trust below)",
     )
@@ -407,13 +422,13 @@ def fact10(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact11(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 11: attendance at a working board is high."""
-    _, lo, _, text = _ci(_get(runs, "networked", "attendance"))
+    attendance = _mean(_get(runs, "networked", "attendance"), "mean")
     return FactResult(
         11,
         "Attendance at a working board is high once the relational space forms",
         "networked: mean attendance from month 24",
-        text,
-        lo >= 0.9,
+        _one(attendance),
+        attendance.low >= 0.9,
         "lower bound >= 0.9",
     )
 
@@ -421,13 +436,13 @@ def fact11(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 def fact12(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 12: the regulator learns."""
     rho = np.array([run["rho"] for run in runs["networked"]])
-    _, lo, _, text = _ci(rho[:, 1] - rho[:, 0])
+    learned = _mean(rho[:, 1] - rho[:, 0])
     return FactResult(
         12,
         "The regulator learns: ρ rises under networked governance",
         "networked: relational orientation at month 60 minus month 0",
-        text,
-        lo > 0,
+        _one(learned),
+        learned.low > 0,
         "lower bound > 0",
     )
 
@@ -454,23 +469,3 @@ def validate(
     """Check every stylised fact; one row each."""
     runs = collect(replications, executor)
     return [fact(runs) for fact in FACTS]
-
-
-def format_validation(results: Sequence[FactResult], replications: int) -> str:
-    """The validation table as plain text."""
-    lines = [
-        f"Stylised facts (MODEL.md §5), {replications} paired replications, 95% intervals",
-        "",
-    ]
-    for r in results:
-        lines += [
-            f"{'holds' if r.holds else 'FAILS':5s}  {r.number:2d}. {r.fact}",
-            f"{'':9s}measured: {r.measured}",
-            f"{'':9s}effect:   {r.effect}   (holds if {r.rule})",
-        ]
-    failed = [r.number for r in results if not r.holds]
-    lines += [
-        "",
-        "all facts hold" if not failed else f"failed: {', '.join(map(str, failed))}",
-    ]
-    return "\n".join(lines)

@@ -54,7 +54,7 @@ DELTA_RESAMPLES = 100
 
 #: An outcome with at most this many distinct values over the design (counts of adopters, say),
 #: and ties (at most one distinct value per two points), gets Borgonovo's δ from frequencies
-#: rather than kernel densities (see ``_discrete_delta``).
+#: rather than kernel densities (see ``discrete_delta``).
 DISCRETE_VALUES = 20
 
 #: Why an outcome can have no value in a run (see relsim.runs.outcomes); the fallback is generic.
@@ -106,7 +106,7 @@ def analyze(
         # as UndefinedIndicesError or as the width of the interval, not as lines on stderr.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = _indices(method, problem, x, y, levels, seed)
+            data = method_indices(method, problem, x, y, levels, seed)
     finally:
         np.random.set_state(state)  # noqa: NPY002
     frame = pd.DataFrame({"parameter": list(problem["names"]), **data})
@@ -118,10 +118,13 @@ def analyze(
     return frame.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
-def _indices(
+def method_indices(
     method: str, problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int, seed: int
 ) -> dict[str, np.ndarray]:
-    """SALib's indices for one method, as arrays by column name."""
+    """One method's indices, as arrays by column name.
+
+    SALib's Morris or Sobol analysis, or :func:`delta_indices` for a Latin hypercube.
+    """
     if method == "morris":
         from SALib.analyze import morris
 
@@ -173,7 +176,7 @@ def delta_indices(
     δ is Plischke, Borgonovo & Smith's (2013) estimator (SALib's ``calc_delta``) on the sample
     as drawn (a Latin hypercube is uniform), bias-corrected by the bootstrap (their eqn 30:
     twice the estimate on the sample less the mean over resamples) with a normal 95% interval.
-    An outcome with few distinct values and ties gets δ from frequencies (``_discrete_delta``),
+    An outcome with few distinct values and ties gets δ from frequencies (``discrete_delta``),
     corrected instead by subtracting its mean over permutations of the outcome (its value under
     independence); its scale is therefore not that of the kernel-density estimate.
     S1 is the correlation ratio over the same classes (SALib's ``sobol_first``). The bootstrap
@@ -198,7 +201,7 @@ def delta_indices(
         # A kernel density cannot describe a class in which the outcome is constant, and
         # calc_delta skips such classes: for an outcome an input decides outright, that input
         # would get δ near 0. With few distinct values the densities are probabilities.
-        calc_delta = _discrete_delta  # same signature as SALib's
+        calc_delta = discrete_delta  # same signature as SALib's
     z = float(norm.ppf(0.5 + CONF_LEVEL / 2))
     rng = np.random.default_rng(seed)
     out = {k: np.full(n_inputs, np.nan) for k in COLUMNS["lhs"]}
@@ -229,7 +232,7 @@ def delta_indices(
     return out
 
 
-def _discrete_delta(y: np.ndarray, y_grid: np.ndarray, x: np.ndarray, edges: np.ndarray) -> float:
+def discrete_delta(y: np.ndarray, y_grid: np.ndarray, x: np.ndarray, edges: np.ndarray) -> float:
     """Borgonovo's δ of an outcome with few distinct values (``y_grid`` is not used).
 
     δ is half the expected L1 distance between the outcome's distribution and its distribution
@@ -237,11 +240,12 @@ def _discrete_delta(y: np.ndarray, y_grid: np.ndarray, x: np.ndarray, edges: np.
     estimated by frequencies, over the same equal-frequency classes of the input (by rank) as
     SALib's ``calc_delta`` uses.
     """
+    from scipy.stats import rankdata
+
     n = y.size
     values, codes = np.unique(y, return_inverse=True)
     overall = np.bincount(codes, minlength=values.size) / n
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[np.argsort(x, kind="stable")] = np.arange(1, n + 1)  # as rankdata(..., "ordinal")
+    ranks = rankdata(x, method="ordinal")  # distinct ranks, ties in the order they come
     delta = 0.0
     for low, high in itertools.pairwise(edges):
         members = codes[(ranks > low) & (ranks <= high)]
@@ -394,39 +398,3 @@ def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:
     result.table.to_csv(tmp, index=False, float_format="%.6g")
     tmp.replace(path)
     return path
-
-
-def replications_phrase(replications: int) -> str:
-    """What each design point's value is, e.g. ``mean over 4 replications per design point``."""
-    if replications == 1:
-        return "1 replication per design point"
-    return f"mean over {replications} replications per design point"
-
-
-def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
-    """Ranked tables, one per outcome (and cell), as plain text."""
-    key, conf = RANK_BY[result.method]
-    lines = [
-        f"{result.method} indices ({replications_phrase(result.replications)}); "
-        f"ranked by {key}, with its 95% interval"
-    ]
-    group_keys = [
-        c
-        for c in result.table.columns
-        if c not in {"parameter", "method", "rank", *COLUMNS[result.method]}
-    ]
-    for values, group in result.table.groupby(group_keys, sort=False):
-        label = " · ".join(str(v) for v in (values if isinstance(values, tuple) else (values,)))
-        lines.append(f"\n{label}")
-        shown = group.nsmallest(top, "rank")
-        for _, row in shown.iterrows():
-            extra = "   ".join(
-                f"{c} {row[c]:.3g}" for c in COLUMNS[result.method] if c not in {key, conf}
-            )
-            half = row[conf]
-            interval = "" if math.isnan(half) else f" ± {half:.3g}"
-            name = f"{int(row['rank']):2d}. {row['parameter']:42s}"
-            lines.append(f"  {name} {key} {row[key]:.3g}{interval}   {extra}")
-    for outcome, why in result.skipped.items():
-        lines.append(f"(left out {outcome}: {why})")
-    return "\n".join(lines)

@@ -13,12 +13,15 @@ keys of a sampled design):
 and, when ``governance.mode`` is a factor, each mode against the first one listed, within each
 combination of the other factors: the mean difference with a 95% interval, paired by seed when
 the sweep used common random numbers, and Hedges' g as the effect size.
+
+Every statistic comes from :mod:`relsim.analysis.stats`; this module chooses what to summarise.
+The tables are data: :mod:`relsim.presentation.console` and :mod:`relsim.presentation.report`
+render them.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +29,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from relsim.analysis.stats import (
+    censored_times,
+    hedges_g,
+    km_median,
+    mean_interval,
+    paired_difference,
+    welch_difference,
+    wilson_interval,
+)
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
 from relsim.scenario import Scenario, scenario_from_dict
 
 MODE = "governance.mode"
-LEVEL = 0.95
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
 CELL_STATS = ("outcome", "statistic", "n", "estimate", "sd", "ci_low", "ci_high")
 #: Columns of ``comparison.csv`` besides the grid factors that name its stratum.
@@ -56,7 +66,6 @@ COMPARISON_STATS = (
 #: Outcomes that are the month of an event (empty if it never happened): summarised, like full
 #: adoption, as the share of runs in which it happened and a Kaplan-Meier median time.
 TIMED_OUTCOMES = frozenset({"compact_month"})
-_COMPACT_ROWS = frozenset({"compact_in_force", "months_to_compact"})
 
 
 @dataclass(frozen=True)
@@ -82,93 +91,6 @@ class Summary:
 
 
 # ---------------------------------------------------------------------------------------------
-# Statistics (small pure functions)
-# ---------------------------------------------------------------------------------------------
-
-
-def mean_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float, float]:
-    """Mean, standard deviation and t interval of the mean (NaNs left out)."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = x.size
-    if n == 0:
-        return (math.nan,) * 4
-    mean = float(x.mean())
-    if n == 1:
-        return mean, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, sd, mean - half, mean + half
-
-
-def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson score interval of a proportion (Wilson 1927), sound near 0 and 1."""
-    if n == 0:
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # At 0 of n (n of n) the bound is exactly 0 (1); rounding would leave about 1e-18.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return low, high
-
-
-def km_median(
-    times: np.ndarray, observed: np.ndarray, level: float = LEVEL
-) -> tuple[float, float, float]:
-    """Kaplan–Meier median time to an event, with its interval; NaN where not reached.
-
-    Args:
-        times: Time of the event, or of censoring where it was not observed.
-        observed: Whether the event was observed at that time.
-        level: Confidence level of the interval.
-
-    Returns:
-        (median, low, high): the first time at which the survival function is at or below one
-        half, and the first times at which the lower and upper pointwise bands are.
-    """
-    times = np.asarray(times, dtype=float)
-    observed = np.asarray(observed, dtype=bool)
-    if times.size == 0:
-        return math.nan, math.nan, math.nan
-    if not observed.any():
-        return math.nan, math.nan, math.nan
-    data = stats.CensoredData(uncensored=times[observed], right=times[~observed])
-    sf = stats.ecdf(data).sf
-    grid = sf.quantiles
-    prob = sf.probabilities
-
-    def first_below(values: np.ndarray) -> float:
-        hits = np.flatnonzero(values <= 0.5)
-        return float(grid[hits[0]]) if hits.size else math.nan
-
-    with warnings.catch_warnings():
-        # The band is undefined where the estimate is 0 or 1; it collapses to the estimate.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        band = sf.confidence_interval(confidence_level=level, method="log-log")
-    lows, highs = band.low.evaluate(grid), band.high.evaluate(grid)
-    lows = np.where(np.isnan(lows), prob, lows)
-    highs = np.where(np.isnan(highs), prob, highs)
-    return first_below(prob), first_below(lows), first_below(highs)
-
-
-def hedges_g(a: np.ndarray, b: np.ndarray) -> float:
-    """Hedges' g: the standardised mean difference of b over a, corrected for small samples."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    na, nb = a.size, b.size
-    if na < 2 or nb < 2:
-        return math.nan
-    pooled = math.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
-    if pooled == 0:
-        return 0.0 if a.mean() == b.mean() else math.copysign(math.inf, b.mean() - a.mean())
-    correction = 1 - 3 / (4 * (na + nb) - 9)
-    return float((b.mean() - a.mean()) / pooled * correction)
-
-
-# ---------------------------------------------------------------------------------------------
 # The summary of a sweep
 # ---------------------------------------------------------------------------------------------
 
@@ -190,30 +112,6 @@ def introduction_months(runs: pd.DataFrame, k: int, base: int) -> np.ndarray:
     return np.full(len(runs), float(base))
 
 
-def adoption_times(
-    full_month: np.ndarray, horizon: np.ndarray, introduced: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Months from a practice's introduction to full adoption, for a Kaplan–Meier estimate.
-
-    Only runs that lasted past the introduction gave the practice a chance to spread; the
-    others are left out. Runs that never reached every trust are censored at their horizon.
-
-    Args:
-        full_month: Month every trust had adopted, NaN where never (one value per run).
-        horizon: Each run's last month.
-        introduced: Each run's month of introduction.
-
-    Returns:
-        (at_risk, times, reached): which runs count, and for those, the months and whether
-        full adoption was observed.
-    """
-    at_risk = horizon > introduced
-    month = full_month[at_risk]
-    reached = ~np.isnan(month)
-    times = np.where(reached, month, horizon[at_risk]) - introduced[at_risk]
-    return at_risk, times, reached
-
-
 def compact_start(scenario: Scenario) -> int | None:
     """The first month a rule that negotiates a compact is in force; None if none ever is.
 
@@ -227,12 +125,20 @@ def compact_start(scenario: Scenario) -> int | None:
     return next((m for m, mode in sorted(schedule) if GOVERNANCE[mode].has_board), None)
 
 
-def _cell_rows(
+def cell_rows(
     group: pd.DataFrame,
     outcomes: Sequence[str],
     manifest: dict[str, Any],
     compact_from: int | None = 0,
 ) -> list[dict[str, Any]]:
+    """The rows of ``summary.csv`` for one design cell (without the cell's factor columns).
+
+    Args:
+        group: The cell's finished runs.
+        outcomes: The outcome columns of the runs table.
+        manifest: The sweep's manifest (its base scenario gives the horizon and practices).
+        compact_from: The month negotiation of a compact starts in this cell (None: never).
+    """
     rows = []
     for outcome in outcomes:
         if outcome in TIMED_OUTCOMES or outcome.startswith("full_adoption_month_"):
@@ -259,7 +165,7 @@ def _cell_rows(
     )
     for k, (practice, base) in enumerate(_practices(manifest)):
         introduced = introduction_months(group, k, base)
-        _, times, reached = adoption_times(
+        _, times, reached = censored_times(
             group[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
         )
         rows += _event_rows(
@@ -270,7 +176,7 @@ def _cell_rows(
         # and no run counts). Runs whose compact never came into force are censored at their
         # horizon, not left out: a mean over the others would flatter slow boards.
         started = np.full(len(group), np.inf if compact_from is None else float(compact_from))
-        _, times, reached = adoption_times(group["compact_month"].to_numpy(float), horizon, started)
+        _, times, reached = censored_times(group["compact_month"].to_numpy(float), horizon, started)
         rows += _event_rows("compact_in_force", "months_to_compact", times, reached)
     return rows
 
@@ -345,13 +251,13 @@ def _comparison(
             for outcome in outcomes:
                 a, b = ref[outcome].to_numpy(float), other[outcome].to_numpy(float)
                 if merged is not None and len(merged):
-                    diff = merged[f"{outcome}_other"].to_numpy(float) - merged[
-                        f"{outcome}_ref"
-                    ].to_numpy(float)
-                    mean, _sd, lo, hi = mean_interval(diff)
-                    n, paired = int((~np.isnan(diff)).sum()), True
+                    mean, lo, hi, n = paired_difference(
+                        merged[f"{outcome}_ref"].to_numpy(float),
+                        merged[f"{outcome}_other"].to_numpy(float),
+                    )
+                    paired = True
                 else:
-                    mean, lo, hi, n = _welch(a, b)
+                    mean, lo, hi, n = welch_difference(a, b)
                     paired = False
                 if np.isnan(a).all() or np.isnan(b).all():
                     continue  # e.g. the month of a compact that one side cannot have
@@ -379,21 +285,6 @@ def _nanmean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else math.nan
 
 
-def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, int]:
-    """Difference of means b − a with Welch's 95% interval (unpaired samples)."""
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if a.size < 2 or b.size < 2:
-        return math.nan, math.nan, math.nan, int(min(a.size, b.size))
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    diff = float(b.mean() - a.mean())
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return diff, diff, diff, int(min(a.size, b.size))
-    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, dof)) * se
-    return diff, diff - half, diff + half, int(min(a.size, b.size))
-
-
 def summarize(directory: Path | str) -> Summary:
     """Summarise the runs saved in a sweep directory (finished or not)."""
     manifest = read_manifest(directory)
@@ -407,7 +298,7 @@ def summarize(directory: Path | str) -> Summary:
     base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
     for cell, group in _groups(ok, grid) if len(ok) else []:
         start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
-        rows += [{**cell, **row} for row in _cell_rows(group, outcomes, manifest, start)]
+        rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()
     if MODE in grid and len(ok):
@@ -444,94 +335,3 @@ def write_summary(summary: Summary, directory: Path | str) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
-
-
-# ---------------------------------------------------------------------------------------------
-# Printing
-# ---------------------------------------------------------------------------------------------
-
-#: Outcomes shown in the printed table (all are in summary.csv).
-HEADLINE = (
-    "reached_all_",
-    "months_to_full_adoption_",
-    "trust_in_regulator_m36",
-    "trust_in_regulator_final",
-    "peer_trust_final",
-    "disclosures",
-    "surprises",
-    "gaming_gap",
-    "capability_final",
-    "compact_in_force",
-    "months_to_compact",
-)
-
-
-def no_runs_text(outcome: str) -> str:
-    """What a share or median with no run to count says: why no run counts."""
-    return "no compact" if outcome in _COMPACT_ROWS else "not introduced"
-
-
-def _format(row: pd.Series) -> str:
-    est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
-    if row["statistic"] in ("share", "km_median") and row["n"] == 0:
-        return no_runs_text(row["outcome"])
-    if pd.isna(est):
-        return "not reached" if row["statistic"] == "km_median" else "–"
-    if row["statistic"] == "share":
-        return f"{est:.0%} [{lo:.0%}, {hi:.0%}]"
-    digits = 0 if abs(est) >= 10 or row["statistic"] == "km_median" else 2
-    interval = (
-        "" if pd.isna(lo) else f" [{lo:.{digits}f}, {'∞' if pd.isna(hi) else f'{hi:.{digits}f}'}]"
-    )
-    return f"{est:.{digits}f}{interval}"
-
-
-def format_summary(summary: Summary) -> str:
-    """The headline outcomes by cell, and the mode comparison, as plain text tables."""
-    if summary.cells.empty:
-        return "no finished runs to summarise"
-    cells = summary.cells
-    keep = cells["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
-    shown = cells[keep].copy()
-    shown["value"] = shown.apply(_format, axis=1)
-    grid = [c for c in cells.columns if c not in CELL_STATS]
-    if grid:
-        shown["cell"] = shown[grid].astype(str).agg(" · ".join, axis=1)
-    else:
-        shown["cell"] = "all runs"
-    table = shown.pivot_table(
-        index="outcome", columns="cell", values="value", aggfunc="first", sort=False
-    )
-    lines = []
-    if summary.unfinished:
-        lines.append(
-            f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are saved; "
-            "continue it with relsim sweep EXPERIMENT --out DIR --resume"
-        )
-    lines.append(
-        f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; "
-        "months to full adoption: Kaplan–Meier median from introduction"
-    )
-    if grid:
-        lines.append("cells: " + " · ".join(grid))
-    lines.append(table.to_string())
-    if not summary.comparison.empty:
-        comp = summary.comparison
-        keep = comp["outcome"].map(lambda o: any(o.startswith(h) for h in HEADLINE))
-        comp = comp[keep]
-        strata = [c for c in comp.columns if c not in COMPARISON_STATS]
-        text = comp.assign(
-            difference=comp.apply(
-                lambda r: f"{r['difference']:+.3g} [{r['ci_low']:+.3g}, {r['ci_high']:+.3g}]",
-                axis=1,
-            ),
-            g=comp["hedges_g"].map(lambda g: f"{g:+.2f}"),
-        )[[*strata, "outcome", "compared", "difference", "g"]]
-        first = comp.iloc[0]
-        lines += [
-            "",
-            f"{first['compared']} minus {first['reference']} "
-            f"({'paired by seed' if first['paired'] else 'unpaired'}); g = Hedges' g",
-            text.to_string(index=False),
-        ]
-    return "\n".join(lines)

@@ -2,13 +2,15 @@
 
 Each ``*_figure`` function takes a :class:`~relsim.runs.simulation.RunResult` and returns a
 matplotlib :class:`~matplotlib.figure.Figure` (built without pyplot, so no global state and no
-display is needed); :func:`save_run_figures` writes them all. Colours come from the Okabe-Ito
-palette and the heat map uses cividis, both safe for colour-blind readers.
+display is needed); :func:`save_run_figures` writes them all, and :func:`run_figures` gives
+them with captions (as :class:`NamedFigure`, like the figures of a sweep). Colours come from the
+Okabe-Ito palette and the heat map uses cividis, both safe for colour-blind readers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -22,6 +24,16 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from relsim.runs.simulation import RunResult
+
+
+@dataclass(frozen=True)
+class NamedFigure:
+    """A figure with its file stem and a caption saying what it shows."""
+
+    stem: str
+    figure: Figure
+    caption: str
+
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
@@ -286,6 +298,23 @@ RUN_FIGURES = {
     "heat_map": heat_map_figure,
     "trust_network": network_figure,
 }
+
+#: What each figure of a single run shows (the figures of ``relsim run``).
+RUN_CAPTIONS = {
+    "trust_trajectories": "Mean trust of trusts in the regulator, of the regulator in trusts "
+    "and among trusts, with each trust's own line; the compact's months shaded.",
+    "adoption_timeline": "Trusts using each practice, month by month.",
+    "heat_map": "For each trust, training coverage by department (rows) and month (columns), "
+    "with the month the heat map came into use.",
+    "trust_network": "The directed trust network at the last month.",
+}
+
+
+def run_figures(result: RunResult) -> list[NamedFigure]:
+    """The figures of one run (those ``relsim run`` writes), with captions."""
+    return [
+        NamedFigure(stem, make(result), RUN_CAPTIONS[stem]) for stem, make in RUN_FIGURES.items()
+    ]
 
 
 def save_run_figures(

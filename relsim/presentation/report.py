@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,26 +24,26 @@ import tomli_w
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from relsim.analysis.summary import (
-    CELL_STATS,
-    COMPARISON_STATS,
-    HEADLINE,
-    MODE,
-    Summary,
-    no_runs_text,
-    summarize,
-)
+from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, MODE, Summary, summarize
+from relsim.analysis.sweep_data import SweepData, load_sweep
 from relsim.atomic import atomic_write_bytes
 from relsim.errors import RelsimError
-from relsim.presentation.sweep_figures import (
-    SweepData,
-    directory_kind,
+from relsim.presentation.format import (
+    format_cell,
+    format_difference,
+    format_effect_size,
+    format_number,
+    format_value,
+)
+from relsim.presentation.labels import (
     format_level,
-    load_sweep,
+    is_headline,
     outcome_label,
     short_key,
-    sweep_figures,
+    trusts_text,
 )
+from relsim.presentation.plot import directory_kind
+from relsim.presentation.sweep_figures import sweep_figures
 from relsim.runs.provenance import code_digest, versions
 
 #: Written by ``relsim sensitivity DIR`` (optional).
@@ -54,62 +53,6 @@ SENSITIVITY_PNG = "sensitivity.png"
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers
-# ---------------------------------------------------------------------------------------------
-
-
-def _decimals(value: float) -> int:
-    """Decimals that show about three significant digits of a summary number."""
-    size = abs(value)
-    if size >= 100:
-        return 0
-    if size >= 10:
-        return 1
-    if size >= 1:
-        return 2
-    return 3
-
-
-def format_estimate(statistic: str, estimate: float, low: float, high: float) -> str:
-    """An estimate with its 95% interval: ``0.805 [0.797, 0.812]``, ``82% [77%, 87%]``."""
-    if statistic == "share":
-        if math.isnan(estimate):
-            return "–"
-        return f"{estimate:.0%} [{low:.0%}, {high:.0%}]"
-    if statistic == "km_median":
-        if math.isnan(estimate):
-            return "not reached"
-        shown_high = "∞" if math.isnan(high) else f"{high:.0f}"
-        return f"{estimate:.0f} [{low:.0f}, {shown_high}]"
-    if math.isnan(estimate):
-        return "–"
-    d = _decimals(estimate)
-    if math.isnan(low):
-        return f"{estimate:.{d}f}"
-    return f"{estimate:.{d}f} [{low:.{d}f}, {high:.{d}f}]"
-
-
-def format_difference(difference: float, low: float, high: float) -> str:
-    """A signed difference with its 95% interval: ``+0.527 [+0.519, +0.535]``."""
-    if math.isnan(difference):
-        return "–"
-    d = _decimals(max(abs(difference), abs(low) if not math.isnan(low) else 0.0))
-    if math.isnan(low):
-        return f"{difference:+.{d}f}"
-    return f"{difference:+.{d}f} [{low:+.{d}f}, {high:+.{d}f}]"
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        return f"{value:.3g}"
-    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,16 +137,17 @@ def _how_to_read(data: SweepData) -> str:
     n = data.manifest["experiment"]["replications"]
     return f"""
 <p>relsim is a simulation. Each <em>run</em> plays out one possible history, month by month,
-of a regulator and {data.trusts_text()} NHS trusts; chance (which problems arise, who attends, how
+of a regulator and {trusts_text(data)} NHS trusts; chance (which problems arise, who attends, how
 the regulator responds) makes runs differ. The experiment repeats every design cell
 {n} times and reports what happens across those runs. Its numbers show what follows from the
 model's assumptions (described in the project's <code>docs/ODD.md</code>), not forecasts of what
 real organisations will do.</p>
 <ul>
-<li><strong>Estimates with 95% confidence intervals</strong>, e.g. <code>0.80 [0.79, 0.81]</code>:
-the first number is the average over the runs; the bracket is the range in which the average of
-endless runs of the same model would lie, with 95% confidence. It says how precisely the runs
-pin down the model's average, not how much runs vary, and not whether the model is right.</li>
+<li><strong>Estimates with 95% confidence intervals</strong>, e.g.
+<code>0.805 [0.797, 0.812]</code>: the first number is the average over the runs; the bracket is
+the range in which the average of endless runs of the same model would lie, with 95% confidence.
+It says how precisely the runs pin down the model's average, not how much runs vary, and not
+whether the model is right. Numbers have about three significant digits.</li>
 <li><strong>Shares</strong> (e.g. of runs in which a practice reached every trust) are given
 with Wilson intervals.</li>
 <li><strong>Months to full adoption</strong> is a Kaplan–Meier median: half the runs had seen
@@ -332,7 +276,7 @@ def _design(data: SweepData) -> str:
             _table(
                 ["Sampled key", "Low", "High"],
                 [
-                    (f"<code>{_e(k)}</code>", _e(_number(lo)), _e(_number(hi)))
+                    (f"<code>{_e(k)}</code>", _e(format_number(lo)), _e(format_number(hi)))
                     for k, (lo, hi) in zip(names, bounds, strict=True)
                 ],
                 raw=True,
@@ -387,17 +331,13 @@ def _design(data: SweepData) -> str:
     return "\n".join(parts)
 
 
-def _headline(outcome: str) -> bool:
-    return any(outcome.startswith(h) for h in HEADLINE)
-
-
 def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> str:
     cells = summary.cells
     grid = [c for c in cells.columns if c not in CELL_STATS]
     keys = list(cells[grid].drop_duplicates().itertuples(index=False, name=None)) if grid else [()]
     outcomes = list(dict.fromkeys(cells["outcome"]))
     if headline_only:
-        outcomes = [o for o in outcomes if _headline(o)]
+        outcomes = [o for o in outcomes if is_headline(o)]
     lookup = {(tuple(row[g] for g in grid), row["outcome"]): row for _, row in cells.iterrows()}
     header = ["Outcome", *(_cell_header(dict(zip(grid, k, strict=True))) for k in keys)]
     rows = []
@@ -408,18 +348,7 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
             if row is None:
                 line.append("–")
                 continue
-            adoption = row["statistic"] in ("share", "km_median")
-            text = (
-                no_runs_text(outcome)  # no run lasted past the introduction, or no compact
-                if adoption and int(row["n"]) == 0
-                else format_estimate(
-                    row["statistic"],
-                    float(row["estimate"]),
-                    float(row["ci_low"]),
-                    float(row["ci_high"]),
-                )
-            )
-            line.append(f"{_e(text)}<br><small>n = {int(row['n'])}</small>")
+            line.append(f"{_e(format_cell(row))}<br><small>n = {int(row['n'])}</small>")
         rows.append(line)
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>\n" for r in rows)
@@ -436,7 +365,7 @@ def _comparison_table(summary: Summary, data: SweepData) -> str:
             "<p>The governance mode was not varied in this experiment, so there is no "
             "comparison of modes.</p>"
         )
-    comp = comp[comp["outcome"].map(_headline)]
+    comp = comp[comp["outcome"].map(is_headline)]
     strata = [c for c in comp.columns if c not in COMPARISON_STATS]
     first = comp.iloc[0]
     paired = bool(first["paired"])
@@ -467,20 +396,15 @@ def _comparison_table(summary: Summary, data: SweepData) -> str:
     comp = comp.sort_values("_order", kind="stable")
     rows = []
     for _, row in comp.iterrows():
-        g = float(row["hedges_g"])
         rows.append(
             [
                 _outcome_cell(row["outcome"], data),
                 *(_e(format_level(row[s])) for s in strata),
                 *([f"{_e(row['compared'])} vs {_e(row['reference'])}"] if several else []),
-                _e(_number(float(row["reference_mean"]))),
-                _e(_number(float(row["compared_mean"]))),
-                _e(
-                    format_difference(
-                        float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
-                    )
-                ),
-                _e("–" if math.isnan(g) else f"{g:+.2f}"),
+                _e(format_value(float(row["reference_mean"]))),
+                _e(format_value(float(row["compared_mean"]))),
+                _e(format_difference(row)),
+                _e(format_effect_size(float(row["hedges_g"]))),
                 _e(int(row["n"])),
             ]
         )
@@ -511,7 +435,7 @@ def _sensitivity(directory: Path) -> str | None:
         "interactions.</p>",
         _table(
             list(table.columns),
-            [[_number(v) for v in row] for row in table.itertuples(index=False, name=None)],
+            [[format_number(v) for v in row] for row in table.itertuples(index=False, name=None)],
             cls="numbers",
         ),
     ]
@@ -752,4 +676,4 @@ def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
     return target
 
 
-__all__ = ["build_report", "format_difference", "format_estimate", "inline_svg", "write_report"]
+__all__ = ["build_report", "inline_svg", "write_report"]

@@ -1,9 +1,9 @@
 """Figures of a sweep: trust trajectories, adoption, time to full adoption, typical heat maps.
 
-Every figure compares the levels of one factor, the *group*: ``governance.mode`` when the
-experiment varies it, else its first grid factor, else all runs as one group. Each remaining
-grid factor splits the figure into rows of panels (its *strata*), so that a panel compares
-groups with everything else held fixed, as the comparison table does; sampled keys are pooled.
+Every figure compares the groups of :func:`relsim.analysis.sweep_data.load_sweep`: the levels
+of ``governance.mode`` when the experiment varies it (else of its first grid factor, else all
+runs as one group), one row of panels per stratum of the other grid factors, sampled keys
+pooled.
 
 The figures, by file stem (:data:`SWEEP_FIGURES`):
 
@@ -13,52 +13,43 @@ The figures, by file stem (:data:`SWEEP_FIGURES`):
 - ``time_to_full_adoption``: Kaplan–Meier curves of the months from a practice's introduction
   until every trust has it, runs that never got there censored at the horizon;
 - ``typical_heat_maps``: the training heat map of each cell's most typical run, re-simulated
-  from its seed (the sweep store keeps no per-department coverage);
+  from its seed (:mod:`relsim.analysis.typical`);
 - ``outcome_distributions``: each headline outcome's distribution per design cell.
 
 Built like :mod:`relsim.presentation.figures`: matplotlib :class:`~matplotlib.figure.Figure` objects
-without pyplot, Okabe–Ito colours (cividis for ordered numeric levels and heat maps). The model
-never imports this module. :func:`plot_directory` writes the figures of a sweep or of a single run.
+without pyplot, Okabe–Ito colours (cividis for ordered numeric levels and heat maps). The data
+and statistics come from the analysis layer; this module only draws.
+:func:`relsim.presentation.plot.plot_directory` writes the figures to files.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 import textwrap
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy import stats
 
-from relsim.analysis.summary import MODE, introduction_months
-from relsim.analysis.summary import adoption_times as summary_adoption_times
-from relsim.atomic import MANIFEST, atomic_directory, write_json
-from relsim.errors import RelsimError
-from relsim.presentation.figures import (
-    RUN_FIGURES,
-    SERIES_COLOURS,
-    heat_map_panel,
-    save_figure,
+from relsim.analysis.stats import column_mean_intervals, column_percentiles, km_curve
+from relsim.analysis.sweep_data import Cell, SweepData
+from relsim.analysis.typical import TypicalRun, typical_outcomes, typical_runs
+from relsim.presentation.figures import SERIES_COLOURS, NamedFigure, heat_map_panel
+from relsim.presentation.labels import (
+    cell_label,
+    compared,
+    group_label,
+    outcome_label,
+    pooled_note,
+    practice_label,
+    stratum_label,
 )
-from relsim.runs.simulation import RunResult, simulate
-from relsim.runs.store import read_manifest, read_months, read_runs
-from relsim.scenario import Scenario, scenario_from_dict
 
-#: Rows of panels drawn at most; with more strata, the other grid factors are pooled.
-MAX_STRATA = 4
 #: Trusts whose heat maps are drawn for each typical run.
 MAX_HEAT_TRUSTS = 6
 
@@ -84,301 +75,17 @@ DISTRIBUTION_OUTCOMES = (
     "adopters_final_<practice>",
 )
 
-#: Outcomes on which a run is judged typical of its cell (``<practice>`` for each practice).
-TYPICAL_OUTCOMES = (
-    "trust_in_regulator_final",
-    "regulator_trust_final",
-    "peer_trust_final",
-    "capability_final",
-    "disclosures",
-    "surprises",
-    "adopters_final_<practice>",
-)
 
-#: Plain-language names of the outcomes, with their units; ``{practice}`` and ``{n}`` (trusts)
-#: are filled in.
-OUTCOME_LABELS = {
-    "trust_in_regulator_final": "Trusts' trust in the regulator at the end (0–1)",
-    "trust_in_regulator_m36": "Trusts' trust in the regulator at month 36 (0–1)",
-    "regulator_trust_final": "Regulator's trust in trusts at the end (0–1)",
-    "peer_trust_final": "Trust among trusts at the end (0–1)",
-    "disclosures": "Problems disclosed over the run (count)",
-    "surprises": "Hidden problems that surfaced as surprises (count)",
-    "sanctions": "Punitive responses of the regulator (count)",
-    "gaming_gap": "Gaming gap: reported minus true quality (mean, 0–1 scale)",
-    "capability_final": "Improvement capability at the end (0–1)",
-    "true_quality_final": "True quality of care at the end (0–1)",
-    "safety_final": "Psychological safety at the end (0–1)",
-    "attendance_mean": "Board attendance (share of trusts, mean over meetings)",
-    "relational_orientation_final": "Regulator's relational orientation at the end (0–1)",
-    "compact_month": "Month the compact came into force",
-    "compact_in_force": "Runs in which the compact came into force (share)",
-    "months_to_compact": "Months until the compact came into force (Kaplan–Meier median)",
-    "adopters_final_": "Trusts using the {practice} at the end (of {n})",
-    "full_adoption_month_": "Month the {practice} reached every trust",
-    "reached_all_": "Runs in which the {practice} reached every trust (share)",
-    "months_to_full_adoption_": (
-        "Months from introduction until the {practice} reached every trust (Kaplan–Meier median)"
-    ),
-}
-
-
-def practice_label(name: str) -> str:
-    """A practice's name as words: ``training_heat_map`` → ``training heat map``."""
-    return name.replace("_", " ")
-
-
-def outcome_label(outcome: str, practices: Sequence[str] = (), n_trusts: int | None = None) -> str:
-    """The plain-language name of an outcome, with its unit."""
-    if outcome in OUTCOME_LABELS:
-        return OUTCOME_LABELS[outcome]
-    for practice in practices:
-        prefix = outcome.removesuffix(practice)
-        if prefix != outcome and prefix in OUTCOME_LABELS:
-            n = "all" if n_trusts is None else str(n_trusts)
-            return OUTCOME_LABELS[prefix].format(practice=practice_label(practice), n=n)
-    return outcome
-
-
-def format_level(value: Any) -> str:
-    """A factor level as written in an experiment file: ``true``, ``0.3``, ``networked``."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
-
-
-def short_key(key: str) -> str:
-    """The last two parts of a dotted key (``governance.compact.enabled`` → ``compact.enabled``)."""
-    return ".".join(key.split(".")[-2:])
-
-
-def _stored(level: Any) -> Any:
-    """A factor level as the runs table stores it (lists and tables as JSON text)."""
-    return json.dumps(level) if isinstance(level, list | dict) else level
-
-
-# ---------------------------------------------------------------------------------------------
-# A sweep's data, grouped
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """The runs of one group within one stratum."""
-
-    stratum: tuple[tuple[str, Any], ...]
-    """The other grid factors' levels, as (dotted key, level)."""
-    group: Any
-    """The level of the group factor (``None`` when all runs form one group)."""
-    label: str
-    """The group's label, e.g. ``networked``."""
-    colour: str
-    run_ids: np.ndarray
-
-    @property
-    def stratum_label(self) -> str:
-        """The stratum as text, e.g. ``compact.enabled = true`` (empty without strata)."""
-        return ", ".join(f"{short_key(k)} = {format_level(v)}" for k, v in self.stratum)
-
-    @property
-    def full_label(self) -> str:
-        """Group and stratum, e.g. ``networked · compact.enabled = true``."""
-        return " · ".join(part for part in (self.label, self.stratum_label) if part)
-
-
-@dataclass(frozen=True)
-class SweepData:
-    """A sweep's finished runs and monthly series, and how the figures group them."""
-
-    directory: Path
-    manifest: dict[str, Any]
-    runs: pd.DataFrame
-    """The successful runs (``status == "ok"``)."""
-    months: pd.DataFrame
-    group: str | None
-    """The factor whose levels are compared in every panel (None: all runs as one group)."""
-    strata: tuple[str, ...]
-    """The other grid factors, one row of panels per combination of their levels."""
-    pooled: tuple[str, ...]
-    """Factors pooled over: sampled keys, and grid factors beyond :data:`MAX_STRATA` rows."""
-    failed: int
-    scenario: Scenario = field(repr=False)
-    """The sweep's base scenario, rebuilt from its manifest."""
-
-    @property
-    def name(self) -> str:
-        """The experiment's name."""
-        return str(self.manifest["experiment"].get("name") or self.directory.name)
-
-    @property
-    def practices(self) -> list[str]:
-        """Names of the practices in the base scenario, in order."""
-        return list(self.scenario.practice_names)
-
-    @property
-    def n_trusts(self) -> int:
-        """Trusts in the base scenario (see :attr:`trusts_per_run` when a factor changes them)."""
-        return len(self.scenario.trusts)
-
-    @cached_property
-    def trusts_per_run(self) -> pd.Series:
-        """Each finished run's number of trusts, by run id.
-
-        ``population.trusts`` may be a factor (as in the board-size experiment), so the count
-        is taken from each design point's scenario, built once per distinct point.
-        """
-        ids = self.runs["run_id"].to_numpy()
-        factors = list(self.manifest["factors"])
-        if not any(k.startswith(("population.", "trusts")) for k in factors):
-            return pd.Series(self.n_trusts, index=ids, dtype=np.int64)
-        counts = np.empty(len(ids), dtype=np.int64)
-        for rows in self.runs.groupby(factors, sort=False, dropna=False).indices.values():
-            point = point_scenario(self, self.runs.iloc[rows[0]])
-            counts[rows] = len(point.trusts)
-        return pd.Series(counts, index=ids)
-
-    @property
-    def common_trusts(self) -> int | None:
-        """The number of trusts when every run has the same, else None (for labels)."""
-        counts = self.trusts_per_run
-        return int(counts.iloc[0]) if counts.nunique() == 1 else None
-
-    def trusts_text(self) -> str:
-        """The number of trusts, for prose: ``5``, or ``3 to 40`` when it is varied."""
-        low, high = int(self.trusts_per_run.min()), int(self.trusts_per_run.max())
-        return str(low) if low == high else f"{low} to {high}"
-
-    def levels(self, key: str) -> list[Any]:
-        """The levels of a grid factor that finished runs have, in the experiment's order."""
-        listed = self.manifest["experiment"]["factors"][key]
-        present = set(self.runs[key].tolist())
-        return [level for level in listed if _stored(level) in present]
-
-    def stratum_values(self) -> list[tuple[tuple[str, Any], ...]]:
-        """Every combination of the strata's levels that has runs, in the experiment's order."""
-        combos = itertools.product(*(self.levels(k) for k in self.strata))
-        out = []
-        for combo in combos:
-            stratum = tuple(zip(self.strata, combo, strict=True))
-            if self._mask(stratum).any():
-                out.append(stratum)
-        return out
-
-    def _mask(self, values: Sequence[tuple[str, Any]]) -> np.ndarray:
-        mask = np.ones(len(self.runs), dtype=bool)
-        for key, level in values:
-            mask &= (self.runs[key] == _stored(level)).to_numpy()
-        return mask
-
-    def group_levels(self) -> list[Any]:
-        """The levels compared (``[None]`` when all runs form one group)."""
-        return [None] if self.group is None else self.levels(self.group)
-
-    def colours(self) -> list[str]:
-        """One colour per group: Okabe–Ito, or cividis steps for ordered numeric levels."""
-        levels = self.group_levels()
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels) and (
-            len(levels) > 2
-        )
-        if numeric:
-            cmap = colormaps["cividis"]
-            return [to_hex(cmap(x)) for x in np.linspace(0.0, 0.8, len(levels))]
-        return [SERIES_COLOURS[k % len(SERIES_COLOURS)] for k in range(len(levels))]
-
-    def group_label(self, level: Any) -> str:
-        """A group's label: the mode's name, ``pressure.baseline = 0.3``, or ``all runs``."""
-        if self.group is None:
-            return "all runs"
-        if self.group == MODE:
-            return format_level(level)
-        return f"{short_key(self.group)} = {format_level(level)}"
-
-    def cells(self) -> list[list[Cell]]:
-        """Cells by stratum (rows), each a list of groups in order (columns of a comparison)."""
-        rows = []
-        for stratum in self.stratum_values():
-            row = []
-            for level, colour in zip(self.group_levels(), self.colours(), strict=True):
-                values = [*stratum, *([(self.group, level)] if self.group is not None else [])]
-                ids = self.runs.loc[self._mask(values), "run_id"].to_numpy()
-                if ids.size:
-                    row.append(Cell(stratum, level, self.group_label(level), colour, ids))
-            rows.append(row)
-        return rows
-
-    def compared(self) -> str:
-        """What the figures compare, for titles: ``hierarchical vs networked``."""
-        if self.group is None:
-            return "all runs"
-        labels = [format_level(v) for v in self.group_levels()]
-        what = " vs ".join(labels) if len(labels) <= 4 else f"{len(labels)} levels"
-        return what if self.group == MODE else f"{self.group}: {what}"
-
-    def pooled_note(self) -> str:
-        """``pooled over ...`` when factors are pooled, else empty."""
-        return f"; pooled over {', '.join(self.pooled)}" if self.pooled else ""
-
-    def horizon(self, run_ids: np.ndarray) -> np.ndarray:
-        """Each run's last month (``scenario.months`` may be a factor)."""
-        rows = self.runs.set_index("run_id").loc[run_ids]
-        if "scenario.months" in rows:
-            return rows["scenario.months"].to_numpy(float)
-        return np.full(len(run_ids), float(self.scenario.months))
-
-    def trust_count(self, run_ids: np.ndarray) -> np.ndarray:
-        """Each run's number of trusts (``population.trusts`` may be a factor)."""
-        return self.trusts_per_run.loc[run_ids].to_numpy()
-
-    def series(self, column: str, run_ids: np.ndarray) -> pd.DataFrame:
-        """A monthly column for some runs as a runs × months table."""
-        frame = self.months[self.months["run_id"].isin(run_ids)]
-        return frame.pivot(index="run_id", columns="month", values=column)
-
-
-def load_sweep(directory: Path | str) -> SweepData:
-    """Read a sweep directory and decide how its figures group the runs.
-
-    Raises:
-        RelsimError: if the directory holds no sweep, or no finished run.
-    """
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    runs = read_runs(directory)
-    failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
-    runs = runs[runs["status"] == "ok"].reset_index(drop=True) if len(runs) else runs
-    if runs.empty:
-        raise RelsimError(f"{directory}: the sweep has no finished runs to plot or report")
-    months = read_months(directory)
-    factors = list(manifest["factors"])
-    grid = [f for f in factors if f in manifest["experiment"]["factors"]]
-    levels = {key: len(manifest["experiment"]["factors"][key]) for key in grid}
-    group = MODE if MODE in grid else (grid[0] if grid else None)
-    if group == MODE and levels[MODE] <= MAX_STRATA:
-        # A factor with too many levels for rows (board_size's eight sizes) would be pooled,
-        # hiding what the experiment varies: compare its levels in each panel instead, one row
-        # per governance mode.
-        wide = [f for f in grid if f != MODE and levels[f] > MAX_STRATA]
-        if wide:
-            group = wide[0]
-            grid = [MODE, *(f for f in grid if f != group and f != MODE)]
-    others = [f for f in grid if f != group]
-    strata: list[str] = []
-    n = 1
-    for key in others:  # as many of the other factors as fit in MAX_STRATA rows
-        size = levels[key]
-        if n * size > MAX_STRATA:
-            break
-        strata.append(key)
-        n *= size
-    pooled = tuple(f for f in factors if f != group and f not in strata)
-    scenario = scenario_from_dict(manifest["scenario"], source=str(directory / MANIFEST))
-    return SweepData(
-        directory, manifest, runs, months, group, tuple(strata), pooled, failed, scenario
+def group_colours(data: SweepData) -> list[str]:
+    """One colour per group (by :attr:`Cell.index`): Okabe–Ito, or cividis for ordered numbers."""
+    levels = data.group_levels()
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels) and (
+        len(levels) > 2
     )
+    if numeric:
+        cmap = colormaps["cividis"]
+        return [to_hex(cmap(x)) for x in np.linspace(0.0, 0.8, len(levels))]
+    return [SERIES_COLOURS[k % len(SERIES_COLOURS)] for k in range(len(levels))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,8 +99,12 @@ def _grid(rows: int, cols: int, width: float, height: float) -> tuple[Figure, np
     return fig, axes
 
 
-def _band_handles(cells: Sequence[Cell], *, bands: bool = True) -> list[Any]:
-    handles: list[Any] = [Line2D([], [], color=c.colour, linewidth=2, label=c.label) for c in cells]
+def _band_handles(data: SweepData, cells: Sequence[Cell], *, bands: bool = True) -> list[Any]:
+    colours = group_colours(data)
+    handles: list[Any] = [
+        Line2D([], [], color=colours[c.index], linewidth=2, label=group_label(data, c.group))
+        for c in cells
+    ]
     if bands:
         handles += [
             Patch(facecolor="0.5", alpha=BANDS[1][2] + BANDS[0][2], label="middle 50% of runs"),
@@ -414,7 +125,7 @@ def _legend(fig: Figure, handles: Sequence[Any]) -> None:
 
 def _row_title(title: str, cells: Sequence[Cell], detail: str = "") -> str:
     """A panel's title: what it shows, then the detail and the stratum (on a line each if long)."""
-    parts = [p for p in (detail, cells[0].stratum_label if cells else "") if p]
+    parts = [p for p in (detail, stratum_label(cells[0].stratum) if cells else "") if p]
     joined = " · ".join(parts)
     second = "\n".join(parts) if len(joined) > 44 else joined  # beyond ~44 they overlap
     return f"{title}\n{second}" if second else title
@@ -430,15 +141,6 @@ def _runs_per_cell(cells: Sequence[Sequence[Cell]]) -> str:
     return f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
 
 
-def percentile_bands(table: pd.DataFrame) -> dict[float, np.ndarray]:
-    """Percentiles 5, 25, 50, 75 and 95 of a runs × months table, month by month."""
-    values = table.to_numpy(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a month no run reached
-        qs = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
-    return dict(zip((5.0, 25.0, 50.0, 75.0, 95.0), qs, strict=True))
-
-
 # ---------------------------------------------------------------------------------------------
 # The figures
 # ---------------------------------------------------------------------------------------------
@@ -447,6 +149,7 @@ def percentile_bands(table: pd.DataFrame) -> dict[float, np.ndarray]:
 def trust_trajectories_figure(data: SweepData) -> Figure:
     """Median trust month by month per group, with the middle 50% and 90% of runs shaded."""
     cells = data.cells()
+    colours = group_colours(data)
     fig, axes = _grid(len(cells), len(TRUST_MEASURES), 3.6, 2.9)
     for r, row in enumerate(cells):
         for c, (column, title) in enumerate(TRUST_MEASURES):
@@ -454,12 +157,18 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
             for cell in row:
                 table = data.series(column, cell.run_ids)
                 month = table.columns.to_numpy(float)
-                q = percentile_bands(table)
+                q = column_percentiles(table)
                 for low, high, alpha in BANDS:
                     ax.fill_between(
-                        month, q[low], q[high], color=cell.colour, alpha=alpha, linewidth=0
+                        month, q[low], q[high], color=colours[cell.index], alpha=alpha, linewidth=0
                     )
-                ax.plot(month, q[50.0], color=cell.colour, linewidth=2, label=cell.label)
+                ax.plot(
+                    month,
+                    q[50.0],
+                    color=colours[cell.index],
+                    linewidth=2,
+                    label=group_label(data, cell.group),
+                )
             ax.set_title(_row_title(title, row), fontsize=10)
             ax.set_ylim(0, 1)
             ax.set_xlim(0, data.months["month"].max())
@@ -467,11 +176,11 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
                 ax.set_ylabel("Trust (0 = none, 1 = complete)")
             if r == len(cells) - 1:
                 ax.set_xlabel("Month")
-    _legend(fig, _band_handles(cells[0]))
+    _legend(fig, _band_handles(data, cells[0]))
     fig.suptitle(
-        f"Trust over time: {data.compared()} ({data.name})\n"
+        f"Trust over time: {compared(data)} ({data.name})\n"
         f"median of {_runs_per_cell(cells)} runs per line; shaded: middle 50% and 90% of runs"
-        f"{data.pooled_note()}",
+        f"{pooled_note(data)}",
         fontsize=11,
     )
     return fig
@@ -480,6 +189,7 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
 def adoption_curves_figure(data: SweepData) -> Figure:
     """Mean share of trusts that have adopted each practice, month by month, per group."""
     cells = data.cells()
+    colours = group_colours(data)
     practices = data.scenario.practices
     fig, axes = _grid(len(cells), len(practices), 3.6, 2.9)
     for r, row in enumerate(cells):
@@ -489,9 +199,15 @@ def adoption_curves_figure(data: SweepData) -> Figure:
                 table = data.series(f"adopters_{practice.name}", cell.run_ids)
                 share = table.to_numpy(float) / data.trust_count(table.index.to_numpy())[:, None]
                 month = table.columns.to_numpy(float)
-                mean, low, high = _mean_interval_by_column(share)
-                ax.fill_between(month, low, high, color=cell.colour, alpha=0.3, linewidth=0)
-                ax.plot(month, mean, color=cell.colour, linewidth=2, label=cell.label)
+                mean, low, high = column_mean_intervals(share)
+                ax.fill_between(month, low, high, color=colours[cell.index], alpha=0.3, linewidth=0)
+                ax.plot(
+                    month,
+                    mean,
+                    color=colours[cell.index],
+                    linewidth=2,
+                    label=group_label(data, cell.group),
+                )
             ax.axvline(practice.introduced_month, color="0.4", linestyle=":", linewidth=1)
             title = _row_title(practice_label(practice.name), row, _introduced(data, practice.name))
             ax.set_title(title, fontsize=10)
@@ -502,104 +218,24 @@ def adoption_curves_figure(data: SweepData) -> Figure:
             if r == len(cells) - 1:
                 ax.set_xlabel("Month")
     handles = [
-        *_band_handles(cells[0], bands=False),
+        *_band_handles(data, cells[0], bands=False),
         Patch(facecolor="0.5", alpha=0.3, label="95% interval of the mean"),
         Line2D([], [], color="0.4", linestyle=":", linewidth=1, label="practice introduced"),
     ]
     _legend(fig, handles)
     fig.suptitle(
-        f"Spread of improvement practices: {data.compared()} ({data.name})\n"
+        f"Spread of improvement practices: {compared(data)} ({data.name})\n"
         f"mean over {_runs_per_cell(cells)} runs per line of the share of trusts using the "
-        f"practice (implementing or embedded){data.pooled_note()}",
+        f"practice (implementing or embedded){pooled_note(data)}",
         fontsize=11,
     )
     return fig
 
 
-def _mean_interval_by_column(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column means of a runs × months array with their 95% t intervals (NaNs left out)."""
-    n = np.sum(~np.isnan(values), axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # columns with fewer than two runs
-        mean = np.nanmean(values, axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = np.where(n > 1, half, np.nan)
-    return mean, mean - half, mean + half
-
-
-@dataclass(frozen=True)
-class SurvivalCurve:
-    """A Kaplan–Meier curve as steps: S(t) holds from ``time[k]`` until ``time[k + 1]``."""
-
-    time: np.ndarray
-    survival: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    events: int
-    n: int
-
-
-def km_curve(times: np.ndarray, observed: np.ndarray, end: float) -> SurvivalCurve:
-    """The Kaplan–Meier survival curve with its pointwise 95% (log-log) band, up to ``end``.
-
-    As :func:`relsim.analysis.summary.km_median`: ``scipy.stats.ecdf`` on right-censored data, so
-    that runs in which the event never happened count as at risk until they were censored.
-    """
-    times = np.asarray(times, float)
-    observed = np.asarray(observed, bool)
-    n = times.size
-    if not observed.any():
-        flat = np.ones(2)
-        return SurvivalCurve(np.array([0.0, end]), flat, flat, flat, 0, n)
-    data = stats.CensoredData(uncensored=times[observed], right=times[~observed])
-    sf = stats.ecdf(data).sf
-    grid = np.asarray(sf.quantiles, float)
-    prob = np.asarray(sf.probabilities, float)
-    with warnings.catch_warnings():
-        # The band is undefined where the estimate is 0 or 1; it collapses to the estimate.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        band = sf.confidence_interval(confidence_level=0.95, method="log-log")
-        low, high = band.low.evaluate(grid), band.high.evaluate(grid)
-    low, high = np.where(np.isnan(low), prob, low), np.where(np.isnan(high), prob, high)
-    start = [0.0] if grid[0] > 0 else []
-    one = [1.0] if start else []
-    time = np.concatenate((start, grid, [max(end, grid[-1])]))
-    survival = np.concatenate((one, prob, prob[-1:]))
-    return SurvivalCurve(
-        time,
-        survival,
-        np.concatenate((one, low, low[-1:])),
-        np.concatenate((one, high, high[-1:])),
-        int(observed.sum()),
-        n,
-    )
-
-
-def adoption_times(
-    data: SweepData, run_ids: np.ndarray, practice: str
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Months from a practice's introduction to full adoption, whether observed, and the end.
-
-    As in the summary (:func:`relsim.analysis.summary.adoption_times`): only runs that lasted past
-    the practice's introduction count, and those that never reached every trust are censored at
-    their horizon. The end is the longest such run's time (0 when none counts).
-    """
-    k = data.practices.index(practice)
-    base = data.scenario.practices[k].introduced_month
-    rows = data.runs.set_index("run_id").loc[run_ids]
-    introduced = introduction_months(rows, k, base)
-    horizon = data.horizon(run_ids)
-    at_risk, times, reached = summary_adoption_times(
-        rows[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
-    )
-    end = float((horizon - introduced)[at_risk].max()) if at_risk.any() else 0.0
-    return times, reached, end
-
-
 def time_to_adoption_figure(data: SweepData) -> Figure:
     """Kaplan–Meier curves of the months until each practice reached every trust, per group."""
     cells = data.cells()
+    colours = group_colours(data)
     practices = data.practices
     fig, axes = _grid(len(cells), len(practices), 3.6, 2.9)
     for r, row in enumerate(cells):
@@ -611,7 +247,7 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                 ax.set_ylabel("Share of runs not yet adopted by all")
             if r == len(cells) - 1:
                 ax.set_xlabel("Months since the practice was introduced")
-            end = max(adoption_times(data, cell.run_ids, practice)[2] for cell in row)
+            end = max(data.time_to_full_adoption(cell.run_ids, practice)[2] for cell in row)
             if end <= 0:
                 ax.text(
                     0.5,
@@ -627,7 +263,8 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                 ax.set_yticks([])
                 continue
             for cell in row:
-                times, reached, cell_end = adoption_times(data, cell.run_ids, practice)
+                label = group_label(data, cell.group)
+                times, reached, cell_end = data.time_to_full_adoption(cell.run_ids, practice)
                 if cell_end <= 0:
                     continue  # this cell's runs ended before the practice was introduced
                 curve = km_curve(times, reached, cell_end)
@@ -636,7 +273,7 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                     curve.low,
                     curve.high,
                     step="post",
-                    color=cell.colour,
+                    color=colours[cell.index],
                     alpha=0.25,
                     linewidth=0,
                 )
@@ -644,24 +281,24 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                     curve.time,
                     curve.survival,
                     where="post",
-                    color=cell.colour,
+                    color=colours[cell.index],
                     linewidth=2,
-                    label=f"{cell.label} ({curve.events} of {curve.n} reached all)",
+                    label=f"{label} ({curve.events} of {curve.n} reached all)",
                 )
             ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
             ax.set_ylim(-0.02, 1.05)
             ax.set_xlim(0, end)
             ax.legend(loc="lower left", fontsize=7, frameon=False)
     handles = [
-        *_band_handles(cells[0], bands=False),
+        *_band_handles(data, cells[0], bands=False),
         Patch(facecolor="0.5", alpha=0.25, label="95% pointwise interval"),
         Line2D([], [], color="0.4", linestyle=":", linewidth=1, label="half the runs"),
     ]
     _legend(fig, handles)
     fig.suptitle(
-        f"Time until every trust uses the practice: {data.compared()} ({data.name})\n"
+        f"Time until every trust uses the practice: {compared(data)} ({data.name})\n"
         "Kaplan–Meier estimate; runs that never got there are censored at the horizon"
-        f"{data.pooled_note()}",
+        f"{pooled_note(data)}",
         fontsize=11,
     )
     return fig
@@ -670,6 +307,7 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
 def outcome_distributions_figure(data: SweepData) -> Figure:
     """Each headline outcome's distribution across runs, one box per design cell."""
     rows = data.cells()
+    colours = group_colours(data)
     outcomes = []
     for name in DISTRIBUTION_OUTCOMES:
         names = (
@@ -687,9 +325,12 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
             positions.append(s * (groups + 1) + g + 1)
     if data.strata:
         ticks = [float(np.mean(positions[k : k + len(row)])) for k, row in _starts(rows)]
-        tick_labels = [row[0].stratum_label.replace(" = ", "\n= ") for row in rows]
+        tick_labels = [stratum_label(row[0].stratum).replace(" = ", "\n= ") for row in rows]
     else:
-        ticks, tick_labels = [float(p) for p in positions], [cell.label for cell in cells]
+        ticks, tick_labels = (
+            [float(p) for p in positions],
+            [group_label(data, cell.group) for cell in cells],
+        )
     cols = min(4, len(outcomes))
     n_rows = math.ceil(len(outcomes) / cols)
     width = max(3.2, 0.45 * len(positions) + 1.4)
@@ -709,9 +350,9 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
             medianprops={"color": "black", "linewidth": 1.5},
         )
         for patch, median, k in zip(boxes["boxes"], boxes["medians"], keep, strict=True):
-            patch.set_facecolor(cells[k].colour)
+            patch.set_facecolor(colours[cells[k].index])
             patch.set_alpha(0.6)
-            median.set_label(f"_median {cells[k].full_label}")  # "_": not in legends
+            median.set_label(f"_median {cell_label(data, cells[k])}")  # "_": not in legends
         ax.plot(
             [positions[k] for k in keep],
             [values[k].mean() for k in keep],
@@ -728,15 +369,18 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     handles = [
-        *(Patch(facecolor=c.colour, alpha=0.6, label=c.label) for c in rows[0]),
+        *(
+            Patch(facecolor=colours[c.index], alpha=0.6, label=group_label(data, c.group))
+            for c in rows[0]
+        ),
         Line2D([], [], color="black", linewidth=1.5, label="median"),
         Line2D([], [], color="black", marker="D", markersize=4, linestyle="", label="mean"),
     ]
     _legend(fig, handles)
     fig.suptitle(
-        f"Outcomes per design cell: {data.compared()} ({data.name})\n"
+        f"Outcomes per design cell: {compared(data)} ({data.name})\n"
         f"{_runs_per_cell(rows)} runs per box; box: middle 50% of runs, whiskers: "
-        f"middle 90%{data.pooled_note()}",
+        f"middle 90%{pooled_note(data)}",
         fontsize=11,
     )
     return fig
@@ -760,97 +404,6 @@ def _unit(outcome: str) -> str:
     if "month" in outcome:
         return "Month"
     return "Value (0–1)"
-
-
-# ---------------------------------------------------------------------------------------------
-# Typical runs, re-simulated
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TypicalRun:
-    """A cell's most typical run, re-simulated from its seed."""
-
-    cell: Cell
-    run_id: int
-    seed: int
-    result: RunResult
-    reproduced: bool
-    """Whether the re-simulated monthly series equals the one the sweep stored."""
-
-
-def point_values(data: SweepData, row: pd.Series) -> dict[str, Any]:
-    """A run's design point as scenario overrides, with the levels the experiment wrote."""
-    grid = data.manifest["experiment"]["factors"]
-    values: dict[str, Any] = {}
-    for key in data.manifest["factors"]:
-        stored = row[key]
-        if key in grid:
-            values[key] = next(level for level in grid[key] if _stored(level) == stored)
-        else:
-            values[key] = stored.item() if isinstance(stored, np.generic) else stored
-    return values
-
-
-def point_scenario(data: SweepData, row: pd.Series) -> Scenario:
-    """The scenario a run of the sweep ran: the base scenario with its design point."""
-    return data.scenario.with_overrides(point_values(data, row), "experiment")
-
-
-def typical_outcomes(data: SweepData) -> list[str]:
-    """The outcomes on which typical runs are chosen."""
-    out = []
-    for name in TYPICAL_OUTCOMES:
-        out += [name.replace("<practice>", p) for p in data.practices] if "<" in name else [name]
-    return [o for o in out if o in data.runs]
-
-
-def typical_run_id(data: SweepData, run_ids: np.ndarray) -> int:
-    """The run closest to its cell's median outcomes.
-
-    Distance: the sum over :func:`typical_outcomes` of the absolute difference from the cell's
-    median, in standard deviations over all the sweep's runs (outcomes that do not vary, or that
-    some run of the cell lacks, are left out); ties go to the lowest run id.
-    """
-    rows = data.runs.set_index("run_id").loc[np.sort(run_ids)]
-    distance = np.zeros(len(rows))
-    for outcome in typical_outcomes(data):
-        values = rows[outcome].to_numpy(float)
-        sd = float(np.nanstd(data.runs[outcome].to_numpy(float)))
-        if np.isnan(values).any() or not sd > 0:
-            continue
-        distance += np.abs(values - np.median(values)) / sd
-    return int(rows.index[int(np.argmin(distance))])
-
-
-def resimulate(data: SweepData, run_id: int) -> tuple[RunResult, bool]:
-    """Run a sweep's run again (same scenario, same seed) with every table recorded.
-
-    Returns:
-        The result, and whether its monthly series equals the one the sweep stored (runs are
-        deterministic given scenario and seed, so it does unless the code has changed).
-    """
-    row = data.runs[data.runs["run_id"] == run_id].iloc[0]
-    result = simulate(point_scenario(data, row), seed=int(row["seed"]))
-    stored = data.months[data.months["run_id"] == run_id].drop(columns="run_id")
-    try:
-        pd.testing.assert_frame_equal(
-            result.months.reset_index(drop=True), stored.reset_index(drop=True), check_exact=True
-        )
-    except AssertionError:
-        return result, False
-    return result, True
-
-
-def typical_runs(data: SweepData) -> list[TypicalRun]:
-    """Each cell's most typical run, re-simulated, in the order of :meth:`SweepData.cells`."""
-    out = []
-    for row in data.cells():
-        for cell in row:
-            run_id = typical_run_id(data, cell.run_ids)
-            result, same = resimulate(data, run_id)
-            out.append(TypicalRun(cell, run_id, result.seed, result, same))
-    return out
 
 
 def typical_heat_maps_figure(
@@ -892,7 +445,11 @@ def typical_heat_maps_figure(
                 titled.add(c)
                 ax.set_title(f"{trust.name} (readiness {trust.readiness:.2f})", fontsize=9)
             if c == 0:
-                lines = [run.cell.label, run.cell.stratum_label, f"run {run.run_id}: department"]
+                lines = [
+                    group_label(data, run.cell.group),
+                    stratum_label(run.cell.stratum),
+                    f"run {run.run_id}: department",
+                ]
                 ax.set_ylabel("\n".join(line for line in lines if line), fontsize=8)
             if r == len(typical) - 1:
                 ax.set_xlabel("Month")
@@ -901,26 +458,12 @@ def typical_heat_maps_figure(
     shown = f" (first {columns} trusts)" if columns < most else ""
     line = "; red line: heat map in use" if heat else ""
     fig.suptitle(
-        f"Training heat map of a typical run per cell{shown}: {data.compared()} ({data.name})\n"
+        f"Training heat map of a typical run per cell{shown}: {compared(data)} ({data.name})\n"
         f"typical: the run closest to its cell's median outcomes, re-simulated from its seed"
         f"{line}",
         fontsize=11,
     )
     return fig
-
-
-# ---------------------------------------------------------------------------------------------
-# All figures of a directory
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NamedFigure:
-    """A figure with its file stem and a caption saying what it shows."""
-
-    stem: str
-    figure: Figure
-    caption: str
 
 
 #: The figures of a sweep, by file stem, with their builders.
@@ -934,7 +477,9 @@ SWEEP_FIGURES: dict[str, Callable[[SweepData], Figure]] = {
 
 
 def _typical_caption(typical: Sequence[TypicalRun], data: SweepData) -> str:
-    chosen = "; ".join(f"{t.cell.full_label}: run {t.run_id} (seed {t.seed})" for t in typical)
+    chosen = "; ".join(
+        f"{cell_label(data, t.cell)}: run {t.run_id} (seed {t.seed})" for t in typical
+    )
     outcomes = ", ".join(typical_outcomes(data))
     check = (
         "each re-simulated run reproduces the monthly series the sweep stored"
@@ -987,128 +532,13 @@ def sweep_figures(data: SweepData) -> list[NamedFigure]:
     return figures
 
 
-#: What each figure of a single run shows (the figures of ``relsim run``).
-RUN_CAPTIONS = {
-    "trust_trajectories": "Mean trust of trusts in the regulator, of the regulator in trusts "
-    "and among trusts, with each trust's own line; the compact's months shaded.",
-    "adoption_timeline": "Trusts using each practice, month by month.",
-    "heat_map": "For each trust, training coverage by department (rows) and month (columns), "
-    "with the month the heat map came into use.",
-    "trust_network": "The directed trust network at the last month.",
-}
-
-
-def run_figures(result: RunResult) -> list[NamedFigure]:
-    """The figures of one run (those ``relsim run`` writes), with captions."""
-    return [
-        NamedFigure(stem, make(result), RUN_CAPTIONS[stem]) for stem, make in RUN_FIGURES.items()
-    ]
-
-
-def directory_kind(directory: Path, expected: str = "relsim sweep or relsim run") -> str:
-    """``"sweep"`` or ``"run"``: what wrote a directory.
-
-    Args:
-        directory: The directory.
-        expected: What the caller wants, for the message: the commands that write it.
-
-    Raises:
-        RelsimError: if it is missing, or holds neither.
-    """
-    expected = f"expected a directory written by {expected}"
-    if not directory.exists():
-        raise RelsimError(f"{directory}: no such directory ({expected})")
-    if not directory.is_dir():
-        raise RelsimError(f"{directory}: not a directory ({expected})")
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    kind = manifest.get("relsim") if isinstance(manifest, dict) else None
-    if kind not in ("sweep", "run"):
-        raise RelsimError(f"{directory}: not a relsim sweep or run directory ({expected})")
-    return str(kind)
-
-
-def _check_target(out: Path) -> None:
-    """Figures may replace only an empty directory or one this module wrote."""
-    if not out.exists():
-        return
-    if out.is_dir() and not any(out.iterdir()):
-        return
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    if not (isinstance(manifest, dict) and manifest.get("relsim") == "figures"):
-        raise RelsimError(
-            f"{out}: refusing to write figures here: it exists and is not a relsim figures "
-            "directory (choose another --out)"
-        )
-
-
-def plot_directory(
-    directory: Path | str,
-    out: Path | str | None = None,
-    formats: Sequence[str] = ("png", "svg"),
-) -> tuple[Path, list[Path]]:
-    """Write the figures of a sweep or run directory into ``out`` (default ``DIR/figures``).
-
-    The figures directory is written whole or not at all, with a ``manifest.json`` saying
-    what each figure shows (and which runs were re-simulated as typical).
-
-    Returns:
-        The figures directory and the paths written.
-
-    Raises:
-        RelsimError: if ``directory`` holds no sweep or run, or ``out`` cannot be written.
-    """
-    directory = Path(directory)
-    kind = directory_kind(directory)
-    target = Path(out) if out is not None else directory / "figures"
-    _check_target(target)
-    names = []
-    with atomic_directory(target, kind="figures") as tmp:  # fails at once if unwritable
-        if kind == "run":
-            figures = run_figures(RunResult.load(directory))
-        else:
-            figures = sweep_figures(load_sweep(directory))
-        for named in figures:
-            for fmt in formats:
-                save_figure(named.figure, tmp / f"{named.stem}.{fmt}")
-                names.append(f"{named.stem}.{fmt}")
-        write_json(
-            tmp / MANIFEST,
-            {
-                "relsim": "figures",
-                "source": str(directory),
-                "source_kind": kind,
-                "figures": {named.stem: named.caption for named in figures},
-            },
-        )
-    return target, [target / name for name in names]
-
-
 __all__ = [
     "SWEEP_FIGURES",
-    "Cell",
-    "NamedFigure",
-    "SurvivalCurve",
-    "SweepData",
-    "TypicalRun",
     "adoption_curves_figure",
-    "directory_kind",
-    "km_curve",
-    "load_sweep",
+    "group_colours",
     "outcome_distributions_figure",
-    "outcome_label",
-    "plot_directory",
-    "resimulate",
-    "run_figures",
     "sweep_figures",
     "time_to_adoption_figure",
     "trust_trajectories_figure",
     "typical_heat_maps_figure",
-    "typical_run_id",
-    "typical_runs",
 ]

@@ -1,0 +1,137 @@
+"""What things are called where people read them: outcomes, practices, factor levels, groups.
+
+Shared by the sweep figures, the report and the console tables, so that an outcome or a group
+has the same name everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from relsim.analysis.summary import MODE
+from relsim.analysis.sweep_data import Cell, SweepData
+
+#: Plain-language names of the outcomes, with their units; ``{practice}`` and ``{n}`` (trusts)
+#: are filled in.
+OUTCOME_LABELS = {
+    "trust_in_regulator_final": "Trusts' trust in the regulator at the end (0–1)",
+    "trust_in_regulator_m36": "Trusts' trust in the regulator at month 36 (0–1)",
+    "regulator_trust_final": "Regulator's trust in trusts at the end (0–1)",
+    "peer_trust_final": "Trust among trusts at the end (0–1)",
+    "disclosures": "Problems disclosed over the run (count)",
+    "surprises": "Hidden problems that surfaced as surprises (count)",
+    "sanctions": "Punitive responses of the regulator (count)",
+    "gaming_gap": "Gaming gap: reported minus true quality (mean, 0–1 scale)",
+    "capability_final": "Improvement capability at the end (0–1)",
+    "true_quality_final": "True quality of care at the end (0–1)",
+    "safety_final": "Psychological safety at the end (0–1)",
+    "attendance_mean": "Board attendance (share of trusts, mean over meetings)",
+    "relational_orientation_final": "Regulator's relational orientation at the end (0–1)",
+    "compact_month": "Month the compact came into force",
+    "compact_in_force": "Runs in which the compact came into force (share)",
+    "months_to_compact": "Months until the compact came into force (Kaplan–Meier median)",
+    "adopters_final_": "Trusts using the {practice} at the end (of {n})",
+    "full_adoption_month_": "Month the {practice} reached every trust",
+    "reached_all_": "Runs in which the {practice} reached every trust (share)",
+    "months_to_full_adoption_": (
+        "Months from introduction until the {practice} reached every trust (Kaplan–Meier median)"
+    ),
+}
+
+
+#: Outcomes the headline tables show (prefixes; every outcome is in summary.csv).
+HEADLINE = (
+    "reached_all_",
+    "months_to_full_adoption_",
+    "trust_in_regulator_m36",
+    "trust_in_regulator_final",
+    "peer_trust_final",
+    "disclosures",
+    "surprises",
+    "gaming_gap",
+    "capability_final",
+    "compact_in_force",
+    "months_to_compact",
+)
+
+
+def is_headline(outcome: str) -> bool:
+    """Whether the headline tables (console and report) show an outcome."""
+    return outcome.startswith(HEADLINE)
+
+
+def practice_label(name: str) -> str:
+    """A practice's name as words: ``training_heat_map`` → ``training heat map``."""
+    return name.replace("_", " ")
+
+
+def outcome_label(outcome: str, practices: Sequence[str] = (), n_trusts: int | None = None) -> str:
+    """The plain-language name of an outcome, with its unit."""
+    if outcome in OUTCOME_LABELS:
+        return OUTCOME_LABELS[outcome]
+    for practice in practices:
+        prefix = outcome.removesuffix(practice)
+        if prefix != outcome and prefix in OUTCOME_LABELS:
+            n = "all" if n_trusts is None else str(n_trusts)
+            return OUTCOME_LABELS[prefix].format(practice=practice_label(practice), n=n)
+    return outcome
+
+
+def format_level(value: Any) -> str:
+    """A factor level as written in an experiment file: ``true``, ``0.3``, ``networked``."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def short_key(key: str) -> str:
+    """The last two parts of a dotted key (``governance.compact.enabled`` → ``compact.enabled``)."""
+    return ".".join(key.split(".")[-2:])
+
+
+def stratum_label(stratum: Sequence[tuple[str, Any]]) -> str:
+    """A stratum as text, e.g. ``compact.enabled = true`` (empty without strata)."""
+    return ", ".join(f"{short_key(k)} = {format_level(v)}" for k, v in stratum)
+
+
+def group_label(data: SweepData, level: Any) -> str:
+    """A group's label: the mode's name, ``pressure.baseline = 0.3``, or ``all runs``."""
+    if data.group is None:
+        return "all runs"
+    if data.group == MODE:
+        return format_level(level)
+    return f"{short_key(data.group)} = {format_level(level)}"
+
+
+def cell_label(data: SweepData, cell: Cell) -> str:
+    """Group and stratum, e.g. ``networked · compact.enabled = true``."""
+    parts = (group_label(data, cell.group), stratum_label(cell.stratum))
+    return " · ".join(part for part in parts if part)
+
+
+def compared(data: SweepData) -> str:
+    """What the figures compare, for titles: ``hierarchical vs networked``."""
+    if data.group is None:
+        return "all runs"
+    labels = [format_level(v) for v in data.group_levels()]
+    what = " vs ".join(labels) if len(labels) <= 4 else f"{len(labels)} levels"
+    return what if data.group == MODE else f"{data.group}: {what}"
+
+
+def pooled_note(data: SweepData) -> str:
+    """``; pooled over ...`` when factors are pooled, else empty."""
+    return f"; pooled over {', '.join(data.pooled)}" if data.pooled else ""
+
+
+def trusts_text(data: SweepData) -> str:
+    """The number of trusts, for prose: ``5``, or ``3 to 40`` when it is varied."""
+    low, high = int(data.trusts_per_run.min()), int(data.trusts_per_run.max())
+    return str(low) if low == high else f"{low} to {high}"

@@ -1,0 +1,165 @@
+"""One number format for the console, the report and the validation table."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from relsim.analysis.facts import Effect, FactResult
+from relsim.analysis.stats import Estimate, mean_interval
+from relsim.analysis.summary import Summary
+from relsim.presentation.format import (
+    decimals,
+    format_cell,
+    format_difference,
+    format_effect_size,
+    format_estimate,
+    format_number,
+    format_value,
+)
+from relsim.presentation.tables import format_summary, format_validation
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        ((0.805,), 3),
+        ((-0.5,), 3),
+        ((1.0,), 2),
+        ((9.99,), 2),
+        ((10.0,), 1),
+        ((-99.0,), 1),
+        ((100.0,), 0),
+        ((0.9, 1.1), 2),
+        ((NAN,), 3),
+        ((0.5, NAN, math.inf), 3),
+        ((), 3),
+    ],
+)
+def test_about_three_significant_digits_of_the_largest_number_shown(values, want):
+    assert decimals(*values) == want
+
+
+@pytest.mark.parametrize(
+    ("estimate", "text"),
+    [
+        (Estimate("mean", 0.805, 0.797, 0.812), "0.805 [0.797, 0.812]"),
+        (Estimate("mean", 9.6, 6.13, 13.07), "9.6 [6.1, 13.1]"),  # decimals of the largest
+        (Estimate("mean", 148.2, 131.4, 165.0), "148 [131, 165]"),
+        (Estimate("mean", -0.184), "-0.184 (no interval)"),
+        (Estimate("mean", NAN), "–"),
+        (Estimate("difference", 0.5268, 0.519, 0.535), "+0.527 [+0.519, +0.535]"),
+        (Estimate("difference", 0.0, 0.0, 0.0), "+0.000 [+0.000, +0.000]"),
+        (Estimate("difference", 0.001, -15.2, 15.3), "+0.0 [-15.2, +15.3]"),
+        (Estimate("difference", -38.5, -44.8, -32.2), "-38.5 [-44.8, -32.2]"),
+        (Estimate("share", 0.8333, 0.4365, 0.9699), "83% [44%, 97%]"),
+        (Estimate("share", 0.0, 0.0, 0.3904), "0% [0%, 39%]"),
+        (Estimate("share", NAN, NAN, NAN), "–"),
+        (Estimate("km_median", 27.0, 9.0, NAN), "27 [9, ∞]"),
+        (Estimate("km_median", 21.0, 19.0, 27.0), "21 [19, 27]"),
+        (Estimate("km_median", NAN, 30.0, NAN), "not reached"),
+        (Estimate("value", 0.2346), "0.235"),
+        (Estimate("value", 0.05), "0.050"),
+    ],
+)
+def test_each_kind_of_estimate_is_written_by_one_rule(estimate, text):
+    assert format_estimate(estimate) == text
+
+
+def test_a_mean_of_values_that_are_alike_shows_decimals_alike():
+    mean, _sd, low, high = mean_interval([0.97, 0.98, 0.984, 0.986])
+    assert format_estimate(Estimate("mean", mean, low, high)) == "0.980 [0.969, 0.991]"
+
+
+def test_summary_rows_that_no_run_counts_say_why():
+    share = {"outcome": "reached_all_training_heat_map", "statistic": "share", "n": 0}
+    nothing = {"estimate": NAN, "ci_low": NAN, "ci_high": NAN}
+    assert format_cell({**share, **nothing}) == "not introduced"
+    compact = {"outcome": "months_to_compact", "statistic": "km_median", "n": 0, **nothing}
+    assert format_cell(compact) == "no compact"
+    median = {**compact, "n": 6}
+    assert format_cell(median) == "not reached"
+    mean = {"outcome": "disclosures", "statistic": "mean", "n": 6}
+    assert format_cell({**mean, "estimate": 19.2, "ci_low": 16.3, "ci_high": 22.1}) == (
+        "19.2 [16.3, 22.1]"
+    )
+
+
+def test_differences_effect_sizes_and_plain_numbers():
+    row = pd.Series({"difference": 70.3, "ci_low": 63.3, "ci_high": 77.3})
+    assert format_difference(row) == "+70.3 [+63.3, +77.3]"
+    assert format_effect_size(19.194) == "+19.19"
+    assert format_effect_size(NAN) == "–"
+    assert format_effect_size(-math.inf) == "-∞"
+    assert format_value(NAN) == "–"
+    assert format_value(-0.0756, signed=True) == "-0.076"
+    assert [format_number(v) for v in (0.0539, 1.69, True, NAN, 4)] == [
+        "0.0539",
+        "1.69",
+        "yes",
+        "–",
+        "4",
+    ]
+
+
+def test_the_console_summary_and_the_report_write_a_cell_alike():
+    cells = pd.DataFrame(
+        [
+            ("networked", "trust_in_regulator_final", "mean", 6, 0.8287, 0.03, 0.798, 0.859),
+            ("networked", "disclosures", "mean", 6, 89.5, 8.0, 81.1, 97.9),
+            ("networked", "compact_in_force", "share", 0, NAN, NAN, NAN, NAN),
+        ],
+        columns=[
+            "governance.mode",
+            "outcome",
+            "statistic",
+            "n",
+            "estimate",
+            "sd",
+            "ci_low",
+            "ci_high",
+        ],
+    )
+    text = format_summary(Summary(cells, pd.DataFrame(), ["governance.mode"], 6, 0, 6))
+    assert "0.829 [0.798, 0.859]" in text
+    assert "89.5 [81.1, 97.9]" in text
+    assert "no compact" in text
+    for _, row in cells.iterrows():
+        assert format_cell(row) in text
+
+
+def test_the_validation_table_writes_each_part_of_an_effect():
+    results = [
+        FactResult(
+            1,
+            "A fact",
+            "share of runs",
+            (
+                Effect("networked", (Estimate("share", 0.7, 0.3968, 0.8922),)),
+                Effect("hierarchical", (Estimate("share", 0.0, 0.0, 0.2775),)),
+            ),
+            False,
+            "a rule",
+        ),
+        FactResult(
+            2,
+            "Another",
+            "a difference",
+            (Effect("", (Estimate("difference", 0.244, 0.199, 0.29), Estimate("value", NAN))),),
+            True,
+            "another rule",
+        ),
+    ]
+    lines = format_validation(results, 10).splitlines()
+    assert lines[0] == "Stylised facts (MODEL.md §5), 10 paired replications, 95% intervals"
+    assert lines[2] == "FAILS   1. A fact"
+    assert lines[4] == (
+        "         effect:   networked: 70% [40%, 89%]; hierarchical: 0% [0%, 28%]"
+        "   (holds if a rule)"
+    )
+    assert lines[7] == "         effect:   +0.244 [+0.199, +0.290] / –   (holds if another rule)"
+    assert lines[-1] == "failed: 1"
