@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from relsim.errors import RelsimError, ScenarioError
     from relsim.model.governance import GOVERNANCE, GovernanceRule
     from relsim.model.mesa_model import RegulationModel
+    from relsim.presentation.figures import save_run
     from relsim.presentation.report import write_report
     from relsim.presentation.sweep_figures import plot_directory
     from relsim.runs.experiment import load_experiment
@@ -45,6 +46,7 @@ _SOURCES = {
     "read_months": "relsim.runs.store",
     "read_runs": "relsim.runs.store",
     "run_sweep": "relsim.runs.runner",
+    "save_run": "relsim.presentation.figures",
     "simulate": "relsim.runs.simulation",
     "summarize": "relsim.analysis.summary",
     "write_report": "relsim.presentation.report",
@@ -94,6 +96,7 @@ __all__ = [
     "read_months",
     "read_runs",
     "run_sweep",
+    "save_run",
     "simulate",
     "summarize",
     "write_report",

@@ -112,7 +112,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         else Path("results") / _scenario_slug(source) / f"seed-{args.seed}"
     )
     result = simulate(scenario, seed=args.seed)
-    written = result.save(out, source=source, figures=not args.no_figures)
+    if args.no_figures:
+        written = result.save(out, source=source)
+    else:
+        from relsim.presentation.figures import save_run  # matplotlib: only when drawing
+
+        written = save_run(result, out, source=source)
     if not args.quiet:
         print(run_summary(result))
         figures = [p for p in written if p.suffix != ".csv" and p.name != "manifest.json"]

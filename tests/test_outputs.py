@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from relsim import RelsimError, load_scenario, simulate
+from relsim import RelsimError, load_scenario, save_run, simulate
 from relsim.atomic import atomic_directory
 from relsim.runs.provenance import code_digest
 from relsim.runs.simulation import TABLES
@@ -46,9 +48,9 @@ def test_readme_documents_every_column(table):
             assert column in produced, f"README documents {column!r}, which {table}.csv lacks"
 
 
-def test_save_writes_tables_manifest_and_figures(tmp_path):
+def test_save_run_writes_tables_manifest_and_figures(tmp_path):
     out = tmp_path / "run"
-    written = result().save(out, source="nhs_vmi_partnership")
+    written = save_run(result(), out, source="nhs_vmi_partnership")
     names = {p.name for p in written}
     assert {f"{t}.csv" for t in TABLES} | {"manifest.json"} <= names
     assert {"trust_trajectories.png", "heat_map.png"} <= names
@@ -62,6 +64,26 @@ def test_save_writes_tables_manifest_and_figures(tmp_path):
     assert {"relsim", "mesa", "python"} <= set(manifest["versions"])
     assert manifest["code_hash"] == code_digest()  # the version does not change with every edit
     assert manifest["tables"]["trusts.csv"] == 7 * 5
+
+
+def test_save_writes_tables_and_manifest_without_the_presentation_layer(tmp_path):
+    code = (
+        "import sys\n"
+        "from relsim import simulate\n"
+        "written = simulate('nhs_vmi_partnership', seed=4, months=2).save(sys.argv[1])\n"
+        "print(sorted(str(p) for p in written))\n"
+        "drawing = ('relsim.presentation', 'matplotlib')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(drawing)))"
+    )
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out)], capture_output=True, text=True, check=True
+    )
+    written, imported = done.stdout.strip().splitlines()
+    names = sorted([f"{t}.csv" for t in TABLES] + ["manifest.json"])
+    assert written == repr(names)
+    assert sorted(p.name for p in out.iterdir()) == names
+    assert imported == "[]"
 
 
 def write_half_then_fail(out: Path) -> None:
@@ -78,7 +100,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
 
 def test_a_failure_while_replacing_keeps_the_previous_output(tmp_path):
     out = tmp_path / "run"
-    result().save(out, figures=False)
+    result().save(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RuntimeError, match="killed"):
         write_half_then_fail(out)
@@ -88,8 +110,8 @@ def test_a_failure_while_replacing_keeps_the_previous_output(tmp_path):
 
 def test_relsim_output_is_replaced_but_other_directories_are_refused(tmp_path):
     out = tmp_path / "run"
-    result().save(out, figures=True)
-    result().save(out, figures=False)  # a relsim directory: replaced
+    save_run(result(), out)
+    result().save(out)  # a relsim directory: replaced
     assert not list(out.glob("*.png"))
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -103,6 +125,6 @@ def test_relsim_output_is_replaced_but_other_directories_are_refused(tmp_path):
 
 def test_output_directory_has_the_permissions_mkdir_would_give(tmp_path):
     out, reference = tmp_path / "run", tmp_path / "reference"
-    result().save(out, figures=False)
+    result().save(out)
     reference.mkdir()
     assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
