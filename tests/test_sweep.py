@@ -256,6 +256,30 @@ def test_an_interrupted_sweep_resumes_without_loss_or_duplication(shared, tmp_pa
     assert_same(tables(out), reference(shared))
 
 
+def test_readers_and_the_csv_export_leave_out_months_of_uncommitted_runs(shared, tmp_path, capsys):
+    """A kill between a months part and its runs part leaves the series of uncommitted runs."""
+    experiment = load_experiment(experiment_file(shared))
+    out = tmp_path / "s"
+    run_sweep(experiment, out, executor=Serial(), progress=Silent(), flush_runs=3)
+    runs_part = sorted((out / "runs").glob("part-*.parquet"))[-1]
+    uncommitted = set(pd.read_parquet(runs_part)["run_id"])
+    runs_part.unlink()  # as if killed after the months part was written, before its runs part
+    assert uncommitted <= set(pd.read_parquet(out / "months")["run_id"])  # still on disk
+
+    committed = set(read_runs(out)["run_id"])
+    assert committed
+    assert committed.isdisjoint(uncommitted)
+    assert set(read_months(out)["run_id"]) == committed
+    assert set(read_months(out, columns=["pressure"])["run_id"]) == committed
+    assert main(["export", str(out), "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "csv" / "months.csv")["run_id"]) == committed
+    assert set(pd.read_csv(tmp_path / "csv" / "runs.csv")["run_id"]) == committed
+    capsys.readouterr()
+
+    run_sweep(experiment, out, resume=True, executor=Serial(), progress=Silent())
+    assert_same(tables(out), reference(shared))
+
+
 def test_resume_is_refused_for_another_experiment_and_a_rerun_needs_a_flag(
     shared, tmp_path, capsys
 ):

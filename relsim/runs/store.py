@@ -14,8 +14,11 @@ killed at any moment (even with SIGKILL) loses at most the runs still in its buf
 temporary files and months parts without their runs part are removed and only the missing runs
 are run again, so nothing is lost and nothing is duplicated.
 
-Both tables read as one with ``pandas.read_parquet(DIR / "runs")``; :func:`read_runs` and
-:func:`read_months` also sort them by run.
+:func:`read_runs` and :func:`read_months` read the committed runs only, sorted by run: a months
+part counts once the runs part of the same number exists, so the series of runs that a kill left
+uncommitted (until ``--resume`` removes them) are never read. ``pandas.read_parquet(DIR /
+"runs")`` reads the runs table as one; ``pandas.read_parquet(DIR / "months")`` reads every
+months part, and after a kill that may include such uncommitted series.
 """
 
 from __future__ import annotations
@@ -403,8 +406,22 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
     return manifest
 
 
+def _committed_parts(directory: Path, table: str) -> list[Path]:
+    """The part files of ``table`` (``runs`` or ``months``) that hold committed runs, in order.
+
+    Every runs part is committed: it is the commit record. A months part is committed when the
+    runs part of the same number exists; one without it is the series of runs a kill stopped
+    before their runs part was written, which ``--resume`` removes and runs again.
+    """
+    runs = _parts(directory / RUNS)  # first: a months part is written before its runs part
+    if table == RUNS:
+        return [runs[n] for n in sorted(runs)]
+    months = _parts(directory / MONTHS)
+    return [months[n] for n in sorted(months) if n in runs]
+
+
 def _read(directory: Path, table: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    parts = [p for _, p in sorted(_parts(directory / table).items())]
+    parts = _committed_parts(directory, table)
     if not parts:
         return pd.DataFrame(columns=list(columns or []))
     frame = pq.ParquetDataset(parts).read(columns=list(columns) if columns else None).to_pandas()
@@ -412,7 +429,7 @@ def _read(directory: Path, table: str, columns: Sequence[str] | None) -> pd.Data
 
 
 def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The runs table of a sweep, one row per run, sorted by run id."""
+    """The runs table of a sweep, one row per committed run, sorted by run id."""
     directory = Path(directory)
     read_manifest(directory)
     frame = _read(directory, RUNS, columns)
@@ -422,7 +439,11 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
 
 
 def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The months table of a sweep (each run's monthly series), sorted by run and month."""
+    """The months table of a sweep (each committed run's monthly series), sorted by run and month.
+
+    It holds the runs of the runs table only: a months part without the runs part of its number
+    (a sweep killed between writing the two) is not read.
+    """
     directory = Path(directory)
     read_manifest(directory)
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
