@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 from functools import cache
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from relsim import RelsimError, load_scenario, save_run, simulate
-from relsim.atomic import atomic_directory
+from relsim.atomic import atomic_directory, atomic_file, write_json
 from relsim.runs.provenance import code_digest
 from relsim.runs.simulation import TABLES
 
@@ -128,3 +130,50 @@ def test_output_directory_has_the_permissions_mkdir_would_give(tmp_path):
     result().save(out)
     reference.mkdir()
     assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+def test_a_file_is_synced_then_renamed_then_its_directory_synced(tmp_path, monkeypatch):
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def recording_fsync(fd: int) -> None:
+        events.append(("fsync", "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"))
+        fsync(fd)
+
+    def recording_replace(src: str, dst: str) -> None:
+        events.append(("rename", Path(dst).name))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "replace", recording_replace)
+    write_json(tmp_path / "manifest.json", {"relsim": "run"})
+    assert events == [("fsync", "file"), ("rename", "manifest.json"), ("fsync", "directory")]
+    assert json.loads((tmp_path / "manifest.json").read_text()) == {"relsim": "run"}
+
+
+def test_a_file_that_fails_while_written_keeps_the_old_one_and_leaves_nothing(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("old")
+
+    def write_half_then_fail() -> None:
+        with atomic_file(path) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        write_half_then_fail()
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_a_file_that_cannot_be_written_is_one_line_naming_it(tmp_path):
+    path = tmp_path / "missing" / "table.csv"
+    with pytest.raises(RelsimError, match=r"missing/table.csv: cannot write the table \("):
+        write_json(path, {}, "the table")
+
+
+def test_a_written_file_has_the_mode_a_plain_write_would_give(tmp_path):
+    reference = tmp_path / "reference"
+    reference.write_text("x")
+    write_json(tmp_path / "manifest.json", {})
+    assert (tmp_path / "manifest.json").stat().st_mode & 0o777 == reference.stat().st_mode & 0o777

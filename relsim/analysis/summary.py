@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
@@ -439,9 +440,8 @@ def write_summary(summary: Summary, directory: Path | str) -> list[Path]:
         if frame.empty:
             path.unlink(missing_ok=True)
             continue
-        tmp = path.with_name(f".{name}.tmp")
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-        tmp.replace(path)
+        with atomic_file(path, "the summary") as tmp:
+            frame.to_csv(tmp, index=False, float_format="%.6g")
         written.append(path)
     return written
 

@@ -24,7 +24,6 @@ months part, and after a kill that may include such uncommitted series.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -38,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsim.atomic import write_json
+from relsim.atomic import atomic_file, write_json
 from relsim.errors import RelsimError
 from relsim.model.recording import model_reporters
 from relsim.runs.experiment import Experiment
@@ -118,13 +117,10 @@ def runs_schema(experiment: Experiment) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file whole or not at all: temporary name, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _write_part(table: pa.Table, path: Path) -> None:
+    """Write a Parquet part whole or not at all, durably (:func:`relsim.atomic.atomic_file`)."""
+    with atomic_file(path, "a sweep part") as tmp:
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def _parts(directory: Path) -> dict[int, Path]:
@@ -274,7 +270,7 @@ class SweepStore:
             "status": "running",
             **scenario_provenance(experiment.base, experiment.scenario_source),
         }
-        write_json_atomic(manifest_path, manifest)
+        write_json(manifest_path, manifest)
         return cls(directory, experiment, manifest, set(), 0, 0, **options)
 
     @classmethod
@@ -298,7 +294,7 @@ class SweepStore:
             failed += sum(1 for s in table.column("status").to_pylist() if s != "ok")
         manifest["status"] = "running"
         manifest["resumed"] = [*manifest.get("resumed", []), _now()]
-        write_json_atomic(directory / MANIFEST, manifest)
+        write_json(directory / MANIFEST, manifest)
         next_part = max(runs_parts, default=-1) + 1
         return cls(directory, experiment, manifest, done, failed, next_part, **options)
 
@@ -330,7 +326,7 @@ class SweepStore:
         name = f"part-{seq:06d}.parquet"
         tables = [table for _, table in self._buffer if table is not None]
         months = pa.concat_tables(tables) if tables else self.months_schema.empty_table()
-        _write_atomic(months, self.directory / MONTHS / name)
+        _write_part(months, self.directory / MONTHS / name)
         factors = set(self.experiment.factor_names)
         columns = {
             f.name: [
@@ -339,7 +335,7 @@ class SweepStore:
             ]
             for f in self.runs_schema
         }
-        _write_atomic(pa.table(columns, schema=self.runs_schema), self.directory / RUNS / name)
+        _write_part(pa.table(columns, schema=self.runs_schema), self.directory / RUNS / name)
         self.done.update(row["run_id"] for row in rows)
         self.failed += sum(row["status"] != "ok" for row in rows)
         self._next_part += 1
@@ -370,14 +366,7 @@ class SweepStore:
         self.manifest["finished"] = _now()
         self.manifest["runs_done"] = len(self.done)
         self.manifest["runs_failed"] = self.failed
-        write_json_atomic(self.directory / MANIFEST, self.manifest)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON whole or not at all."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_json(tmp, data)
-    os.replace(tmp, path)
+        write_json(self.directory / MANIFEST, self.manifest)
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
