@@ -28,7 +28,8 @@ from typing import Any
 
 from relsim.errors import RelsimError
 
-#: The file that marks a directory as relsim's own output, safe to replace.
+#: The file that marks a directory as relsim's own output: its ``"relsim"`` key says what the
+#: directory holds (``run``, ``sweep``, ``export``, ``figures``), and so what may replace it.
 MANIFEST = "manifest.json"
 
 

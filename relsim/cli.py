@@ -318,12 +318,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from relsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)  # a bad scenario is one line, before any server
-    from relsim.dashboard.demo import MAX_TRUSTS  # no Solara: the model the page drives
+    from relsim.dashboard import demo  # no Solara: the model the page drives
 
-    if len(scenario.trusts) > MAX_TRUSTS:
+    if len(scenario.trusts) > demo.MAX_DASHBOARD_TRUSTS:
         raise RelsimError(
             f"demo: {args.scenario}: the dashboard draws every trust of a board, at most "
-            f"{MAX_TRUSTS}; this scenario has {len(scenario.trusts)} (use relsim run or sweep)"
+            f"{demo.MAX_DASHBOARD_TRUSTS}; this scenario has {len(scenario.trusts)} "
+            "(use relsim run or sweep)"
         )
     source = args.scenario
     if Path(source).exists():

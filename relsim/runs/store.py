@@ -37,14 +37,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsim.atomic import atomic_file, write_json
+from relsim.atomic import MANIFEST, atomic_file, write_json
 from relsim.errors import RelsimError
 from relsim.model.recording import model_reporters
 from relsim.runs.experiment import Experiment
 from relsim.runs.outcomes import outcome_names
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
 
-MANIFEST = "manifest.json"
 RUNS, MONTHS = "runs", "months"
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
 
