@@ -163,13 +163,13 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
 
     class Fragile(RegulationModel):
         def step(self) -> None:
-            if self.steps == 5 and self._seed == bad_seed and self.state.mode == "networked":
+            if self.steps == 5 and self.run_seed == bad_seed and self.state.mode == "networked":
                 raise FloatingPointError("boom")
             super().step()
 
     def build(scenario, rng, record):
         model = Fragile(scenario, rng=rng, record=record)
-        model._seed = rng
+        model.run_seed = rng
         return model
 
     together = relsim.runs.runner.run_replications
