@@ -22,6 +22,7 @@ stable across NumPy versions and platforms.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -104,9 +105,13 @@ class RunSpec:
         return dict(self.values)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Experiment:
-    """A validated experiment: base scenario, design and replications."""
+    """A validated experiment: base scenario, design and replications.
+
+    A sampled design is drawn on first use of :attr:`design`: drawing it imports SciPy or SALib
+    (most of a second), which listing experiments or counting their runs does not need.
+    """
 
     name: str
     description: str
@@ -121,8 +126,24 @@ class Experiment:
     common_random_numbers: bool
     factors: tuple[tuple[str, tuple[Any, ...]], ...]
     sampling: Sampling | None
-    design: np.ndarray = dataclasses.field(compare=False, repr=False)
-    """Sampled points (rows) × sampled keys, in scenario units; 0 columns without sampling."""
+
+    @functools.cached_property
+    def design(self) -> np.ndarray:
+        """Sampled points (rows) × sampled keys, in scenario units; 0 columns without sampling.
+
+        Drawn from the experiment's seed, so the same file always gives the same design.
+        """
+        sampling = self.sampling
+        if sampling is None:
+            return np.zeros((0, 0))
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_DESIGN_KEY,)))
+        unit = sample_unit(sampling.method, sampling.problem(), sampling.n, sampling.levels, rng)
+        lo = np.array([r[1] for r in sampling.ranges])
+        hi = np.array([r[2] for r in sampling.ranges])
+        design = lo + unit * (hi - lo)
+        whole = np.array(sampling.integer, dtype=bool)
+        design[:, whole] = np.round(design[:, whole])
+        return design
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -137,8 +158,11 @@ class Experiment:
 
     @property
     def n_points(self) -> int:
-        """Design points: grid cells × sampled points."""
-        return self.n_cells * max(1, self.design.shape[0])
+        """Design points: grid cells × sampled points (counted without drawing them)."""
+        sampling = self.sampling
+        if sampling is None:
+            return self.n_cells
+        return self.n_cells * design_size(sampling.method, sampling.n, len(sampling.ranges))
 
     @property
     def n_runs(self) -> int:
@@ -474,18 +498,10 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
     sampling = None
     if "sampling" in raw:
         sampling = _sampling(raw["sampling"], base, src, {k for k, _ in factors})
-    design = np.zeros((0, 0))
     if sampling is not None:
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
         unit_size = design_size(sampling.method, sampling.n, len(sampling.ranges))
         if unit_size > MAX_RUNS:
             raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
-        unit = sample_unit(sampling.method, sampling.problem(), sampling.n, sampling.levels, rng)
-        lo = np.array([r[1] for r in sampling.ranges])
-        hi = np.array([r[2] for r in sampling.ranges])
-        design = lo + unit * (hi - lo)
-        whole = np.array(sampling.integer, dtype=bool)
-        design[:, whole] = np.round(design[:, whole])
     experiment = Experiment(
         name=name,
         description=description,
@@ -497,7 +513,6 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
         common_random_numbers=crn,
         factors=factors,
         sampling=sampling,
-        design=design,
     )
     if experiment.n_runs > MAX_RUNS:
         raise ScenarioError(
