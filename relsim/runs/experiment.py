@@ -457,8 +457,19 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
     return Sampling(method, n, tuple(ranges), levels, tuple(integer))
 
 
-def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> Experiment:
-    """Build a validated experiment from the parsed contents of a file."""
+def experiment_from_dict(
+    raw: Mapping[str, Any], *, file: Path, source: str, check_design: bool = True
+) -> Experiment:
+    """Build a validated experiment from the parsed contents of a file.
+
+    Args:
+        raw: The parsed file.
+        file: The file, to resolve a base scenario named relative to it.
+        source: The file as shown in messages.
+        check_design: Also build the grid's cells and the corners of sampled ranges as whole
+            scenarios, for the rules between keys (hundreds of scenarios for a large design).
+            Only listing known-good experiments skips it: a sweep must not start without it.
+    """
     src = source
     for key in raw:
         if key not in _TOP:
@@ -520,7 +531,8 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
             "experiment.replications",
             f"the design expands to {experiment.n_runs} runs (at most {MAX_RUNS})",
         )
-    _check_design(experiment, src)
+    if check_design:
+        _check_design(experiment, src)
     return experiment
 
 
@@ -588,8 +600,12 @@ def resolve_experiment_path(source: str | Path) -> Path:
     return resolve_bundled(source, "experiments")
 
 
-def load_experiment(source: str | Path) -> Experiment:
+def load_experiment(source: str | Path, *, check_design: bool = True) -> Experiment:
     """Load and validate an experiment file (or a bundled experiment by name).
+
+    ``check_design=False`` skips building the design's cells and corners as whole scenarios
+    (see :func:`experiment_from_dict`): for listing the bundled experiments, which the tests
+    check whole.
 
     Raises:
         ScenarioError: naming the file, the field and what was expected.
@@ -597,7 +613,7 @@ def load_experiment(source: str | Path) -> Experiment:
     path = resolve_experiment_path(source)
     display = str(source) if Path(source).exists() else _display_path(path)
     raw = read_toml(path, display)
-    return experiment_from_dict(raw, file=path.resolve(), source=display)
+    return experiment_from_dict(raw, file=path.resolve(), source=display, check_design=check_design)
 
 
 __all__ = [
