@@ -50,6 +50,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix relsim tests benchmarks tools
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_dashboard.py

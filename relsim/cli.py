@@ -16,20 +16,34 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from relsim.errors import RelsimError, ScenarioError
-from relsim.scenario import (
-    MAX_MONTHS,
-    Scenario,
-    bundled_scenarios,
-    load_scenario,
-    parse_value,
-    resolve_scenario_path,
-)
+
+if TYPE_CHECKING:
+    from relsim.scenario import Scenario
 
 EXIT_USAGE = 2
 MAX_SEED = 2**64 - 1
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version is looked up only when asked (its lookup is slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        from relsim import __version__
+
+        print(f"relsim {__version__}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +62,8 @@ def _seed(text: str) -> int:
 
 def _months(text: str) -> int:
     """Parse ``--months``: a whole number from 1 to MAX_MONTHS."""
+    from relsim.scenario import MAX_MONTHS
+
     if not re.fullmatch(r"\s*\d+\s*", text) or not 1 <= int(text) <= MAX_MONTHS:
         raise argparse.ArgumentTypeError(
             f"expected a whole number of months from 1 to {MAX_MONTHS} (got {text!r})"
@@ -57,6 +73,8 @@ def _months(text: str) -> int:
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     """Turn ``["governance.mode=hierarchical", ...]`` into a dict of typed values."""
+    from relsim.scenario import parse_value
+
     overrides: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -67,6 +85,9 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace) -> tuple[Scenario, str]:
+    """The scenario a command names, with its ``--set`` and ``--months`` overrides applied."""
+    from relsim.scenario import load_scenario
+
     overrides = parse_overrides(args.set or [])
     if getattr(args, "months", None) is not None:
         overrides["scenario.months"] = args.months
@@ -91,7 +112,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         else Path("results") / _scenario_slug(source) / f"seed-{args.seed}"
     )
     result = simulate(scenario, seed=args.seed)
-    written = result.save(out, source=source, figures=not args.no_figures)
+    if args.no_figures:
+        written = result.save(out, source=source)
+    else:
+        from relsim.presentation.figures import save_run  # matplotlib: only when drawing
+
+        written = save_run(result, out, source=source)
     if not args.quiet:
         print(run_summary(result))
         figures = [p for p in written if p.suffix != ".csv" and p.name != "manifest.json"]
@@ -104,6 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``relsim scenarios``: list the bundled scenarios."""
+    from relsim.scenario import bundled_scenarios, load_scenario
+
     scenarios = {name: load_scenario(path) for name, path in bundled_scenarios().items()}
     width = max(13, *(len(s.governance.mode) for s in scenarios.values()))
     for name, scenario in scenarios.items():
@@ -124,6 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         import tomli_w
+
+        from relsim.scenario import resolve_scenario_path
 
         path = resolve_scenario_path(source)
         print(f"# resolved from {path}; hash {scenario.digest()[:16]}")
@@ -251,7 +281,8 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     from relsim.runs.experiment import bundled_experiments, load_experiment
 
     for name, path in bundled_experiments().items():
-        experiment = load_experiment(path)
+        # Bundled designs are checked whole by the tests; a sweep checks its own before running.
+        experiment = load_experiment(path, check_design=False)
         print(f"{name:24s} {experiment.n_runs:6d} runs  {experiment.name}")
         if args.verbose and experiment.description:
             print(f"{'':24s} {experiment.description}")
@@ -288,13 +319,16 @@ def _port(text: str) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``relsim demo``: serve the teaching dashboard in the browser."""
-    scenario = load_scenario(args.scenario)  # a bad scenario is one line, before any server
-    from relsim.dashboard.demo import MAX_TRUSTS  # no Solara: the model the page drives
+    from relsim.scenario import load_scenario
 
-    if len(scenario.trusts) > MAX_TRUSTS:
+    scenario = load_scenario(args.scenario)  # a bad scenario is one line, before any server
+    from relsim.dashboard import demo  # no Solara: the model the page drives
+
+    if len(scenario.trusts) > demo.MAX_DASHBOARD_TRUSTS:
         raise RelsimError(
             f"demo: {args.scenario}: the dashboard draws every trust of a board, at most "
-            f"{MAX_TRUSTS}; this scenario has {len(scenario.trusts)} (use relsim run or sweep)"
+            f"{demo.MAX_DASHBOARD_TRUSTS}; this scenario has {len(scenario.trusts)} "
+            "(use relsim run or sweep)"
         )
     source = args.scenario
     if Path(source).exists():
@@ -318,9 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="relsim",
         description="Agent-based simulation of regulatory relationships in healthcare.",
     )
-    from relsim import __version__
-
-    parser.add_argument("--version", action="version", version=f"relsim {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show relsim's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def scenario_args(p: argparse.ArgumentParser) -> None:

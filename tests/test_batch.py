@@ -14,7 +14,7 @@ from relsim import RegulationModel, load_scenario
 from relsim.errors import ScenarioError
 from relsim.model.batch import Batch, run_replications, supports
 from relsim.runs.experiment import RunSpec
-from relsim.runs.runner import _chunks, chunk_size
+from relsim.runs.runner import chunk_size, point_tasks
 from relsim.scenario import Scenario, schema_rows
 
 SEEDS = list(range(40, 52))
@@ -174,7 +174,7 @@ def spec(run_id: int, points: int) -> RunSpec:
 
 def test_a_sweeps_tasks_hold_each_points_runs_together_in_replication_order():
     specs = [spec(i, 4) for i in range(4 * 7)]  # replication-major, as expand() gives them
-    tasks = list(_chunks(specs, 3))
+    tasks = list(point_tasks(specs, 3))
     assert [len(task) for task in tasks] == [3] * 8 + [3, 1]
     # Full tasks hold one point; every point advances together.
     assert all(len({s.point for s in task}) == 1 for task in tasks[:8])
@@ -185,9 +185,9 @@ def test_a_sweeps_tasks_hold_each_points_runs_together_in_replication_order():
         assert [s.replication for s in task] == sorted(s.replication for s in task)
     assert sorted(s.run_id for task in tasks for s in task) == list(range(28))
     # Many points of one replication each: tasks of several points, not one run each.
-    assert [len(task) for task in _chunks([spec(i, 200) for i in range(200)], 16)] == [16] * 12 + [
-        8
-    ]
+    assert [len(task) for task in point_tasks([spec(i, 200) for i in range(200)], 16)] == [
+        16
+    ] * 12 + [8]
     assert chunk_size(800, 2) == 50
     assert chunk_size(40, 2) == 3
 

@@ -359,11 +359,12 @@ def test_demo_refuses_a_port_in_use(tmp_path):
 
 def test_presets_are_the_bundled_scenarios_small_enough_to_draw():
     from relsim.dashboard.app import preset_options
-    from relsim.dashboard.demo import MAX_TRUSTS
+    from relsim.dashboard.demo import MAX_DASHBOARD_TRUSTS
     from relsim.scenario import bundled_scenarios
 
     options = preset_options("nhs_vmi_partnership")
     assert set(PRESETS) <= set(options)
     for name in bundled_scenarios():
-        assert (name in options) == (len(load_scenario(name).trusts) <= MAX_TRUSTS), name
+        drawable = len(load_scenario(name).trusts) <= MAX_DASHBOARD_TRUSTS
+        assert (name in options) == drawable, name
     assert "england_system" not in options

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +117,21 @@ n = {n}
     np.testing.assert_array_equal(again.design, e.design)
     other = load_experiment(write(tmp_path, text.replace("seed = 3", "seed = 4"), "f.toml"))
     assert not np.array_equal(other.design, e.design)
+
+
+def test_a_sampled_design_is_drawn_only_when_used():
+    """Listing or counting an experiment's runs does not import SALib (most of a second)."""
+    code = (
+        "import sys\n"
+        "from relsim.runs.experiment import load_experiment\n"
+        "e = load_experiment('global_sensitivity')\n"
+        "print(e.n_runs, 'SALib' in sys.modules)\n"
+        "print(e.design.shape[0] * e.n_cells * e.replications, 'SALib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    counted, drawn = done.stdout.split("\n")[:2]
+    assert counted.split()[1] == "False"
+    assert drawn.split() == [counted.split()[0], "True"]
 
 
 def test_latin_hypercube_puts_one_point_in_each_stratum(tmp_path):
@@ -344,6 +361,8 @@ def test_ranges_that_include_invalid_scenarios_are_refused_before_anything_runs(
         '[experiment]\nscenario = "nhs_vmi_partnership"\n[sampling]\nmethod = "lhs"\nn = 8\n'
         '[sampling.ranges]\n"partner.start_month" = [0, 50]\n"partner.end_month" = [10, 60]\n'
     )
+    # Listing skips only this check of the design as whole scenarios.
+    assert load_experiment(write(tmp_path, text), check_design=False).n_runs == 8
     with pytest.raises(ScenarioError) as caught:
         load_experiment(write(tmp_path, text))
     assert str(caught.value).endswith(

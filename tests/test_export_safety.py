@@ -138,7 +138,7 @@ def test_ema_replaces_its_own_export_with_the_same_bytes(sweep, tmp_path, capsys
 
 def test_ema_export_of_a_non_sweep_writes_nothing(tmp_path, capsys):
     run = tmp_path / "run"
-    simulate("nhs_vmi_partnership", seed=1, months=3).save(run, figures=False)
+    simulate("nhs_vmi_partnership", seed=1, months=3).save(run)
     before = snapshot(tmp_path)
     status, err = export(capsys, str(run), "--format", "ema", "--out", str(tmp_path / "x.tar.gz"))
     assert_refused(status, err, "not a relsim sweep directory")
@@ -189,7 +189,7 @@ def test_csv_replaces_its_own_export_whole(sweep, tmp_path, capsys):
 
 def test_csv_export_of_a_non_sweep_writes_nothing(tmp_path, capsys):
     run = tmp_path / "run"
-    simulate("nhs_vmi_partnership", seed=1, months=3).save(run, figures=False)
+    simulate("nhs_vmi_partnership", seed=1, months=3).save(run)
     before = snapshot(tmp_path)
     status, err = export(capsys, str(run), "--format", "csv", "--out", str(tmp_path / "x1"))
     assert_refused(status, err, "not a relsim sweep directory")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from relsim import RelsimError, load_scenario, simulate
-from relsim.atomic import atomic_directory
+from relsim import RelsimError, load_scenario, save_run, simulate
+from relsim.atomic import atomic_directory, atomic_file, write_json
 from relsim.runs.provenance import code_digest
 from relsim.runs.simulation import TABLES
 
@@ -46,9 +50,9 @@ def test_readme_documents_every_column(table):
             assert column in produced, f"README documents {column!r}, which {table}.csv lacks"
 
 
-def test_save_writes_tables_manifest_and_figures(tmp_path):
+def test_save_run_writes_tables_manifest_and_figures(tmp_path):
     out = tmp_path / "run"
-    written = result().save(out, source="nhs_vmi_partnership")
+    written = save_run(result(), out, source="nhs_vmi_partnership")
     names = {p.name for p in written}
     assert {f"{t}.csv" for t in TABLES} | {"manifest.json"} <= names
     assert {"trust_trajectories.png", "heat_map.png"} <= names
@@ -62,6 +66,26 @@ def test_save_writes_tables_manifest_and_figures(tmp_path):
     assert {"relsim", "mesa", "python"} <= set(manifest["versions"])
     assert manifest["code_hash"] == code_digest()  # the version does not change with every edit
     assert manifest["tables"]["trusts.csv"] == 7 * 5
+
+
+def test_save_writes_tables_and_manifest_without_the_presentation_layer(tmp_path):
+    code = (
+        "import sys\n"
+        "from relsim import simulate\n"
+        "written = simulate('nhs_vmi_partnership', seed=4, months=2).save(sys.argv[1])\n"
+        "print(sorted(str(p) for p in written))\n"
+        "drawing = ('relsim.presentation', 'matplotlib')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(drawing)))"
+    )
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out)], capture_output=True, text=True, check=True
+    )
+    written, imported = done.stdout.strip().splitlines()
+    names = sorted([f"{t}.csv" for t in TABLES] + ["manifest.json"])
+    assert written == repr(names)
+    assert sorted(p.name for p in out.iterdir()) == names
+    assert imported == "[]"
 
 
 def write_half_then_fail(out: Path) -> None:
@@ -78,7 +102,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
 
 def test_a_failure_while_replacing_keeps_the_previous_output(tmp_path):
     out = tmp_path / "run"
-    result().save(out, figures=False)
+    result().save(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RuntimeError, match="killed"):
         write_half_then_fail(out)
@@ -88,8 +112,8 @@ def test_a_failure_while_replacing_keeps_the_previous_output(tmp_path):
 
 def test_relsim_output_is_replaced_but_other_directories_are_refused(tmp_path):
     out = tmp_path / "run"
-    result().save(out, figures=True)
-    result().save(out, figures=False)  # a relsim directory: replaced
+    save_run(result(), out)
+    result().save(out)  # a relsim directory: replaced
     assert not list(out.glob("*.png"))
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -103,6 +127,53 @@ def test_relsim_output_is_replaced_but_other_directories_are_refused(tmp_path):
 
 def test_output_directory_has_the_permissions_mkdir_would_give(tmp_path):
     out, reference = tmp_path / "run", tmp_path / "reference"
-    result().save(out, figures=False)
+    result().save(out)
     reference.mkdir()
     assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+def test_a_file_is_synced_then_renamed_then_its_directory_synced(tmp_path, monkeypatch):
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def recording_fsync(fd: int) -> None:
+        events.append(("fsync", "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"))
+        fsync(fd)
+
+    def recording_replace(src: str, dst: str) -> None:
+        events.append(("rename", Path(dst).name))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "replace", recording_replace)
+    write_json(tmp_path / "manifest.json", {"relsim": "run"})
+    assert events == [("fsync", "file"), ("rename", "manifest.json"), ("fsync", "directory")]
+    assert json.loads((tmp_path / "manifest.json").read_text()) == {"relsim": "run"}
+
+
+def test_a_file_that_fails_while_written_keeps_the_old_one_and_leaves_nothing(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("old")
+
+    def write_half_then_fail() -> None:
+        with atomic_file(path) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        write_half_then_fail()
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_a_file_that_cannot_be_written_is_one_line_naming_it(tmp_path):
+    path = tmp_path / "missing" / "table.csv"
+    with pytest.raises(RelsimError, match=r"missing/table.csv: cannot write the table \("):
+        write_json(path, {}, "the table")
+
+
+def test_a_written_file_has_the_mode_a_plain_write_would_give(tmp_path):
+    reference = tmp_path / "reference"
+    reference.write_text("x")
+    write_json(tmp_path / "manifest.json", {})
+    assert (tmp_path / "manifest.json").stat().st_mode & 0o777 == reference.stat().st_mode & 0o777

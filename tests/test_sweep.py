@@ -163,13 +163,13 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
 
     class Fragile(RegulationModel):
         def step(self) -> None:
-            if self.steps == 5 and self._seed == bad_seed and self.state.mode == "networked":
+            if self.steps == 5 and self.run_seed == bad_seed and self.state.mode == "networked":
                 raise FloatingPointError("boom")
             super().step()
 
     def build(scenario, rng, record):
         model = Fragile(scenario, rng=rng, record=record)
-        model._seed = rng
+        model.run_seed = rng
         return model
 
     together = relsim.runs.runner.run_replications
@@ -253,6 +253,30 @@ def test_an_interrupted_sweep_resumes_without_loss_or_duplication(shared, tmp_pa
     assert read_manifest(out)["status"] == "interrupted"
     second = run_sweep(experiment, out, resume=True, executor=Serial(), progress=Silent())
     assert second.ran == 12 - first.done
+    assert_same(tables(out), reference(shared))
+
+
+def test_readers_and_the_csv_export_leave_out_months_of_uncommitted_runs(shared, tmp_path, capsys):
+    """A kill between a months part and its runs part leaves the series of uncommitted runs."""
+    experiment = load_experiment(experiment_file(shared))
+    out = tmp_path / "s"
+    run_sweep(experiment, out, executor=Serial(), progress=Silent(), flush_runs=3)
+    runs_part = sorted((out / "runs").glob("part-*.parquet"))[-1]
+    uncommitted = set(pd.read_parquet(runs_part)["run_id"])
+    runs_part.unlink()  # as if killed after the months part was written, before its runs part
+    assert uncommitted <= set(pd.read_parquet(out / "months")["run_id"])  # still on disk
+
+    committed = set(read_runs(out)["run_id"])
+    assert committed
+    assert committed.isdisjoint(uncommitted)
+    assert set(read_months(out)["run_id"]) == committed
+    assert set(read_months(out, columns=["pressure"])["run_id"]) == committed
+    assert main(["export", str(out), "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "csv" / "months.csv")["run_id"]) == committed
+    assert set(pd.read_csv(tmp_path / "csv" / "runs.csv")["run_id"]) == committed
+    capsys.readouterr()
+
+    run_sweep(experiment, out, resume=True, executor=Serial(), progress=Silent())
     assert_same(tables(out), reference(shared))
 
 

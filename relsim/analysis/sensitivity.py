@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from relsim.atomic import atomic_file
 from relsim.errors import RelsimError
 from relsim.runs.outcomes import MID_MONTH
 from relsim.runs.store import read_manifest, read_runs
@@ -394,7 +395,6 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
 def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:
     """Write ``sensitivity.csv`` atomically; returns its path."""
     path = Path(directory) / "sensitivity.csv"
-    tmp = path.with_name(".sensitivity.csv.tmp")
-    result.table.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(path)
+    with atomic_file(path, "the sensitivity table") as tmp:
+        result.table.to_csv(tmp, index=False, float_format="%.6g")
     return path

@@ -39,6 +39,7 @@ from relsim.analysis.stats import (
     welch_difference,
     wilson_interval,
 )
+from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
@@ -330,8 +331,7 @@ def write_summary(summary: Summary, directory: Path | str) -> list[Path]:
         if frame.empty:
             path.unlink(missing_ok=True)
             continue
-        tmp = path.with_name(f".{name}.tmp")
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-        tmp.replace(path)
+        with atomic_file(path, "the summary") as tmp:
+            frame.to_csv(tmp, index=False, float_format="%.6g")
         written.append(path)
     return written

@@ -16,7 +16,7 @@ import solara
 from mesa.visualization import SolaraViz
 
 from relsim.dashboard.controls import LessonCard, model_params
-from relsim.dashboard.demo import DEFAULT_PRESET, MAX_TRUSTS, DemoModel
+from relsim.dashboard.demo import DEFAULT_PRESET, MAX_DASHBOARD_TRUSTS, DemoModel
 from relsim.dashboard.server import SCENARIO_ENV
 from relsim.dashboard.views import Dashboard
 from relsim.scenario import bundled_scenarios, load_scenario
@@ -27,13 +27,14 @@ TITLE = "relsim · regulation, trust and improvement"
 def preset_options(start: str) -> dict[str, str]:
     """Preset label → scenario source: the bundled scenarios, and ``start`` if it is a file.
 
-    Systems of more than :data:`~relsim.dashboard.demo.MAX_TRUSTS` trusts (the England system)
-    are left out: the dashboard is for watching a board or a few regions, not hundreds of trusts.
+    Systems of more than :data:`~relsim.dashboard.demo.MAX_DASHBOARD_TRUSTS` trusts (the England
+    system) are left out: the dashboard is for watching a board or a few regions, not hundreds of
+    trusts.
     """
     options = {
         name: name
         for name, path in bundled_scenarios().items()
-        if len(load_scenario(path).trusts) <= MAX_TRUSTS
+        if len(load_scenario(path).trusts) <= MAX_DASHBOARD_TRUSTS
     }
     if start not in options:
         options[Path(start).name] = start

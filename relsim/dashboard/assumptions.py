@@ -23,7 +23,7 @@ from relsim.scenario import Scenario
 MAX_SEED = 2**64 - 1
 #: Board sizes the dashboard offers: a board needs pairs, and beyond 20 trusts one shared board
 #: gives each pair almost no time (MODEL.md M6), which the slider's top already shows.
-MIN_TRUSTS, MAX_TRUSTS = 2, 20
+MIN_SLIDER_TRUSTS, MAX_SLIDER_TRUSTS = 2, 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import solara
 from mesa.visualization import Slider
 from mesa.visualization.utils import force_update
 
-from relsim.dashboard.assumptions import MAX_TRUSTS, MIN_TRUSTS
+from relsim.dashboard.assumptions import MAX_SLIDER_TRUSTS, MIN_SLIDER_TRUSTS
 from relsim.dashboard.demo import SHOCK_MAGNITUDE, SHOCK_MONTHS, DemoModel
 from relsim.model.governance import GOVERNANCE
 
@@ -45,8 +45,8 @@ def model_params(demo: DemoModel) -> dict[str, Any]:
         "trusts": Slider(
             "Trusts (board size)",
             value=a.trusts,
-            min=MIN_TRUSTS,
-            max=max(MAX_TRUSTS, a.trusts),
+            min=MIN_SLIDER_TRUSTS,
+            max=max(MAX_SLIDER_TRUSTS, a.trusts),
             step=1,
         ),
         "meeting_interval": Slider(

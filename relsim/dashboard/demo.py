@@ -28,7 +28,7 @@ SHOCK_MONTHS = 6
 
 DEFAULT_PRESET = "nhs_vmi_partnership"
 #: Most trusts a dashboard model may have: its views draw every trust of a board.
-MAX_TRUSTS = 40
+MAX_DASHBOARD_TRUSTS = 40
 DEFAULT_SEED = 1
 
 

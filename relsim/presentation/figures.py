@@ -2,8 +2,9 @@
 
 Each ``*_figure`` function takes a :class:`~relsim.runs.simulation.RunResult` and returns a
 matplotlib :class:`~matplotlib.figure.Figure` (built without pyplot, so no global state and no
-display is needed); :func:`save_run_figures` writes them all, and :func:`run_figures` gives
-them with captions (as :class:`NamedFigure`, like the figures of a sweep). Colours come from the
+display is needed); :func:`save_run_figures` writes them all, :func:`run_figures` gives them
+with captions (as :class:`NamedFigure`, like the figures of a sweep), and :func:`save_run` writes
+a whole run directory (tables, manifest and figures), as ``relsim run`` does. Colours come from the
 Okabe-Ito palette and the heat map uses cividis, both safe for colour-blind readers.
 """
 
@@ -23,6 +24,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from relsim.atomic import atomic_directory
 from relsim.runs.simulation import RunResult
 
 
@@ -329,6 +331,26 @@ def save_run_figures(
             save_figure(fig, path)
             written.append(path)
     return written
+
+
+def save_run(result: RunResult, directory: Path | str, *, source: str | None = None) -> list[Path]:
+    """Write what ``relsim run`` writes: the run's tables, ``manifest.json`` and its figures.
+
+    The directory is written whole or not at all, as :meth:`RunResult.save
+    <relsim.runs.simulation.RunResult.save>` writes the tables alone: an existing relsim output
+    directory there is replaced, anything else is left alone.
+
+    Args:
+        result: The run.
+        directory: Where to write it.
+        source: Where its scenario came from (a file or a bundled name), for the manifest.
+
+    Returns:
+        Names of the files written, relative to ``directory``.
+    """
+    with atomic_directory(Path(directory)) as tmp:
+        written = result.write_tables(tmp, source) + save_run_figures(result, tmp)
+    return [Path(p.name) for p in written]
 
 
 def save_figure(fig: Figure, path: Path) -> None:

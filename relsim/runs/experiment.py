@@ -22,6 +22,7 @@ stable across NumPy versions and platforms.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -106,9 +107,13 @@ class RunSpec:
         return dict(self.values)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Experiment:
-    """A validated experiment: base scenario, design and replications."""
+    """A validated experiment: base scenario, design and replications.
+
+    A sampled design is drawn on first use of :attr:`design`: drawing it imports SciPy or SALib
+    (most of a second), which listing experiments or counting their runs does not need.
+    """
 
     name: str
     description: str
@@ -123,8 +128,24 @@ class Experiment:
     common_random_numbers: bool
     factors: tuple[tuple[str, tuple[Any, ...]], ...]
     sampling: Sampling | None
-    design: np.ndarray = dataclasses.field(compare=False, repr=False)
-    """Sampled points (rows) × sampled keys, in scenario units; 0 columns without sampling."""
+
+    @functools.cached_property
+    def design(self) -> np.ndarray:
+        """Sampled points (rows) × sampled keys, in scenario units; 0 columns without sampling.
+
+        Drawn from the experiment's seed, so the same file always gives the same design.
+        """
+        sampling = self.sampling
+        if sampling is None:
+            return np.zeros((0, 0))
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_DESIGN_KEY,)))
+        unit = sample_unit(sampling.method, sampling.problem(), sampling.n, sampling.levels, rng)
+        lo = np.array([r[1] for r in sampling.ranges])
+        hi = np.array([r[2] for r in sampling.ranges])
+        design = lo + unit * (hi - lo)
+        whole = np.array(sampling.integer, dtype=bool)
+        design[:, whole] = np.round(design[:, whole])
+        return design
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -139,8 +160,11 @@ class Experiment:
 
     @property
     def n_points(self) -> int:
-        """Design points: grid cells × sampled points."""
-        return self.n_cells * max(1, self.design.shape[0])
+        """Design points: grid cells × sampled points (counted without drawing them)."""
+        sampling = self.sampling
+        if sampling is None:
+            return self.n_cells
+        return self.n_cells * design_size(sampling.method, sampling.n, len(sampling.ranges))
 
     @property
     def n_runs(self) -> int:
@@ -412,8 +436,19 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
     return Sampling(method, n, tuple(ranges), table.levels, tuple(integer))
 
 
-def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> Experiment:
-    """Build a validated experiment from the parsed contents of a file."""
+def experiment_from_dict(
+    raw: Mapping[str, Any], *, file: Path, source: str, check_design: bool = True
+) -> Experiment:
+    """Build a validated experiment from the parsed contents of a file.
+
+    Args:
+        raw: The parsed file.
+        file: The file, to resolve a base scenario named relative to it.
+        source: The file as shown in messages.
+        check_design: Also build the grid's cells and the corners of sampled ranges as whole
+            scenarios, for the rules between keys (hundreds of scenarios for a large design).
+            Only listing known-good experiments skips it: a sweep must not start without it.
+    """
     src = source
     rep = Reporter(src)
     check_keys(raw, _TOP, "", rep)
@@ -438,18 +473,10 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
     sampling = None
     if "sampling" in raw:
         sampling = _sampling(raw["sampling"], base, src, {k for k, _ in factors})
-    design = np.zeros((0, 0))
     if sampling is not None:
-        rng = np.random.default_rng(np.random.SeedSequence(meta.seed, spawn_key=(_DESIGN_KEY,)))
         unit_size = design_size(sampling.method, sampling.n, len(sampling.ranges))
         if unit_size > MAX_RUNS:
             raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
-        unit = sample_unit(sampling.method, sampling.problem(), sampling.n, sampling.levels, rng)
-        lo = np.array([r[1] for r in sampling.ranges])
-        hi = np.array([r[2] for r in sampling.ranges])
-        design = lo + unit * (hi - lo)
-        whole = np.array(sampling.integer, dtype=bool)
-        design[:, whole] = np.round(design[:, whole])
     experiment = Experiment(
         name=meta.name or file.stem,
         description=meta.description,
@@ -461,7 +488,6 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
         common_random_numbers=meta.common_random_numbers,
         factors=factors,
         sampling=sampling,
-        design=design,
     )
     if experiment.n_runs > MAX_RUNS:
         raise ScenarioError(
@@ -469,7 +495,8 @@ def experiment_from_dict(raw: Mapping[str, Any], *, file: Path, source: str) -> 
             "experiment.replications",
             f"the design expands to {experiment.n_runs} runs (at most {MAX_RUNS})",
         )
-    _check_design(experiment, src)
+    if check_design:
+        _check_design(experiment, src)
     return experiment
 
 
@@ -532,14 +559,18 @@ def bundled_experiments() -> dict[str, Path]:
     return bundled_files("experiments")
 
 
-def load_experiment(source: str | Path) -> Experiment:
+def load_experiment(source: str | Path, *, check_design: bool = True) -> Experiment:
     """Load and validate an experiment file (or a bundled experiment by name).
+
+    ``check_design=False`` skips building the design's cells and corners as whole scenarios
+    (see :func:`experiment_from_dict`): for listing the bundled experiments, which the tests
+    check whole.
 
     Raises:
         ScenarioError: naming the file, the field and what was expected.
     """
     path, shown, raw = read_source(source, "experiments")
-    return experiment_from_dict(raw, file=path.resolve(), source=shown)
+    return experiment_from_dict(raw, file=path.resolve(), source=shown, check_design=check_design)
 
 
 __all__ = [

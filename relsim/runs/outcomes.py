@@ -77,10 +77,11 @@ PRACTICE_OUTCOMES: dict[str, str] = {
 
 def outcome_names(scenario: Scenario) -> list[str]:
     """Outcome columns of a scenario's runs, in order."""
-    names = []
-    for practice in scenario.practice_names:
-        names.append(f"adopters_final_{practice}")
-        names.append(f"full_adoption_month_{practice}")
+    names = [
+        name.replace("<practice>", practice)
+        for practice in scenario.practice_names
+        for name in PRACTICE_OUTCOMES
+    ]
     return names + list(BASE_OUTCOMES)
 
 

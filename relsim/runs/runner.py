@@ -28,7 +28,7 @@ from relsim.model.batch import run_replications, supports
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import Experiment, RunSpec, expand
-from relsim.runs.outcomes import outcome_names, run_outcomes
+from relsim.runs.outcomes import run_outcomes
 from relsim.runs.progress import Progress, make_progress
 from relsim.runs.store import SweepStore
 from relsim.scenario import Scenario
@@ -165,7 +165,7 @@ def chunk_size(runs: int, workers: int) -> int:
 TASK_RUNS = 50
 
 
-def _chunks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
+def point_tasks(specs: Sequence[RunSpec], size: int) -> Iterator[list[RunSpec]]:
     """Tasks of up to ``size`` runs, each design point's runs together, in replication order.
 
     ``specs`` are replication-major (:func:`relsim.runs.experiment.expand`). Each point's runs are
@@ -233,7 +233,7 @@ def _run(
         if specs:
             progress.start(experiment.n_runs, len(store.done), store.failed, ex.description)
             size = chunk_size(len(specs), ex.workers)
-            for result in ex.map_unordered(run_chunk, experiment.base, _chunks(specs, size)):
+            for result in ex.map_unordered(run_chunk, experiment.base, point_tasks(specs, size)):
                 store.add(result.rows, result.months)
                 ran += len(result.rows)
                 progress.update(*store.finished)
@@ -299,4 +299,12 @@ def run_sweep(
     )
 
 
-__all__ = ["ChunkResult", "SweepOutcome", "outcome_names", "run_chunk", "run_one", "run_sweep"]
+__all__ = [
+    "ChunkResult",
+    "SweepOutcome",
+    "chunk_size",
+    "point_tasks",
+    "run_chunk",
+    "run_one",
+    "run_sweep",
+]

@@ -65,23 +65,19 @@ class RunResult:
         write_json(Path(directory) / MANIFEST, self.manifest(source))
         return [*written, Path(directory) / MANIFEST]
 
-    def save(
-        self, directory: Path | str, *, source: str | None = None, figures: bool = True
-    ) -> list[Path]:
-        """Write the run's tables, manifest and (optionally) figures to ``directory``.
+    def save(self, directory: Path | str, *, source: str | None = None) -> list[Path]:
+        """Write the run's tables and ``manifest.json`` to ``directory``: no figures.
 
         The directory is written whole or not at all; an existing relsim output directory
         there is replaced, anything else is left alone (:func:`relsim.atomic.atomic_directory`).
+        Figures belong to the presentation layer: :func:`relsim.presentation.figures.save_run`
+        writes the tables, the manifest and the figures, as ``relsim run`` does.
 
         Returns:
             Names of the files written, relative to ``directory``.
         """
         with atomic_directory(Path(directory)) as tmp:
             written = self.write_tables(tmp, source)
-            if figures:
-                from relsim.presentation.figures import save_run_figures
-
-                written += save_run_figures(self, tmp)
         return [Path(p.name) for p in written]
 
     @classmethod

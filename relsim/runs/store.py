@@ -14,14 +14,16 @@ killed at any moment (even with SIGKILL) loses at most the runs still in its buf
 temporary files and months parts without their runs part are removed and only the missing runs
 are run again, so nothing is lost and nothing is duplicated.
 
-Both tables read as one with ``pandas.read_parquet(DIR / "runs")``; :func:`read_runs` and
-:func:`read_months` also sort them by run.
+:func:`read_runs` and :func:`read_months` read the committed runs only, sorted by run: a months
+part counts once the runs part of the same number exists, so the series of runs that a kill left
+uncommitted (until ``--resume`` removes them) are never read. ``pandas.read_parquet(DIR /
+"runs")`` reads the runs table as one; ``pandas.read_parquet(DIR / "months")`` reads every
+months part, and after a kill that may include such uncommitted series.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -34,14 +36,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from relsim.atomic import write_json
+from relsim.atomic import MANIFEST, atomic_file, write_json
 from relsim.errors import RelsimError
 from relsim.model.columns import month_columns
 from relsim.runs.experiment import Experiment
 from relsim.runs.outcomes import outcome_names
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
 
-MANIFEST = "manifest.json"
 RUNS, MONTHS = "runs", "months"
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
 
@@ -103,13 +104,10 @@ def runs_schema(experiment: Experiment) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file whole or not at all: temporary name, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _write_part(table: pa.Table, path: Path) -> None:
+    """Write a Parquet part whole or not at all, durably (:func:`relsim.atomic.atomic_file`)."""
+    with atomic_file(path, "a sweep part") as tmp:
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def _parts(directory: Path) -> dict[int, Path]:
@@ -259,7 +257,7 @@ class SweepStore:
             "status": "running",
             **scenario_provenance(experiment.base, experiment.scenario_source),
         }
-        write_json_atomic(manifest_path, manifest)
+        write_json(manifest_path, manifest)
         return cls(directory, experiment, manifest, set(), 0, 0, **options)
 
     @classmethod
@@ -283,7 +281,7 @@ class SweepStore:
             failed += sum(1 for s in table.column("status").to_pylist() if s != "ok")
         manifest["status"] = "running"
         manifest["resumed"] = [*manifest.get("resumed", []), _now()]
-        write_json_atomic(directory / MANIFEST, manifest)
+        write_json(directory / MANIFEST, manifest)
         next_part = max(runs_parts, default=-1) + 1
         return cls(directory, experiment, manifest, done, failed, next_part, **options)
 
@@ -315,7 +313,7 @@ class SweepStore:
         name = f"part-{seq:06d}.parquet"
         tables = [table for _, table in self._buffer if table is not None]
         months = pa.concat_tables(tables) if tables else self.months_schema.empty_table()
-        _write_atomic(months, self.directory / MONTHS / name)
+        _write_part(months, self.directory / MONTHS / name)
         factors = set(self.experiment.factor_names)
         columns = {
             f.name: [
@@ -324,7 +322,7 @@ class SweepStore:
             ]
             for f in self.runs_schema
         }
-        _write_atomic(pa.table(columns, schema=self.runs_schema), self.directory / RUNS / name)
+        _write_part(pa.table(columns, schema=self.runs_schema), self.directory / RUNS / name)
         self.done.update(row["run_id"] for row in rows)
         self.failed += sum(row["status"] != "ok" for row in rows)
         self._next_part += 1
@@ -355,14 +353,7 @@ class SweepStore:
         self.manifest["finished"] = _now()
         self.manifest["runs_done"] = len(self.done)
         self.manifest["runs_failed"] = self.failed
-        write_json_atomic(self.directory / MANIFEST, self.manifest)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON whole or not at all."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_json(tmp, data)
-    os.replace(tmp, path)
+        write_json(self.directory / MANIFEST, self.manifest)
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
@@ -391,8 +382,22 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
     return manifest
 
 
+def _committed_parts(directory: Path, table: str) -> list[Path]:
+    """The part files of ``table`` (``runs`` or ``months``) that hold committed runs, in order.
+
+    Every runs part is committed: it is the commit record. A months part is committed when the
+    runs part of the same number exists; one without it is the series of runs a kill stopped
+    before their runs part was written, which ``--resume`` removes and runs again.
+    """
+    runs = _parts(directory / RUNS)  # first: a months part is written before its runs part
+    if table == RUNS:
+        return [runs[n] for n in sorted(runs)]
+    months = _parts(directory / MONTHS)
+    return [months[n] for n in sorted(months) if n in runs]
+
+
 def _read(directory: Path, table: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    parts = [p for _, p in sorted(_parts(directory / table).items())]
+    parts = _committed_parts(directory, table)
     if not parts:
         return pd.DataFrame(columns=list(columns or []))
     frame = pq.ParquetDataset(parts).read(columns=list(columns) if columns else None).to_pandas()
@@ -400,7 +405,7 @@ def _read(directory: Path, table: str, columns: Sequence[str] | None) -> pd.Data
 
 
 def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The runs table of a sweep, one row per run, sorted by run id."""
+    """The runs table of a sweep, one row per committed run, sorted by run id."""
     directory = Path(directory)
     read_manifest(directory)
     frame = _read(directory, RUNS, columns)
@@ -410,7 +415,11 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
 
 
 def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The months table of a sweep (each run's monthly series), sorted by run and month."""
+    """The months table of a sweep (each committed run's monthly series), sorted by run and month.
+
+    It holds the runs of the runs table only: a months part without the runs part of its number
+    (a sweep killed between writing the two) is not read.
+    """
     directory = Path(directory)
     read_manifest(directory)
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
