@@ -26,7 +26,7 @@ from relsim.model.mesa_model import RegulationModel
 from relsim.model.state import NOT_ADOPTED
 from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import run_seed
-from relsim.scenario import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario, with_overrides
 
 #: Seed from which every validation run's seed derives (paired across arms).
 VALIDATION_SEED = 20151001
@@ -44,17 +44,18 @@ def arms() -> dict[str, Scenario]:
     shock = load_scenario("pressure_shock")
     return {
         "networked": base,
-        "hierarchical": base.with_overrides({"governance.mode": "hierarchical"}),
-        "no_compact": base.with_overrides({"governance.compact.enabled": False}),
+        "hierarchical": with_overrides(base, {"governance.mode": "hierarchical"}),
+        "no_compact": with_overrides(base, {"governance.compact.enabled": False}),
         "shock": shock,
-        "shock_no_compact": shock.with_overrides({"governance.compact.enabled": False}),
-        "no_heat_map": base.with_overrides({"practices[0].targets_training": False}),
-        "partner_leaves": base.with_overrides(
-            {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
+        "shock_no_compact": with_overrides(shock, {"governance.compact.enabled": False}),
+        "no_heat_map": with_overrides(base, {"practices[0].targets_training": False}),
+        "partner_leaves": with_overrides(
+            base, {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
         ),
         **{
-            name: load_scenario("board_size").with_overrides(
-                {"population.trusts": n, "governance.mode": mode, "scenario.months": BOARD_MONTHS}
+            name: with_overrides(
+                load_scenario("board_size"),
+                {"population.trusts": n, "governance.mode": mode, "scenario.months": BOARD_MONTHS},
             )
             for name, n, mode in (
                 ("small_board", SMALL_BOARD, "networked"),

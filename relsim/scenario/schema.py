@@ -966,24 +966,6 @@ class Scenario:
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def with_overrides(self, overrides: Mapping[str, Any], source: str = "overrides") -> Scenario:
-        """Return a validated copy with dotted-key overrides applied.
-
-        Args:
-            overrides: Mapping such as ``{"governance.mode": "hierarchical",
-                "trusts[0].readiness": 0.9}``.
-            source: Where the overrides came from, for error messages.
-        """
-        if not overrides:
-            return self
-        raw = self.to_dict()
-        # Validation builds scenarios, so it imports this module: import it when first needed.
-        from relsim.scenario.overrides import apply_overrides
-        from relsim.scenario.validation import Reporter, build_scenario
-
-        touched = apply_overrides(raw, overrides, source)
-        return build_scenario(raw, Reporter(source, touched, source))
-
 
 def _plain(value: Any) -> Any:
     """Turn dataclasses and tuples into dicts and lists, recursively."""
