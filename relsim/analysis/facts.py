@@ -172,7 +172,7 @@ def _run_chunk(scenarios: dict[str, Scenario], chunk: Sequence[tuple[str, int, i
     return [(arm, r, run_metrics(arm, scenarios[arm], seed)) for arm, r, seed in chunk]
 
 
-def _chunks(specs: Sequence[tuple[str, int, int]], size: int) -> Iterator[list[Any]]:
+def _slices(specs: Sequence[tuple[str, int, int]], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(specs), size):
         yield list(specs[start : start + size])
 
@@ -185,7 +185,7 @@ def collect(replications: int, executor: Executor | None = None) -> dict[str, li
     ex = executor or make_executor(None, None)
     out: dict[str, list[Any]] = {arm: [None] * replications for arm in scenarios}
     try:
-        for results in ex.map_unordered(_run_chunk, scenarios, _chunks(specs, 7)):
+        for results in ex.map_unordered(_run_chunk, scenarios, _slices(specs, 7)):
             for arm, r, metrics in results:
                 out[arm][r] = metrics
     finally:
