@@ -145,8 +145,8 @@ def test_every_text_of_the_sensitivity_figure_is_inside_it(tmp_path):
     path = tmp_path / "e.toml"
     path.write_text(
         MORRIS.replace('"scenario.months" = 24', '"scenario.months" = 6')
-        .replace("trust_dynamics.loss_ratio", "governance.compact.negotiation_months")
-        .replace("[1.5, 5.0]", "[6, 18]")
+        .replace("trust_dynamics.loss_ratio", "governance.compact.clauses")
+        .replace("[1.5, 5.0]", "[3, 9]")
         + '[factors]\n"governance.compact.enabled" = [true, false]\n'
     )
     run_sweep(load_experiment(path), tmp_path / "s", executor=Serial(), progress=Silent())
@@ -276,7 +276,7 @@ def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch)
 
     def no_hierarchy():
         arms = real()
-        arms["hierarchical"] = arms["networked"]  # a "hierarchy" that is really networked
+        arms["hierarchical"] = arms["case"]  # a "hierarchy" that is really the case
         return arms
 
     monkeypatch.setattr(validation, "arms", no_hierarchy)

@@ -129,7 +129,7 @@ def test_show_prints_the_resolved_scenario_with_overrides(capsys):
     data = json.loads(out)
     assert data["pressure"]["baseline"] == 0.45
     assert data["governance"]["compact"]["enabled"] is False
-    assert data["trust_dynamics"]["gain"] == 0.05  # defaults filled in
+    assert data["trust_dynamics"]["gain"] == 0.5  # defaults filled in
 
 
 @pytest.mark.parametrize(

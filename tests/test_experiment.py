@@ -102,16 +102,16 @@ n = {n}
 [sampling.ranges]
 "pressure.baseline" = [0.1, 0.6]
 "trust_dynamics.loss_ratio" = [1.5, 5.0]
-"governance.compact.negotiation_months" = [6, 24]
+"governance.compact.clauses" = [3, 12]
 """
     e = load_experiment(write(tmp_path, text))
     assert e.design.shape == (points, 3)
     assert e.n_runs == points
-    lo, hi = np.array([0.1, 1.5, 6]), np.array([0.6, 5.0, 24])
+    lo, hi = np.array([0.1, 1.5, 3]), np.array([0.6, 5.0, 12])
     assert np.all(e.design >= lo - 1e-12)
     assert np.all(e.design <= hi + 1e-12)
-    months = [dict(p)["governance.compact.negotiation_months"] for p in design_points(e)]
-    assert all(isinstance(m, int) for m in months)
+    clauses = [dict(p)["governance.compact.clauses"] for p in design_points(e)]
+    assert all(isinstance(c, int) for c in clauses)
     # The same file gives the same design; another seed another.
     again = load_experiment(write(tmp_path, text))
     np.testing.assert_array_equal(again.design, e.design)
@@ -181,14 +181,15 @@ def test_scenario_path_is_relative_to_the_experiment_file(tmp_path):
     assert load_experiment(path).base.pressure.baseline == 0.45
 
 
-def test_bundled_experiments_load_and_the_headline_compares_both_modes():
+def test_bundled_experiments_load_and_the_headline_compares_the_four_rules():
     bundled = bundled_experiments()
     assert {"governance_comparison", "pressure_sensitivity", "global_sensitivity"} <= set(bundled)
     for path in bundled.values():
         load_experiment(path)
     headline = load_experiment("governance_comparison")
     assert headline.replications >= 100
-    assert dict(headline.factors)["governance.mode"] == ("hierarchical", "networked")
+    modes = ("hierarchical", "responsive", "hybrid", "networked")
+    assert dict(headline.factors)["governance.mode"] == modes
     assert dict(headline.factors)["governance.compact.enabled"] == (True, False)
     assert load_experiment("global_sensitivity").sampling.method in {"morris", "sobol"}
 
@@ -253,8 +254,8 @@ HEAD = '[experiment]\nscenario = "nhs_vmi_partnership"\n'
         ),
         (
             HEAD
-            + '[factors]\n"governance.compact.lapse_threshold" = [0.45]\n'
-            + '"governance.compact.threshold" = [0.4]\n',
+            + '[factors]\n"governance.board.positivity_floor" = [0.7]\n'
+            + '"governance.board.positivity_ceiling" = [0.6]\n',
             "factors",
             "not a valid scenario",
         ),

@@ -179,7 +179,7 @@ def test_scripted_governance_change_switches_the_rule():
         SCENARIO, {"governance.changes": [{"month": 24, "mode": "hierarchical"}]}
     )
     frame = run(scenario, seed=1)
-    assert set(frame.loc[:23, "governance"]) == {"networked"}
+    assert set(frame.loc[:23, "governance"]) == {"hybrid"}
     assert set(frame.loc[24:, "governance"]) == {"hierarchical"}
     assert set(frame.loc[24:, "compact_state"]) == {"none"}
     assert frame.loc[25:, "board_met"].eq(False).all()
@@ -201,16 +201,25 @@ def test_no_compact_without_a_board_or_when_disabled():
     assert "in_force" in set(states)
 
 
-def test_compact_never_comes_into_force_before_negotiation_months():
+def test_no_compact_comes_into_force_before_every_category_can_have_been_agreed():
+    """A meeting agrees each open category at most once: c categories take c meetings at least
+    when one meeting agrees at most one (a tiny agreement rate)."""
     for seed in range(10):
-        states = run(seed=seed, governance__compact__negotiation_months=20)["compact_state"]
-        assert not states[:20].eq("in_force").any()
+        states = run(
+            seed=seed, governance__compact__clauses=3, governance__compact__clause_hours=1000.0
+        )["compact_state"]
+        assert not states.eq("in_force").any()
+    # And once a meeting is long and frank enough, every category is agreed at its first.
+    quick = run(seed=1, governance__compact__clause_hours=0.01)["compact_state"]
+    assert quick.tolist().index("in_force") == 2  # agreed at month 1's meeting, in force next
 
 
 def test_governance_registry_holds_strategy_objects():
     assert set(GOVERNANCE) == {
         "hierarchical",
+        "responsive",
         "networked",
+        "hybrid",
         "regional_boards",
         "lead_organisation",
         "network_administrative_organisation",

@@ -52,9 +52,10 @@ def scenarios(draw: st.DrawFn):
         "scenario.months": draw(st.integers(1, 30)),
         "governance.mode": draw(st.sampled_from(sorted(GOVERNANCE))),
         "governance.compact.enabled": draw(st.booleans()),
-        "governance.compact.negotiation_months": draw(st.integers(0, 12)),
+        "governance.compact.clauses": draw(st.integers(1, 8)),
+        "governance.compact.clause_hours": draw(st.floats(0.1, 50)),
         "governance.board.meeting_interval_months": draw(st.integers(1, 4)),
-        "trust_dynamics.gain": draw(st.floats(0, 0.5)),
+        "trust_dynamics.gain": draw(st.floats(0, 2)),
         "trust_dynamics.loss_ratio": draw(st.floats(1, 10)),
         "pressure.baseline": draw(st.floats(0, 2)),
         "pressure.volatility": draw(st.floats(0, 0.5)),
@@ -82,9 +83,11 @@ def test_state_stays_in_bounds_and_adoption_never_precedes_exposure(scenario, se
         month, s = model.steps, model.state
         assert np.all((s.trust >= 0) & (s.trust <= 1))
         np.testing.assert_array_equal(np.diagonal(s.trust), 1.0)
-        for values in (s.coverage, s.safety, s.quality, s.energy, s.capability):
+        for values in (s.coverage, s.safety, s.quality, s.true_quality, s.energy, s.capability):
             assert np.all((values >= 0) & (values <= 1))
-        assert np.all(s.reported_quality >= s.quality - 1e-12)
+        assert np.all(s.true_quality <= s.quality)  # open problems never raise quality
+        assert np.all(s.reported_quality >= s.true_quality - 1e-12)
+        assert np.all((s.board_space >= 0) & (s.board_space <= 1))
         assert 0 <= s.orientation <= 1
         assert s.pressure >= 0
         assert np.all((s.level >= 0) & (s.level <= 5))
@@ -97,7 +100,7 @@ def test_state_stays_in_bounds_and_adoption_never_precedes_exposure(scenario, se
             if (i == origins[k] and introduced[k] == month) or mandated[k] == month:
                 continue
             assert model.exposures[i, k] >= complexity[k] >= 1
-        assert model.exposures.max(initial=0) <= max(n - 1, 0)
+        assert model.exposures.max(initial=0) <= max(n - 1, 0) + 1  # peers, and the partner
 
 
 @SETTINGS

@@ -44,9 +44,9 @@ def error_of(source, overrides=None) -> ScenarioError:
 def test_defaults_are_the_partnership():
     s = load_scenario()
     assert s.months == 60
-    assert s.governance.mode == "networked"
+    assert s.governance.mode == "hybrid"  # the case: a board inside positional regulation
     assert s.governance.board.hours == 6
-    assert s.governance.compact.negotiation_months == 12
+    assert s.governance.compact.clauses == 6
     assert s.trust_dynamics.loss_ratio == 3.0
     assert len(s.trusts) == 5
     assert "training_heat_map" in s.practice_names
@@ -60,7 +60,7 @@ def test_every_bundled_scenario_loads_and_the_four_required_exist():
     )
     modes = {name: load_scenario(name).governance.mode for name in bundled}
     assert modes["hierarchical_baseline"] == "hierarchical"
-    assert modes["nhs_vmi_partnership"] == "networked"
+    assert modes["nhs_vmi_partnership"] == "hybrid"
     assert load_scenario("no_compact").governance.compact.enabled is False
     assert load_scenario("pressure_shock").pressure.shocks
 

@@ -31,26 +31,35 @@ from relsim.scenario import Scenario, load_scenario, with_overrides
 #: Seed from which every validation run's seed derives (paired across arms).
 VALIDATION_SEED = 20151001
 DEFAULT_REPLICATIONS = 100
-#: Fact 10: the partner leaves after two years of a ten-year horizon.
-EXIT_MONTH, LONG_HORIZON = 24, 120
+#: Fact 10: the partner leaves after five years of a ten-year horizon; the board then continues
+#: or gives way to positional regulation alone the month after.
+EXIT_MONTH, LONG_HORIZON = 60, 120
 #: Fact 8: one board of 5 or 40 trusts, or the 40 in regional boards of 5 to 8, for four years.
 SMALL_BOARD, LARGE_BOARD, BOARD_MONTHS = 5, 40, 48
 SHOCK_WINDOW = (27, 39)  # the shock of pressure_shock (months 27-32) and six months after
 
 
 def arms() -> dict[str, Scenario]:
-    """The scenario variants the facts compare, each one change from the partnership."""
+    """The scenario variants the facts compare, each one change from the partnership.
+
+    ``case`` is the partnership as it was: its board inside continuing positional regulation
+    (the hybrid rule), compared with targets and terror (``hierarchical``).
+    """
     base = load_scenario("nhs_vmi_partnership")
     shock = load_scenario("pressure_shock")
+    lasting = with_overrides(
+        base, {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
+    )
     return {
-        "networked": base,
+        "case": base,
         "hierarchical": with_overrides(base, {"governance.mode": "hierarchical"}),
         "no_compact": with_overrides(base, {"governance.compact.enabled": False}),
         "shock": shock,
         "shock_no_compact": with_overrides(shock, {"governance.compact.enabled": False}),
         "no_heat_map": with_overrides(base, {"practices[0].targets_training": False}),
-        "partner_leaves": with_overrides(
-            base, {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
+        "board_continues": lasting,
+        "board_ends": with_overrides(
+            lasting, {"governance.changes": [{"month": EXIT_MONTH + 1, "mode": "hierarchical"}]}
         ),
         **{
             name: with_overrides(
@@ -133,7 +142,7 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     for _ in range(24):
         model.step()
-    if arm == "networked":
+    if arm == "case":
         metrics["loss"], metrics["gain"] = _asymmetry(model)
     model.run_model()
     m = model.datacollector.model_vars
@@ -148,23 +157,19 @@ def run_metrics(arm: str, scenario: Scenario, seed: int) -> dict[str, Any]:
         disclosures=float(np.sum(m["disclosures"])),
         surprises=float(np.sum(m["surprises"])),
         gaming=float(np.mean(np.asarray(m["gaming_gap"], float)[1:])),
+        sanctions=float(np.sum(m["sanctions"][slice(*SHOCK_WINDOW)])),
         attendance=float(attendance[met & (months >= 24)].mean()) if met.any() else math.nan,
         rho=(float(m["relational_orientation"][0]), float(m["relational_orientation"][-1])),
     )
     history = model.history
     readiness = np.array([t.readiness for t in scenario.trusts])
-    if arm == "networked":
+    if arm == "case":
         capability = history.field("capability")[36]
         metrics["readiness_rank"] = spearman(readiness, capability)
-    if arm in ("networked", "no_heat_map"):
+    if arm in ("case", "no_heat_map"):
         metrics["coverage_cv"] = float(history.field("coverage_cv")[-1].mean())
-    if arm == "partner_leaves":
-        capability = history.field("capability")
-        threshold = scenario.training.internal_threshold
-        start, end = capability[EXIT_MONTH], capability[-1]
-        above = start >= threshold
-        metrics["kept_above"] = float((end - start)[above].mean()) if above.any() else math.nan
-        metrics["kept_below"] = float((end - start)[~above].mean()) if (~above).any() else math.nan
+    if arm in ("board_continues", "board_ends"):
+        metrics["capability_end"] = float(history.field("capability")[-1].mean())
     return metrics
 
 
@@ -242,29 +247,29 @@ def _get(runs: dict[str, list[dict[str, Any]]], arm: str, key: str) -> np.ndarra
 
 
 def fact1(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
-    """Fact 1: the heat map spreads to every trust under networked governance only."""
-    net = _share(_get(runs, "networked", "heat_map_everywhere"))
+    """Fact 1: the heat map spreads to every trust with the board, not under hierarchy alone."""
+    case = _share(_get(runs, "case", "heat_map_everywhere"))
     hier = _share(_get(runs, "hierarchical", "heat_map_everywhere"))
     return FactResult(
         1,
-        "The heat map reaches all trusts under networked governance, rarely under hierarchy",
+        "The heat map reaches all trusts with the partnership's board, rarely under hierarchy",
         "share of runs in which every trust adopted the heat map",
-        (Effect("networked", (net,)), Effect("hierarchical", (hier,))),
-        net.low > 0.5 and hier.high < 0.2,
-        "networked lower bound > 50% and hierarchical upper bound < 20%",
+        (Effect("case (hybrid)", (case,)), Effect("hierarchical", (hier,))),
+        case.low > 0.5 and hier.high < 0.2,
+        "case lower bound > 50% and hierarchical upper bound < 20%",
     )
 
 
 def fact2(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 2: relational trust rises over years, not months."""
-    trust = np.array([run["trust"] for run in runs["networked"]])
+    trust = np.array([run["trust"] for run in runs["case"]])
     early = trust[:, 6] - trust[:, 0]
     late = _mean(trust[:, 36] - trust[:, 12])
     share = early.mean() / (trust[:, 36] - trust[:, 0]).mean()
     return FactResult(
         2,
         "Relational trust is earned over two to three years, not months",
-        "networked: rise of trust in the regulator from month 12 to 36; share of the 3-year "
+        "case: rise of trust in the regulator from month 12 to 36; share of the 3-year "
         "rise made by month 6",
         (Effect("months 12-36", (late,)), Effect("by month 6", (Estimate("value", share),))),
         late.low > 0.05 and share < 1 / 3,
@@ -274,8 +279,8 @@ def fact2(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact3(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 3: trust is asymmetric."""
-    loss = _get(runs, "networked", "loss")
-    gain = _get(runs, "networked", "gain")
+    loss = _get(runs, "case", "loss")
+    gain = _get(runs, "case", "gain")
     ratio = _mean(loss / gain, "mean")
     return FactResult(
         3,
@@ -289,7 +294,12 @@ def fact3(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 
 def fact4(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
-    """Fact 4: a compact buffers external pressure (difference in differences)."""
+    """Fact 4: a compact buffers external pressure (difference in differences).
+
+    What holds is the regulator's integrity under pressure (fewer extra sanctions in a shock),
+    which mechanism M4's buffer writes in; the fall in trust is reported beside it, since in
+    the hybrid it need not be smaller (trust with a compact sits where it moves most).
+    """
     window = slice(*SHOCK_WINDOW)
 
     def drop(calm: str, shocked: str) -> np.ndarray:
@@ -297,30 +307,30 @@ def fact4(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
         b = np.array([run["trust"][window].mean() for run in runs[shocked]])
         return a - b
 
-    buffer = _mean(drop("no_compact", "shock_no_compact") - drop("networked", "shock"))
+    def rise(calm: str, shocked: str) -> np.ndarray:
+        return _get(runs, shocked, "sanctions") - _get(runs, calm, "sanctions")
+
+    sanctions = _mean(rise("no_compact", "shock_no_compact") - rise("case", "shock"))
+    trust = _mean(drop("no_compact", "shock_no_compact") - drop("case", "shock"))
     return FactResult(
         4,
-        "A compact buffers external pressure",
-        "fall in trust in the regulator during and after a shock: without minus with a compact",
-        _one(buffer),
-        buffer.low > 0,
-        "lower bound > 0",
+        "A compact buffers external pressure on the regulator's responses",
+        "extra sanctions during and after a shock, and the fall in trust in the regulator: "
+        "without minus with a compact",
+        (Effect("sanctions", (sanctions,)), Effect("trust (reported)", (trust,))),
+        sanctions.low > 0,
+        "sanctions lower bound > 0 (trust is reported, not required)",
     )
 
 
 def fact5(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 5: safety raises disclosure and lowers surprises."""
-    disclosed = _mean(
-        _get(runs, "networked", "disclosures") - _get(runs, "hierarchical", "disclosures")
-    )
-    surprised = _mean(
-        _get(runs, "hierarchical", "surprises") - _get(runs, "networked", "surprises")
-    )
+    disclosed = _mean(_get(runs, "case", "disclosures") - _get(runs, "hierarchical", "disclosures"))
+    surprised = _mean(_get(runs, "hierarchical", "surprises") - _get(runs, "case", "surprises"))
     return FactResult(
         5,
         "Psychological safety raises disclosure: more disclosed, fewer surprises",
-        "over 60 months, networked minus hierarchical disclosures; hierarchical minus "
-        "networked surprises",
+        "over 60 months, case minus hierarchical disclosures; hierarchical minus case surprises",
         (Effect("disclosures", (disclosed,)), Effect("surprises", (surprised,))),
         disclosed.low > 0 and surprised.low > 0,
         "both lower bounds > 0",
@@ -329,11 +339,11 @@ def fact5(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact6(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 6: targets with sanctions produce gaming."""
-    gap = _mean(_get(runs, "hierarchical", "gaming") - _get(runs, "networked", "gaming"))
+    gap = _mean(_get(runs, "hierarchical", "gaming") - _get(runs, "case", "gaming"))
     return FactResult(
         6,
-        "Targets with sanctions produce gaming",
-        "mean gap of reported over true quality: hierarchical minus networked",
+        "Targets with sanctions produce gaming; the board's protected space tempers it",
+        "mean gap of reported over true quality: hierarchical minus case (both under targets)",
         _one(gap),
         gap.low > 0,
         "lower bound > 0",
@@ -342,11 +352,11 @@ def fact6(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact7(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 7: trajectories are ordered by readiness."""
-    rank = _mean(_get(runs, "networked", "readiness_rank"), "mean")
+    rank = _mean(_get(runs, "case", "readiness_rank"), "mean")
     return FactResult(
         7,
         "The same intervention gives trajectories ordered by readiness",
-        "networked: rank correlation (Spearman) of trusts' readiness and capability at month 36",
+        "case: rank correlation (Spearman) of trusts' readiness and capability at month 36",
         _one(rank),
         rank.low > 0.5,
         "lower bound > 0.5",
@@ -386,9 +396,7 @@ def fact8(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact9(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 9: the heat map evens coverage."""
-    evened = _mean(
-        _get(runs, "no_heat_map", "coverage_cv") - _get(runs, "networked", "coverage_cv")
-    )
+    evened = _mean(_get(runs, "no_heat_map", "coverage_cv") - _get(runs, "case", "coverage_cv"))
     return FactResult(
         9,
         "The heat map evens coverage",
@@ -401,33 +409,28 @@ def fact9(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 
 def fact10(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
-    """Fact 10: what lasts after the partner leaves."""
-    above = _get(runs, "partner_leaves", "kept_above")
-    below = _get(runs, "partner_leaves", "kept_below")
-    above, below = above[~np.isnan(above)], below[~np.isnan(below)]
-    kept_above, kept_below = _mean(above), _mean(below)
+    """Fact 10: what lasts after the partner leaves depends on the board that remains."""
+    kept = _mean(
+        _get(runs, "board_continues", "capability_end") - _get(runs, "board_ends", "capability_end")
+    )
     return FactResult(
         10,
-        "What lasts: after the partner leaves, capability persists only above a threshold",
-        f"partner leaves at month {EXIT_MONTH}; change in capability to month {LONG_HORIZON} "
-        "of trusts above vs below the internal-training threshold at exit",
-        (
-            Effect(f"above (n={above.size})", (kept_above,)),
-            Effect(f"below (n={below.size})", (kept_below,)),
-        ),
-        kept_above.low > -0.02 and kept_below.high < -0.05 and below.size >= 5,
-        "above: lower bound > -0.02; below: upper bound < -0.05 (at least 5 runs with a "
-        "trust below)",
+        "What lasts: after the partner leaves, capability holds up better where the board goes on",
+        f"partner leaves at month {EXIT_MONTH}; mean capability at month {LONG_HORIZON}: board "
+        f"continues minus board replaced by hierarchy at month {EXIT_MONTH + 1}",
+        _one(kept),
+        kept.low > 0,
+        "lower bound > 0",
     )
 
 
 def fact11(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 11: attendance at a working board is high."""
-    attendance = _mean(_get(runs, "networked", "attendance"), "mean")
+    attendance = _mean(_get(runs, "case", "attendance"), "mean")
     return FactResult(
         11,
         "Attendance at a working board is high once the relational space forms",
-        "networked: mean attendance from month 24",
+        "case: mean attendance from month 24",
         _one(attendance),
         attendance.low >= 0.9,
         "lower bound >= 0.9",
@@ -436,12 +439,12 @@ def fact11(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
 
 def fact12(runs: dict[str, list[dict[str, Any]]]) -> FactResult:
     """Fact 12: the regulator learns."""
-    rho = np.array([run["rho"] for run in runs["networked"]])
+    rho = np.array([run["rho"] for run in runs["case"]])
     learned = _mean(rho[:, 1] - rho[:, 0])
     return FactResult(
         12,
-        "The regulator learns: ρ rises under networked governance",
-        "networked: relational orientation at month 60 minus month 0",
+        "The regulator learns: ρ rises at the partnership's board",
+        "case: relational orientation at month 60 minus month 0",
         _one(learned),
         learned.low > 0,
         "lower bound > 0",

@@ -84,7 +84,7 @@ class Trust(mesa.Agent):
     @property
     def quality(self) -> float:
         """True quality of care."""
-        return float(self.model.state.quality[self.index])
+        return float(self.model.state.true_quality[self.index])
 
     @property
     def reported_quality(self) -> float:

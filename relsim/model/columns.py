@@ -93,7 +93,7 @@ def trust_snapshot(state: State, ix: Interactions, out: np.ndarray | None = None
         state.safety,
         state.capability,
         state.energy,
-        state.quality,
+        state.true_quality,
         state.reported_quality,
         state.gaming_gap,
         state.known,

@@ -20,8 +20,9 @@ The order of a month (MODEL.md §3), as :meth:`Kernel.step` runs it:
 3. **Governance**: the active rule produces the month's interactions: reviews or board
    meetings, disclosures and the regulator's responses (M3-M6), surprises, peer encounters and
    showcases, and the compact's progress.
-4. **Trust update** from the month's interactions, asymmetric (M1); pairs with no contact
-   drift toward their initial trust.
+4. **Trust update** from the month's interactions, asymmetric in log-odds (M1); pairs with no
+   contact drift toward their initial trust; chief executives and the regulator's people who
+   leave take part of the trust they held with them.
 5. **Psychological safety and posture**: supportive responses and board attendance raise
    safety, punitive ones lower it; postures are derived and gaming follows (M4, M5).
 6. **Learning**: trusts adopt practices after trusted exposures (M7), implementation matures,
@@ -42,6 +43,7 @@ import numpy as np
 from relsim.model.governance import GOVERNANCE, GovernanceRule
 from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import (
+    Bool,
     CompactState,
     Float,
     Int,
@@ -78,6 +80,8 @@ class Practices:
     """1 for a practice that targets training (the heat map), else 0."""
     benefit: Float
     complexity: Int
+    taught: Bool
+    """Whether the improvement partner teaches each practice."""
     origin: Int
     """Index of each practice's origin trust."""
 
@@ -90,6 +94,7 @@ class Practices:
             targets_training=np.array([p.targets_training for p in practices], dtype=float),
             benefit=np.array([p.benefit for p in practices], dtype=float),
             complexity=np.array([p.complexity for p in practices], dtype=np.int64),
+            taught=np.array([p.taught_by_partner for p in practices], dtype=bool),
             origin=np.array([index[p.origin] for p in practices], dtype=np.int64),
         )
 
@@ -161,6 +166,10 @@ def improvement_work(
     budget = internal_training(state.capability, tr.internal_rate, tr.internal_threshold)
     if state.partner_active:
         budget = budget + scenario.partner.training_capacity
+    if np.count_nonzero(state.peer_support):
+        # What last month's board gave each trust: peer learning, with or without the partner.
+        budget = budget + state.peer_support
+        state.peer_support = np.zeros(state.peer_support.shape)
     # Absorptive capacity: readier trusts turn the same training into more coverage
     # (Cohen & Levinthal 1990).
     effective = budget * state.readiness
@@ -176,20 +185,18 @@ def improvement_work(
     fixed_both = draws.problems.binomial(np.concatenate((state.known, state.hidden), axis=-1), fix)
     state.known -= fixed_both[..., :n]
     state.hidden -= fixed_both[..., n:]
-    fixed = fixed_both[..., :n] + fixed_both[..., n:]
     q = scenario.quality
     state.quality = update_quality(
         state.quality,
         state.capability,
         state.energy,
-        fixed,
         embedded @ practices.benefit,
         per_run(state.pressure),
         q.growth,
-        q.fix_gain,
         q.pressure_erosion,
     )
-    state.pending += draws.problems.poisson(scenario.problems.rate * (1.0 - state.quality))
+    # Problems arise where care is poor, and each open one makes it poorer (M3, M9).
+    state.pending += draws.problems.poisson(scenario.problems.rate * (1.0 - state.true_quality))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,6 +216,22 @@ def update_relations(state: State, scenario: Scenario, ix: Interactions) -> None
         td.loss_ratio,
         td.drift,
     )
+
+
+def turnover(state: State, scenario: Scenario, draws: Draws) -> None:
+    """People leave and take part of the trust they held with them (M1).
+
+    A trust's chief executive changes with probability ``trust_dynamics.ceo_turnover`` a month,
+    and the regulator's person for a region with ``regulator.staff_turnover``; each relationship
+    the leaver held falls ``trust_dynamics.turnover_loss`` of the way back to its initial level.
+    """
+    layout = state.relations.layout
+    u_ceo = draws.turnover.random((state.n_trusts,))
+    u_staff = draws.turnover.random((layout.n_regions,))
+    changed = u_ceo < scenario.trust_dynamics.ceo_turnover
+    staff = u_staff < scenario.regulator.staff_turnover
+    if np.count_nonzero(changed) or np.count_nonzero(staff):
+        state.relations.forget(changed, staff, scenario.trust_dynamics.turnover_loss)
 
 
 def update_safety_and_posture(state: State, scenario: Scenario, ix: Interactions) -> None:
@@ -232,15 +255,18 @@ def update_safety_and_posture(state: State, scenario: Scenario, ix: Interactions
 # ---------------------------------------------------------------------------------------------
 
 
-def exposures(state: State, ix: Interactions, threshold: float) -> Int:
+def exposures(state: State, ix: Interactions, threshold: float, taught: Bool) -> Int:
     """Trusted exposures per trust and practice this month, from every kind of encounter (M7).
 
     Encounters within regions (block layout), across regions (pairs) and over all trusts (a
-    board spanning regions) cover different pairs, so their counts add up.
+    board spanning regions) cover different pairs, so their counts add up; while the partner is
+    active, its teaching of a practice (``taught``) is one more trusted source for every trust.
     """
     relations = state.relations
     adopters = state.adoption > NOT_ADOPTED
     found = []
+    if state.partner_active and np.count_nonzero(taught):
+        found.append(np.broadcast_to(taught.astype(np.int64), adopters.shape))
     if ix.encounters:
         trusted = relations.dense()[..., 1:, 1:] >= threshold
         found.append(trusted_exposures(ix.encounters, trusted, adopters))
@@ -378,8 +404,10 @@ class Kernel:
                 "Interactions(state.relations.layout, state.lead)"
             )
         update_relations(state, scenario, ix)
+        turnover(state, scenario, draws)
         update_safety_and_posture(state, scenario, ix)
-        self.exposures = exposures(state, ix, scenario.adoption.trust_threshold)
+        threshold = scenario.adoption.trust_threshold
+        self.exposures = exposures(state, ix, threshold, self.practices.taught)
         learn_practices(state, scenario, self.practices, draws, self.exposures, month)
         regulator_learning(state, scenario, ix)
         self.interactions = ix

@@ -34,22 +34,23 @@ def update_trust(
 ) -> Float:
     """Apply a month's positive and negative interactions to a trust matrix (M1).
 
-    For one interaction of weight w, MODEL.md M1 gives ``T += α·w·(1 − T)`` (positive) and
-    ``T −= λ·α·w·T`` (negative): trust is built slowly and destroyed quickly (Slovic 1993). Here
-    the month's total weights are applied in the continuous-time form of those rules,
-    ``1 − T ← (1 − T)·exp(−α·W⁺)`` then ``T ← T·exp(−λ·α·W⁻)``, which agrees with M1 to first
-    order for one interaction and keeps T in [0, 1] however many interactions a month holds.
+    Trust moves in log-odds: ``logit T ← logit T + α·(W⁺ − λ·W⁻)``. A negative interaction
+    costs λ times what a positive one of the same weight gains at *every* level of trust, so
+    trust is built slowly and destroyed quickly (Slovic 1993) everywhere, and near 0 neither
+    moves it much: distrust perpetuates itself. Written as ``T / (T + (1 − T)·e^(−x))`` so that
+    T = 0 and T = 1 stay where they are, with no infinite log-odds.
 
     Args:
         trust: Trust levels in [0, 1] (any shape).
         positive: Total weight of positive interactions per entry (>= 0).
         negative: Total weight of negative interactions per entry (>= 0).
-        gain: α, trust gained per unit of positive weight.
+        gain: α, log-odds gained per unit of positive weight.
         loss_ratio: λ, how many times faster trust is lost than gained.
     """
-    # expm1 keeps zero weight an exact identity and small weights accurate.
-    built = trust - (1.0 - trust) * np.expm1(-gain * positive)
-    return built * np.exp(-loss_ratio * gain * negative)
+    x = gain * (positive - loss_ratio * negative)
+    # Beyond e^700 the result is 0 or 1 to double precision; the cap keeps exp finite.
+    moved = trust / (trust + (1.0 - trust) * np.exp(np.minimum(-x, 700.0)))
+    return np.where(x == 0.0, trust, moved)
 
 
 def drift_trust(trust: Float, baseline: Float | float, rate: float, contact: Bool) -> Float:
@@ -102,7 +103,7 @@ def disclosure_probability(
     safety: Float,
     trust_in_regulator: Float,
     expected_sanction: Float | float,
-    intercept: float,
+    intercept: Float | float,
     w_safety: float,
     w_trust: float,
     w_sanction: float,
@@ -137,11 +138,23 @@ def supportive_probability(
     return np.minimum(1.0, np.maximum(0.0, orientation * (1.0 - pressure * (1.0 - buffer))))
 
 
-def shielded_probability[P: (float, Float)](p_supportive: P, protection: float) -> P:
+def lenient_probability(
+    p_supportive: Float | float, regulator_trust: Float, initial: float, leniency: float
+) -> Float:
+    """Supportive probability toward each trust, tempered by the regulator's trust in it (M4).
+
+    ``clip(ρ_eff + κ·(T[0, i] − T0))``: trust the regulator has built in a provider (at the
+    board, say) makes it readier to support than to sanction it, in reviews too.
+    """
+    return np.clip(p_supportive + leniency * (regulator_trust - initial), 0.0, 1.0)
+
+
+def shielded_probability[P: (float, Float)](p_supportive: P, protection: P | float) -> P:
     """Supportive probability inside a protected relational space (board meetings, M6).
 
-    ``1 − (1 − ρ_eff)(1 − protection)``: the no-judgement norm of the board turns part of the
-    punitive responses into supportive ones (Burgess et al. 2019).
+    ``1 − (1 − ρ_eff)(1 − space)``: how protected the space is (itself the regulator's making,
+    :func:`next_space`) turns part of the punitive responses into supportive ones (Burgess et
+    al. 2019).
     """
     return 1.0 - (1.0 - p_supportive) * (1.0 - protection)
 
@@ -297,6 +310,45 @@ def board_pair_weights(hours: float, attendees: Int, scale: float) -> Float:
     return np.where(pairs > 0, 1.0 - np.exp(-per_pair / scale), 0.0)
 
 
+def board_positivity(space: Float, floor: float, ceiling: float) -> Float:
+    """Probability that an exchange at a meeting is positive: ``floor + (ceiling − floor)·space``.
+
+    Frank, supportive exchanges need a protected space (M6; Edmondson 1999).
+    """
+    return floor + (ceiling - floor) * space
+
+
+def space_target(
+    supportive: Int, punitive: Int, expected: Float, broker: float, partner_active: bool
+) -> Float:
+    """What a board's protected space moves toward: what the regulator has shown (M6).
+
+    The share of the regulator's responses to the board's trusts this month that were
+    supportive, at the board and outside it ("behave in a positive, respectful, and consistent
+    way at all levels of interaction", Burgess et al. 2019, box 3); with no response, what it
+    is expected to do (``expected``). A neutral partner on the board lifts it:
+    ``target + broker·(1 − target)``.
+    """
+    responses = supportive + punitive
+    shown = np.where(responses > 0, supportive / np.maximum(responses, 1), expected)
+    return shown + broker * (1.0 - shown) if partner_active else shown
+
+
+def next_space(space: Float, target: Float, rate: float, met: Bool | bool) -> Float:
+    """A board's protected space after a meeting: ``space + rate·(target − space)`` (M6)."""
+    return np.where(met, space + rate * (target - space), space)
+
+
+def clause_agreement(hours: float, positive_share: Float, clause_hours: float) -> Float:
+    """Probability that a meeting agrees one open category of the compact (M6).
+
+    ``1 − exp(−h·s / H)``: a meeting of h hours whose exchanges are positive in share s puts
+    ``h·s`` hours of agreement into the compact; a category takes H such hours on average.
+    Longer and more frequent meetings, in a safer space, agree the compact sooner.
+    """
+    return 1.0 - np.exp(-hours * positive_share / clause_hours)
+
+
 def attendance_probability(
     value: Float, norm: Float | float, intercept: float, w_value: float, w_norm: float
 ) -> Float:
@@ -320,24 +372,16 @@ COMPACT_NAMES: tuple[str, ...] = ("none", "negotiating", "in_force")
 
 
 def next_compact_states(
-    states: Int,
-    months_negotiating: Int,
-    board_trust: Float,
-    negotiation_months: int,
-    threshold: float,
-    lapse_threshold: float,
+    states: Int, agreed: Int, clauses: int, board_trust: Float, lapse_threshold: float
 ) -> Int:
     """The compact's state machine (M6): none → negotiating → in force, lapsing if trust fails.
 
-    A compact comes into force once at least ``negotiation_months`` have passed and mean trust
-    among board members reaches ``threshold``; one in force lapses back into negotiation when
-    board trust falls below ``lapse_threshold``. One state per board (any array shape).
+    A compact comes into force once its board has agreed all ``clauses`` categories of
+    commitments (:func:`clause_agreement`): no input fixes when. One in force lapses back into
+    negotiation when mean trust among the board's members falls below ``lapse_threshold``.
+    One state per board (any array shape).
     """
-    comes_into_force = (
-        (states == CompactState.NEGOTIATING)
-        & (months_negotiating >= negotiation_months)
-        & (board_trust >= threshold)
-    )
+    comes_into_force = (states == CompactState.NEGOTIATING) & (agreed >= clauses)
     lapses = (states == CompactState.IN_FORCE) & (board_trust < lapse_threshold)
     new = np.where(comes_into_force, CompactState.IN_FORCE, states)
     return np.where(lapses, CompactState.NEGOTIATING, new).astype(states.dtype)
@@ -598,22 +642,56 @@ def update_quality(
     quality: Float,
     capability_: Float,
     energy_: Float,
-    fixed: Int,
     benefit: Float,
     pressure: float | Float,
     growth: float,
-    fix_gain: float,
     erosion: float,
 ) -> Float:
-    """One month of true quality (M9).
+    """One month of a trust's underlying quality of care (M9).
 
-    Quality grows with capability × energy, with each problem fixed and with embedded practices
-    (``benefit``), each as a share of the way to 1, and erodes in proportion to pressure.
+    It grows with capability × energy and with embedded practices (``benefit``), each as a
+    share of the way to 1, and erodes in proportion to pressure. Open problems take their toll
+    on top (:func:`true_quality`).
     """
     room = 1.0 - quality
-    gained = growth * capability_ * energy_ + benefit + 1.0 - (1.0 - fix_gain) ** fixed
+    gained = growth * capability_ * energy_ + benefit
     q = quality + np.minimum(gained, 1.0) * room
     return np.minimum(1.0, np.maximum(0.0, q * (1.0 - erosion * pressure)))
+
+
+def true_quality(quality: Float, open_problems: Int, harm: float) -> Float:
+    """Quality of care with its open problems: ``q·(1 − harm)^open`` (M3, M9).
+
+    Every problem open (pending, known or hidden) costs a share ``harm``; fixing it gives that
+    back. So more problems never raise quality, and fixing disclosed problems faster (M3)
+    shows in quality.
+    """
+    return quality * (1.0 - harm) ** open_problems
+
+
+def forget_mask(
+    changed: Bool, staff_changed: Bool, places: tuple[Any, ...], blocks: tuple[int, ...]
+) -> Bool:
+    """Which stored pairs a change of people affects (turnover, M1).
+
+    A trust whose chief executive changed loses part of every relationship it holds, both
+    ways (its row and column of its block); where the regulator's person for a region changed,
+    the regulator's trust in that region's actors goes (row 0 of the region's block).
+
+    Args:
+        changed: ``(*lead, N)``: trusts whose chief executive changed.
+        staff_changed: ``(*lead, R)``: regions whose regulator representative changed.
+        places: Index of the trusts' places in an array ``(..., R, W, K)`` (the layout's
+            ``trust_places``).
+        blocks: Shape of the blocks, ``(R, W, W)``.
+    """
+    regions, width, _ = blocks
+    seats = np.zeros((*changed.shape[:-1], regions, width, 1), dtype=bool)
+    seats[places] = changed[..., None]
+    seat = seats[..., 0]
+    mask = seat[..., :, None] | seat[..., None, :]
+    mask[..., 0, :] |= staff_changed[..., None]
+    return mask
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.model.mechanisms import Bool, Float, Int, drift_trust, update_trust
+from relsim.model.mechanisms import Bool, Float, Int, drift_trust, forget_mask, update_trust
 
 #: Index of the regulator among actors; trust ``i`` is actor ``1 + i``.
 REGULATOR = 0
@@ -419,6 +419,29 @@ class Relations:
             pi, pj = layout.position[sources - 1], layout.position[targets - 1]
             out[same] = self.blocks[ri[same], pi[same], pj[same]]
         return out
+
+    def forget(self, changed: Bool, staff_changed: Bool, share: float) -> None:
+        """People left: their relationships fall ``share`` of the way back to the initial level.
+
+        Args:
+            changed: ``(*lead, N)``: trusts whose chief executive changed; every relationship
+                the trust holds goes, both ways.
+            staff_changed: ``(*lead, R)``: regions whose regulator representative changed; the
+                regulator's trust in the region's actors goes.
+            share: How far back toward the initial level.
+        """
+        layout = self.layout
+        mask = forget_mask(changed, staff_changed, layout.trust_places, layout.shape)
+        self.blocks = np.where(
+            mask, self.blocks + share * (self.baseline - self.blocks), self.blocks
+        )
+        store = self.cross
+        if store.keys.size and np.count_nonzero(changed):
+            gone = np.flatnonzero(changed) + 1  # actors of the trusts whose chief executive left
+            hit = np.isin(store.sources, gone) | np.isin(store.targets, gone)
+            store.values = np.where(
+                hit, store.values + share * (store.baseline - store.values), store.values
+            )
 
     def update(
         self,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relsim.model.mechanisms import Bool, Float, Int, capability
+from relsim.model.mechanisms import Bool, Float, Int, capability, true_quality
 from relsim.model.relations import REGULATOR, Layout, Relations
 from relsim.scenario import Scenario
 
@@ -71,14 +71,24 @@ class State:
     mandated: Bool
     meeting_value: Float
     """Remembered value of past board meetings, per trust."""
+    peer_support: Float
+    """Training each trust gains this month from last month's exchanges with its peers at a
+    board (department-equivalents)."""
+    breach: Float
+    """``(2, *lead, N)``: trust each relationship with the regulator lost to breaches of a
+    compact not yet repaired, as negative weight: the trust's view, then the regulator's."""
+    missed_targets: Int
+    """Reviews in a row at which each trust missed its target (responsive regulation)."""
     region: Int
     """Region of each trust (an index into the scenario's ``region_names``; no leading axes)."""
     compact_of: np.ndarray
     """State of the compact of the board each trust sits on (a :class:`CompactState` code)."""
     board_compact: np.ndarray
     """Per board: state of its compact."""
-    board_months_negotiating: Int
-    """Per board: months its compact has been negotiated since negotiation (re)started."""
+    board_clauses: Int
+    """Per board: categories of commitments its compact has agreed so far."""
+    board_space: Float
+    """Per board: how protected a space it is, 0 to 1 (M6): the regulator's making."""
     board_compact_month: Int
     """Per board: first month its compact was in force (-1: not yet)."""
     board_pending_repair: Bool
@@ -94,6 +104,8 @@ class State:
     the boards have reached."""
     compact_month: Int
     """First month the network's compact was in force (-1: not yet)."""
+    harm: float = 0.0
+    """Share of quality each open problem takes (``problems.harm``)."""
     partner_active: bool = False
     """Whether the improvement partner works with the trusts this month (scheduled: the same in
     every replication)."""
@@ -106,9 +118,19 @@ class State:
         return int(self.readiness.shape[-1])
 
     @property
+    def open_problems(self) -> Int:
+        """Problems each trust has open: pending, known or hidden."""
+        return self.pending + self.known + self.hidden
+
+    @property
+    def true_quality(self) -> Float:
+        """Quality of care with the toll of its open problems (M3, M9)."""
+        return true_quality(self.quality, self.open_problems, self.harm)
+
+    @property
     def reported_quality(self) -> Float:
         """Quality as reported to the regulator: true quality plus the gaming gap."""
-        return np.minimum(1.0, self.quality + self.gaming_gap)
+        return np.minimum(1.0, self.true_quality + self.gaming_gap)
 
     @property
     def trust(self) -> Float:
@@ -125,19 +147,21 @@ class State:
         """Trust among trusts only (the trust matrix without the regulator)."""
         return self.trust[..., 1:, 1:]
 
-    def size_boards(self, n_boards: int, initial_norm: float) -> None:
+    def size_boards(self, n_boards: int, initial_norm: float, initial_space: float) -> None:
         """One entry per board in the per-board arrays, every compact at none.
 
-        The attendance norm is the group's habit: it carries over a change of rule that keeps
-        the number of boards, and starts at ``initial_norm`` for boards that are new.
+        The attendance norm and the protected space are the group's: they carry over a change
+        of rule that keeps the number of boards, and start at their initial values for boards
+        that are new.
         """
         lead = self.lead
         self.board_compact = np.zeros((*lead, n_boards), dtype=np.int8)
-        self.board_months_negotiating = np.zeros((*lead, n_boards), dtype=np.int64)
+        self.board_clauses = np.zeros((*lead, n_boards), dtype=np.int64)
         self.board_compact_month = np.full((*lead, n_boards), -1, dtype=np.int64)
         self.board_pending_repair = np.zeros((*lead, n_boards), dtype=bool)
         if self.board_norm.shape[-1] != n_boards:
             self.board_norm = np.full((*lead, n_boards), initial_norm)
+            self.board_space = np.full((*lead, n_boards), initial_space)
 
 
 def per_run(value: Float) -> Float:
@@ -236,10 +260,14 @@ def initial_state(
         adopted_month=np.full(per_practice, -1, dtype=np.int64),
         mandated=np.zeros(per_practice, dtype=bool),
         meeting_value=np.full(per_trust, 0.5),
+        peer_support=np.zeros(per_trust),
+        breach=np.zeros((2, *per_trust)),
+        missed_targets=np.zeros(per_trust, dtype=np.int64),
         region=region,
         compact_of=np.zeros(per_trust, dtype=np.int8),
         board_compact=np.zeros((*lead, 1), dtype=np.int8),
-        board_months_negotiating=np.zeros((*lead, 1), dtype=np.int64),
+        board_clauses=np.zeros((*lead, 1), dtype=np.int64),
+        board_space=np.full((*lead, 1), scenario.governance.board.initial_space),
         board_compact_month=np.full((*lead, 1), -1, dtype=np.int64),
         board_pending_repair=np.zeros((*lead, 1), dtype=bool),
         board_norm=np.full((*lead, 1), scenario.governance.board.initial_norm),
@@ -248,5 +276,6 @@ def initial_state(
         orientation=np.full(lead, scenario.regulator.relational_orientation),
         compact=np.zeros(lead, dtype=np.int8),
         compact_month=np.full(lead, -1, dtype=np.int64),
+        harm=scenario.problems.harm,
     )
     return state

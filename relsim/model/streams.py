@@ -39,6 +39,9 @@ STREAM_NAMES: tuple[str, ...] = (
     "abandonment",
     "convener",
     "national",
+    "compact",
+    "regulator_time",
+    "turnover",
 )
 
 
@@ -71,6 +74,12 @@ class Streams:
     network administrative organisations)."""
     national: np.random.Generator
     """Meetings of the national learning network."""
+    compact: np.random.Generator
+    """Agreement of the compact's categories of commitments at meetings."""
+    regulator_time: np.random.Generator
+    """Whether the regulator's limited time lets it attend a board's meeting."""
+    turnover: np.random.Generator
+    """Changes of chief executives and of the regulator's people."""
 
     def __init__(self, root: np.random.Generator, names: tuple[str, ...] = STREAM_NAMES) -> None:
         seed_seq = root.bit_generator.seed_seq

@@ -35,7 +35,9 @@ MAX_GENERATED_TRUSTS = 10_000
 #: ``tests/test_scenario.py`` keeps the two equal.
 GOVERNANCE_MODES: tuple[str, ...] = (
     "hierarchical",
+    "responsive",
     "networked",
+    "hybrid",
     "regional_boards",
     "lead_organisation",
     "network_administrative_organisation",
@@ -209,13 +211,56 @@ class Board:
         unit="hours",
         source="assumption (network-size effect, Provan & Kenis 2008)",
     )
-    positive_probability: float = param(
-        0.6,
-        "Probability that a pair's exchange at the board is positive while no compact is in "
-        "force (π while negotiating).",
+    positivity_floor: float = param(
+        0.4,
+        "Probability that a pair's exchange at a meeting is positive when the board is no "
+        "protected space at all (space 0): π = floor + (ceiling - floor)·space.",
         lo=0,
         hi=1,
-        source="MODEL.md M6",
+        source="assumption (MODEL.md M6 had 0.6 before a compact)",
+    )
+    positivity_ceiling: float = param(
+        0.9,
+        "Probability that a pair's exchange at a meeting is positive in a fully protected "
+        "space (space 1).",
+        lo=0,
+        hi=1,
+        source="assumption (MODEL.md M6 had 0.85 with a compact in force)",
+    )
+    initial_space: float = param(
+        0.3,
+        "How protected the board is as a space at its first meeting (0 to 1): low, for the "
+        "legacy of power imbalance between regulator and providers.",
+        lo=0,
+        hi=1,
+        source="case (Burgess et al. 2019: a legacy of power imbalance); value an assumption",
+    )
+    space_rate: float = param(
+        0.15,
+        "Share of the way the protected space moves each meeting toward what the regulator "
+        "has shown: the share of its responses to the board's trusts that were supportive, at "
+        "the board and outside it.",
+        lo=0,
+        hi=1,
+        source="assumption (Burgess et al. 2019: the space is made by the regulator's behaviour)",
+    )
+    broker: float = param(
+        0.3,
+        "How far the improvement partner, while active on the board as a neutral broker, "
+        "lifts what the space moves toward: target + broker·(1 - target).",
+        lo=0,
+        hi=1,
+        source="case (Virginia Mason on the board, Burgess et al. 2019); value an assumption",
+    )
+    peer_training: float = param(
+        0.03,
+        "Training a trust gains the month after a meeting at which all its exchanges with "
+        "peers were positive (in proportion to its share of positive peer exchanges): peer "
+        "learning that outlasts the partner.",
+        lo=0,
+        hi=12,
+        unit="department-equivalents",
+        source="assumption (learning together, Burgess et al. 2019)",
     )
     negative_weight: float = param(
         0.2,
@@ -224,14 +269,6 @@ class Board:
         lo=0,
         hi=1,
         source="assumption (protected relational space, Burgess et al. 2019)",
-    )
-    protection: float = param(
-        0.7,
-        "How far the protected space shields a disclosure at the board from a punitive "
-        "response: P(supportive) = 1 - (1 - ρ_eff)(1 - protection).",
-        lo=0,
-        hi=1,
-        source="assumption (no-judgement space, Burgess et al. 2019)",
     )
     showcase_probability: float = param(
         0.5,
@@ -273,20 +310,32 @@ class Compact:
     """The compact of reciprocal commitments negotiated by the board (MODEL.md M6)."""
 
     enabled: bool = param(True, "Whether the board negotiates a compact.", source="case")
-    negotiation_months: int = param(
-        12,
-        "Minimum months of negotiation before the compact can come into force.",
-        lo=0,
-        hi=MAX_MONTHS,
-        unit="months",
-        source="case (nearly 12 months)",
+    clauses: int = param(
+        6,
+        "Categories of reciprocal commitments the board must agree before the compact comes "
+        "into force.",
+        lo=1,
+        hi=50,
+        source="case (six categories of responsibilities, Burgess et al. 2019, box 3)",
     )
-    threshold: float = param(
-        0.5,
-        "Mean trust among board members needed for the compact to come into force (θ_c).",
+    clause_hours: float = param(
+        16.0,
+        "Hours of meeting in full agreement that agreeing one category takes on average: at a "
+        "meeting of h hours whose exchanges are positive in share s, each open category is "
+        "agreed with probability 1 - exp(-h·s / clause_hours).",
         lo=0,
-        hi=1,
-        source="MODEL.md M6",
+        lo_open=True,
+        hi=1000,
+        unit="hours",
+        source="assumption (to be calibrated: the case took nearly 12 months)",
+    )
+    early_warning: float = param(
+        1.0,
+        "Rise in the logit of disclosure while the compact is in force: the trusts' "
+        "commitment to early warning and no surprises.",
+        lo=0,
+        hi=10,
+        source="case (Burgess et al. 2019, box 3); value an assumption",
     )
     lapse_threshold: float = param(
         0.35,
@@ -294,13 +343,6 @@ class Compact:
         lo=0,
         hi=1,
         source="assumption",
-    )
-    positive_probability: float = param(
-        0.85,
-        "Probability that a pair's exchange at the board is positive once the compact is in force.",
-        lo=0,
-        hi=1,
-        source="MODEL.md M6",
     )
     buffer: float = param(
         0.7,
@@ -318,6 +360,29 @@ class Compact:
         hi=1,
         source="Burgess, Richmond & Kiefer 2020",
     )
+    repair_share: float = param(
+        0.5,
+        "Share of the trust a breach cost (in log-odds) that a repair conversation restores; "
+        "never more than the breach cost.",
+        lo=0,
+        hi=1,
+        source="assumption (Burgess, Richmond & Kiefer 2020)",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Responsive:
+    """Responsive regulation: persuasion first, then the pyramid (Ayres & Braithwaite 1992)."""
+
+    persuasion_reviews: int = param(
+        2,
+        "Missed targets in a row met by persuasion before the regulator escalates; a "
+        "surprise escalates at once, and cooperation (a target met, or problems disclosed) "
+        "steps the pyramid down.",
+        lo=1,
+        hi=24,
+        source="Ayres & Braithwaite 1992 (persuasion first); value an assumption",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -325,7 +390,11 @@ class Hierarchical:
     """Positional regulation: targets, reviews and the enforcement pyramid (MODEL.md M5)."""
 
     quality_target: float = param(
-        0.65, "Target on reported quality at the monthly performance review.", lo=0, hi=1
+        0.55,
+        "Target on reported quality at the monthly performance review.",
+        lo=0,
+        hi=1,
+        source="assumption (a target some trusts meet and others miss)",
     )
     review_weight: float = param(
         0.5,
@@ -421,14 +490,18 @@ class Governance:
     """Which governance rule is active, and the parameters of each rule."""
 
     mode: str = param(
-        "networked",
+        "hybrid",
         "Governance rule: how the regulator and the trusts meet each month.",
         source="MODEL.md §1",
         choices=GOVERNANCE_MODES,
     )
     board: Board = param(Board(), "The networked board.")
     compact: Compact = param(Compact(), "The compact.")
-    hierarchical: Hierarchical = param(Hierarchical(), "Positional regulation.")
+    hierarchical: Hierarchical = param(
+        Hierarchical(),
+        "Positional regulation: targets, reviews, the pyramid (hierarchical, responsive, hybrid).",
+    )
+    responsive: Responsive = param(Responsive(), "Responsive regulation.")
     regional: Regional = param(Regional(), "Regional networks and their conveners.")
     national: National = param(National(), "The national learning network.")
     changes: tuple[GovernanceChange, ...] = param(
@@ -473,6 +546,33 @@ class Regulator:
         lo=0,
         hi=10,
     )
+    trust_leniency: float = param(
+        0.5,
+        "Rise in the probability of a supportive response to a trust per unit of the "
+        "regulator's trust in it above its initial level: trust built at the board tempers "
+        "reviews.",
+        lo=0,
+        hi=5,
+        source="assumption (relational authority, Burgess et al. 2019)",
+    )
+    board_hours: float = param(
+        24.0,
+        "Hours a month the regulator's senior staff can spend at boards; with more board "
+        "hours due, it attends each meeting with probability board_hours / hours due.",
+        lo=0,
+        hi=10_000,
+        unit="hours per month",
+        source="assumption (the cost of relating)",
+    )
+    staff_turnover: float = param(
+        0.02,
+        "Monthly probability that the regulator's person on a board changes, carrying part of "
+        "the regulator's trust in that board's trusts away (trust_dynamics.turnover_loss).",
+        lo=0,
+        hi=1,
+        unit="per board per month",
+        source="assumption (about four years in post)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -503,7 +603,13 @@ class TrustDynamics:
     """How trust is built and lost (MODEL.md M1)."""
 
     gain: float = param(
-        0.05, "Trust gained per unit of positive interaction (α).", lo=0, hi=1, source="MODEL.md M1"
+        0.5,
+        "Log-odds of trust gained per unit of positive interaction (α); a negative one costs "
+        "λ·α, so loss exceeds gain at every level of trust.",
+        lo=0,
+        hi=5,
+        unit="log-odds",
+        source="assumption (about two years from 0.3 to 0.7 at a monthly board, MODEL.md M1)",
     )
     loss_ratio: float = param(
         3.0,
@@ -525,6 +631,23 @@ class TrustDynamics:
     )
     initial_peer_trust: float = param(
         0.3, "Initial trust between trusts (competition).", lo=0, hi=1, source="MODEL.md §2"
+    )
+    ceo_turnover: float = param(
+        0.02,
+        "Monthly probability that a trust's chief executive changes, carrying part of its "
+        "interpersonal trust away.",
+        lo=0,
+        hi=1,
+        unit="per trust per month",
+        source="assumption (NHS trust chief executives stay about four years)",
+    )
+    turnover_loss: float = param(
+        0.5,
+        "Share of the way back to its initial level that a relationship falls when the person "
+        "holding it leaves.",
+        lo=0,
+        hi=1,
+        source="assumption (trust between organisations is held by people)",
     )
 
 
@@ -560,6 +683,14 @@ class Problems:
     )
     surprise_weight: float = param(
         2.0, "Weight of the negative interaction a surprise is, in both directions.", lo=0, hi=10
+    )
+    harm: float = param(
+        0.02,
+        "Share of quality each open problem (pending, known or hidden) takes away while it is "
+        "open: more problems never raise quality.",
+        lo=0,
+        hi=1,
+        source="assumption",
     )
 
 
@@ -634,9 +765,6 @@ class Quality:
     """True quality of care (MODEL.md M9)."""
 
     growth: float = param(0.03, "Monthly growth of quality with capability × energy.", lo=0, hi=1)
-    fix_gain: float = param(
-        0.02, "Quality gained per problem fixed, as a share of the way to 1.", lo=0, hi=1
-    )
     pressure_erosion: float = param(
         0.03, "Monthly proportional erosion of quality per unit of pressure.", lo=0, hi=1
     )
@@ -778,7 +906,8 @@ class PracticeSpec:
     )
     complexity: int = param(
         1,
-        "Trusted exposures in one month needed before adoption is possible.",
+        "Distinct trusted sources (adopters met, the partner's teaching) needed in one month "
+        "before adoption is possible: 1 a simple contagion, 2 or more a complex one.",
         lo=1,
         hi=20,
         source="Centola 2010",
@@ -791,6 +920,12 @@ class PracticeSpec:
     )
     targets_training: bool = param(
         False, "Whether the practice steers training to the least-covered departments."
+    )
+    taught_by_partner: bool = param(
+        False,
+        "Whether the improvement partner teaches it: while the partner is active, every trust "
+        "has one trusted exposure to it a month.",
+        source="case (Virginia Mason taught its production system's methods)",
     )
     mandated_month: int = param(
         -1,
@@ -887,12 +1022,21 @@ DEFAULT_PRACTICES: tuple[PracticeSpec, ...] = (
         targets_training=True,
         benefit=0.002,
     ),
-    PracticeSpec(name="daily_huddles", origin="Trust A", introduced_month=6, benefit=0.005),
+    PracticeSpec(
+        name="daily_huddles",
+        origin="Trust A",
+        introduced_month=6,
+        benefit=0.005,
+        complexity=2,
+        taught_by_partner=True,
+    ),
     PracticeSpec(
         name="rapid_improvement_workshops",
         origin="Trust A",
         introduced_month=12,
         benefit=0.008,
+        complexity=2,
+        taught_by_partner=True,
     ),
 )
 

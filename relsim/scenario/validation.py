@@ -278,12 +278,12 @@ def _cross_check(s: Scenario, rep: Reporter) -> None:
             f"must not be before partner.start_month ({s.partner.start_month}) "
             f"(got {s.partner.end_month})",
         )
-    compact = s.governance.compact
-    if compact.lapse_threshold > compact.threshold:
+    board = s.governance.board
+    if board.positivity_floor > board.positivity_ceiling:
         raise rep.error(
-            "governance.compact.lapse_threshold",
-            f"must not exceed governance.compact.threshold ({compact.threshold:g}) "
-            f"(got {compact.lapse_threshold:g})",
+            "governance.board.positivity_floor",
+            f"must not exceed governance.board.positivity_ceiling "
+            f"({board.positivity_ceiling:g}) (got {board.positivity_floor:g})",
         )
     if s.posture.capitulation_trust > s.posture.commitment_trust:
         raise rep.error(

@@ -11,15 +11,19 @@ administrative organisation, and a national learning network linking regional bo
 from relsim.model.governance.administrative import NetworkAdministrativeOrganisation
 from relsim.model.governance.base import GovernanceRule
 from relsim.model.governance.hierarchical import Hierarchical
+from relsim.model.governance.hybrid import Hybrid
 from relsim.model.governance.lead import LeadOrganisation
 from relsim.model.governance.national import NationalLearningNetwork
 from relsim.model.governance.networked import Networked
 from relsim.model.governance.regional import RegionalBoards
+from relsim.model.governance.responsive import Responsive
 
 #: Governance rules by the name used in scenario files (``governance.mode``).
 GOVERNANCE: dict[str, type[GovernanceRule]] = {
     Hierarchical.name: Hierarchical,
+    Responsive.name: Responsive,
     Networked.name: Networked,
+    Hybrid.name: Hybrid,
     RegionalBoards.name: RegionalBoards,
     LeadOrganisation.name: LeadOrganisation,
     NetworkAdministrativeOrganisation.name: NetworkAdministrativeOrganisation,
@@ -36,10 +40,12 @@ __all__ = [
     "GOVERNANCE",
     "GovernanceRule",
     "Hierarchical",
+    "Hybrid",
     "LeadOrganisation",
     "NationalLearningNetwork",
     "NetworkAdministrativeOrganisation",
     "Networked",
     "RegionalBoards",
+    "Responsive",
     "needs_conveners",
 ]

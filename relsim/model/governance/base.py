@@ -71,7 +71,8 @@ class GovernanceRule(ABC):
         By default there is no board, so no compact: one negotiated under a previous rule
         does not survive the change.
         """
-        state.size_boards(1, self.scenario.governance.board.initial_norm)
+        board = self.scenario.governance.board
+        state.size_boards(1, board.initial_norm, board.initial_space)
         state.compact = np.zeros(state.lead, dtype=np.int8)
         state.compact_of = np.zeros((*state.lead, state.n_trusts), dtype=np.int8)
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from relsim.model.governance.base import GovernanceRule, symmetric
-from relsim.model.governance.contact import disclose, surface
+from relsim.model.governance.contact import disclose, regulator_support, surface
 from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import (
     Bool,
@@ -38,13 +38,16 @@ from relsim.model.mechanisms import (
     Int,
     attendance_probability,
     board_pair_weights,
+    board_positivity,
+    clause_agreement,
     network_compact,
     next_compact_states,
+    next_space,
     shielded_probability,
-    supportive_probability,
+    space_target,
 )
 from relsim.model.relations import REGULATOR, Layout
-from relsim.model.state import State, per_run
+from relsim.model.state import State
 from relsim.model.streams import Draws
 
 
@@ -124,8 +127,8 @@ class Boards(GovernanceRule):
     """Board meetings, a compact per board, disclosure in a protected space and showcases.
 
     Subclasses choose the boards (:meth:`seating`) and change who chairs them and who else
-    meets by overriding :meth:`chairs`, :meth:`members`, :meth:`relay` and
-    :meth:`beyond_boards`.
+    meets by overriding :meth:`chairs`, :meth:`members`, :meth:`relay`, :meth:`beyond_boards`
+    and :meth:`regulate`.
     """
 
     has_board = True
@@ -151,13 +154,17 @@ class Boards(GovernanceRule):
         return members
 
     def relay(self, p_board: Float) -> Float:
-        """Probability that a disclosure at each board meets a supportive response (M4)."""
+        """Probability that a disclosure at a board meets a supportive response, per trust (M4)."""
         return p_board
 
     def beyond_boards(
         self, state: State, draws: Draws, ix: Interactions, month: int, meets: bool
     ) -> None:
         """Meetings other than the boards (none here)."""
+
+    def regulate(self, state: State, draws: Draws, ix: Interactions, p_supportive: Float) -> None:
+        """What the regulator does outside the boards: here only answering surprises (M3)."""
+        surface(state, self.scenario, draws, ix, p_supportive)
 
     # -- taking over -------------------------------------------------------------------------
 
@@ -166,6 +173,7 @@ class Boards(GovernanceRule):
         layout = state.relations.layout
         if self.uses_conveners and not layout.conveners:
             raise ValueError(f"{self.name} needs conveners: build the model with this rule")
+        gov = self.scenario.governance
         seating = self.seating(layout)
         self.boards = seating
         self.leads = region_leads(layout, state.readiness)
@@ -182,15 +190,20 @@ class Boards(GovernanceRule):
         self._member_pair_counts = np.maximum(counts, 1)
         self._lone = np.flatnonzero(counts == 0)
         self._board_sizes = np.maximum(np.add.reduce(seating.onehot, axis=0), 1)
-        board = self.scenario.governance.board
+        board = gov.board
         seats = np.arange(seating.shape[-1] + 1)
         # By number of attendees (at most every seat): the weight of each pair's contact, and
         # the exchanges a meeting holds (two per pair, one each way).
         self._pair_weight = board_pair_weights(board.hours, seats, board.pair_hours_scale)
         self._exchanges = seats * (seats - 1)
-        state.size_boards(seating.n_boards, self.scenario.governance.board.initial_norm)
-        enabled = self.scenario.governance.compact.enabled
-        first = CompactState.NEGOTIATING if enabled else CompactState.NONE
+        # The cost of relating: the regulator's hours at boards are limited, so with many
+        # boards it attends each meeting with the probability its hours allow.
+        due = seating.n_boards * board.hours / board.meeting_interval_months
+        have = self.scenario.regulator.board_hours
+        self._presence = min(1.0, have / due) if self.regulator_on_boards and due else 1.0
+        """Probability that the regulator attends a board's meeting."""
+        state.size_boards(seating.n_boards, board.initial_norm, board.initial_space)
+        first = CompactState.NEGOTIATING if gov.compact.enabled else CompactState.NONE
         state.board_compact[...] = first
         state.compact = network_compact(state.board_compact)
         state.compact_of = state.board_compact[..., seating.board]
@@ -198,35 +211,38 @@ class Boards(GovernanceRule):
     # -- the month ---------------------------------------------------------------------------
 
     def govern(self, state: State, draws: Draws, month: int) -> Interactions:
-        """Advance each board's compact, hold the boards if due, then let problems surface."""
+        """Advance each compact, hold the boards if due, regulate, answer breaches, move spaces."""
         gov = self.scenario.governance
         seating = self.boards
         ix = Interactions(state.relations.layout, state.lead)
         self._advance_compacts(state, month)
         in_force = state.board_compact == CompactState.IN_FORCE
-        buffer = np.where(in_force, gov.compact.buffer, 0.0)
-        p_supportive = supportive_probability(
-            per_run(state.orientation), per_run(state.pressure), buffer
+        # A compact in force shields the regulator from pressure (its "integrity ... even when
+        # under external pressure", Burgess et al. 2019, box 3).
+        compact_of_trust = seating.of_trusts(in_force)
+        p_supportive = regulator_support(
+            state, self.scenario, gov.compact.buffer * compact_of_trust
         )
         # Draw every month, meeting or not, so that each stream stays aligned across scenarios.
         u_attend = draws.attendance.random((state.n_trusts,))
         u_pairs = draws.board.random(seating.shape)
         u_show = draws.showcase.random(state.adoption.shape[-2:])
         u_repair = draws.repair.random((seating.n_boards,))
+        u_clauses = draws.compact.random((seating.n_boards, gov.compact.clauses))
+        u_present = draws.regulator_time.random((seating.n_boards,))
         meets = (month - 1) % gov.board.meeting_interval_months == 0
         if meets:
-            self._meet(state, draws, ix, p_supportive, in_force, u_attend, u_pairs, u_show)
-        self.beyond_boards(state, draws, ix, month, meets)
-        surface(state, self.scenario, draws, ix, seating.of_trusts(p_supportive))
-        if np.count_nonzero(in_force):
-            # A breach of a board's compact (a punitive response, a surprise) leads, with some
-            # probability, to a repair conversation at its next meeting (Burgess, Richmond &
-            # Kiefer 2020; Burgess et al. 2019: "a frank and honest discussion takes place").
-            breaches = (ix.punitive + ix.surprises) @ seating.onehot
-            p_repair = 1.0 - (1.0 - gov.compact.repair_probability) ** breaches
-            state.board_pending_repair = state.board_pending_repair | (
-                in_force & (u_repair < p_repair)
+            here = u_present < self._presence
+            self._meet(
+                state, draws, ix, p_supportive, compact_of_trust, here, u_attend, u_pairs, u_show
             )
+            self._agree(state, ix, u_clauses)
+        self.beyond_boards(state, draws, ix, month, meets)
+        self.regulate(state, draws, ix, p_supportive)
+        if np.count_nonzero(in_force):
+            self._breaches(state, ix, in_force, compact_of_trust, u_repair)
+        if meets:
+            self._move_space(state, ix, p_supportive)
         return ix.finish()
 
     def _board_trust(self, state: State) -> Float:
@@ -242,37 +258,29 @@ class Boards(GovernanceRule):
         return trust
 
     def _advance_compacts(self, state: State, month: int) -> None:
-        """One month of each board's compact (M6): negotiation, coming into force, lapses."""
+        """One month of each board's compact (M6): coming into force once agreed, lapses."""
         compact = self.scenario.governance.compact
-        codes = state.board_compact
-        if not self.scenario.governance.compact.enabled:
+        if not compact.enabled:
             return  # no board negotiates a compact
-        negotiating = codes == CompactState.NEGOTIATING
-        months = state.board_months_negotiating
-        due = False
-        if np.count_nonzero(negotiating):
-            months = state.board_months_negotiating = months + negotiating
-            due = bool(np.count_nonzero(negotiating & (months >= compact.negotiation_months)))
+        codes = state.board_compact
+        agreed = state.board_clauses
         in_force = codes == CompactState.IN_FORCE
-        if not (due or np.count_nonzero(in_force)):
-            return  # too early for any compact, whatever the boards' trust
-        trust = self._board_trust(state)
-        if not due and not np.count_nonzero(trust < compact.lapse_threshold):
-            return  # every compact holds (the state machine below would change nothing)
-        new = next_compact_states(
-            codes,
-            months,
-            trust,
-            compact.negotiation_months,
-            compact.threshold,
-            compact.lapse_threshold,
-        )
-        if not np.count_nonzero(new != codes):
-            return  # no compact came into force or lapsed
+        ready = (codes == CompactState.NEGOTIATING) & (agreed >= compact.clauses)
+        if np.count_nonzero(in_force):
+            trust = self._board_trust(state)
+            lapsing = in_force & (trust < compact.lapse_threshold)
+            if not (np.count_nonzero(ready) or np.count_nonzero(lapsing)):
+                return  # every compact holds, none is ready
+        elif np.count_nonzero(ready):
+            trust = np.ones(codes.shape)  # nothing in force can lapse
+        else:
+            return  # nothing to come into force or lapse
+        new = next_compact_states(codes, agreed, compact.clauses, trust, compact.lapse_threshold)
         now_in_force = new == CompactState.IN_FORCE
         first = now_in_force & ~in_force & (state.board_compact_month < 0)
         state.board_compact_month = np.where(first, month, state.board_compact_month)
-        state.board_months_negotiating = np.where(in_force & ~now_in_force, 0, months)
+        # A lapse reopens every category of commitments.
+        state.board_clauses = np.where(in_force & ~now_in_force, 0, agreed)
         state.board_compact = new
         state.compact = network_compact(new)
         entered = (state.compact == CompactState.IN_FORCE) & (state.compact_month < 0)
@@ -293,7 +301,8 @@ class Boards(GovernanceRule):
         draws: Draws,
         ix: Interactions,
         p_supportive: Float,
-        in_force: Bool,
+        compact_of_trust: Bool,
+        here: Bool,
         u_attend: Float,
         u_pairs: Float,
         u_show: Float,
@@ -313,13 +322,16 @@ class Boards(GovernanceRule):
             attend |= self._chairing  # a lead trust chairs its board
         present = np.empty((*state.lead, *self._always.shape), dtype=bool)
         present[...] = self._always
+        present[..., REGULATOR] &= here  # the regulator's time is limited
         present[seating.trust_index] = attend
         attendees = np.add.reduce(present, axis=-1)
         weight = self._pair_weight[attendees][..., None, None]
-        pi = np.where(in_force, compact.positive_probability, board.positive_probability)
+        space = state.board_space
+        pi = board_positivity(space, board.positivity_floor, board.positivity_ceiling)
         pair = present[..., :, None] & present[..., None, :] & seating.valid
         positive = symmetric(u_pairs, pi[..., None, None])
         good = self._exchange(ix, pair, weight, positive, board.negative_weight)
+        self._good, self._attendees = good, attendees
 
         # The value each attendee found in the meeting: its share of positive exchanges.
         partners = seating.of_trusts(attendees - 1)
@@ -335,21 +347,33 @@ class Boards(GovernanceRule):
             (1 - v) * state.meeting_value + v * share,
             state.meeting_value,
         )
+        # Peer learning: what a trust takes home from its exchanges with the other trusts.
+        trust_seats = seating.trust_seats
+        peers = seating.of_trusts(np.add.reduce(present & trust_seats, axis=-1)) - 1
+        with_peers = seating.at_trusts(np.add.reduce(good & trust_seats[:, None, :], axis=-1))
+        peer_share = with_peers / np.maximum(peers, 1)
+        state.peer_support = np.where(attend, board.peer_training * peer_share, 0.0)
+
         ix.board_met = True
         ix.attended = attend
         attending = attend @ seating.onehot
         ix.attendance_rate = np.add.reduce(attending, axis=-1) / state.n_trusts
         state.board_norm = attending / self._board_sizes
         if self.regulator_on_boards:
-            exchanges = np.add.reduce(self._exchanges[attendees], axis=-1)
-            positive = np.add.reduce(good.reshape(*state.lead, -1), axis=-1)
+            exchanges = np.add.reduce(self._exchanges[attendees] * here, axis=-1)
+            positive_count = np.add.reduce(
+                (good * here[..., None, None]).reshape(*state.lead, -1), axis=-1
+            )
             ix.board_positive_share = np.where(
-                exchanges > 0, positive / np.maximum(exchanges, 1), np.nan
+                exchanges > 0, positive_count / np.maximum(exchanges, 1), np.nan
             )[()]  # one run's share as a scalar
 
-        # Frank talk in a protected space: each attendee presents progress and problems.
-        p_board = self.relay(shielded_probability(p_supportive, board.protection))
-        disclose(state, self.scenario, draws, ix, attend, seating.of_trusts(p_board), 1.0)
+        # Frank talk in a protected space: each attendee presents progress and problems, to the
+        # regulator if it is there; a compact in force commits them to early warning.
+        p_board = self.relay(shielded_probability(p_supportive, seating.of_trusts(space)))
+        heard = attend & seating.of_trusts(here) if self._presence < 1 else attend
+        boost = compact.early_warning * compact_of_trust
+        disclose(state, self.scenario, draws, ix, heard, p_board, 1.0, boost=boost)
 
         # Showcases: an attending adopter may present a practice to every attendee at once.
         presented = (state.adoption > 0) & attend[..., None] & (u_show < board.showcase_probability)
@@ -358,12 +382,60 @@ class Boards(GovernanceRule):
         else:
             ix.meet_in_blocks(pair, presented)
 
-        due = state.board_pending_repair
+        # A repair conversation restores part of what the breaches cost (Burgess, Richmond &
+        # Kiefer 2020), never more: positive weight λ·share of the breach's negative weight.
+        due = state.board_pending_repair & here
         if np.count_nonzero(due):
-            repair = pair & due[..., None, None]
-            self._exchange(ix, repair, weight, repair, 0.0)
+            restore = compact.repair_share * self.scenario.trust_dynamics.loss_ratio
+            repaired = seating.of_trusts(due)
+            ix.trust_sees_regulator(restore * state.breach[0] * repaired, 0.0)
+            ix.regulator_sees_trust(restore * state.breach[1] * repaired, 0.0)
+            state.breach = np.where(repaired, 0.0, state.breach)
             ix.repairs = np.count_nonzero(due, axis=-1)
-            state.board_pending_repair = np.zeros(due.shape, dtype=bool)
+            state.board_pending_repair = state.board_pending_repair & ~due
+
+    def _agree(self, state: State, ix: Interactions, u_clauses: Float) -> None:
+        """Boards negotiating a compact agree categories of commitments at their meeting (M6)."""
+        compact = self.scenario.governance.compact
+        negotiating = state.board_compact == CompactState.NEGOTIATING
+        if not np.count_nonzero(negotiating):
+            return
+        good, attendees = self._good, self._attendees
+        exchanges = self._exchanges[attendees]
+        agreeing = np.add.reduce(good.reshape(*good.shape[:-2], -1), axis=-1)
+        share = agreeing / np.maximum(exchanges, 1)
+        p = clause_agreement(self.scenario.governance.board.hours, share, compact.clause_hours)
+        agreed = state.board_clauses
+        open_ = np.arange(compact.clauses) >= agreed[..., None]
+        newly = open_ & (u_clauses < p[..., None]) & negotiating[..., None]
+        state.board_clauses = agreed + np.add.reduce(newly, axis=-1)
+
+    def _breaches(
+        self, state: State, ix: Interactions, in_force: Bool, compact_of_trust: Bool, u: Float
+    ) -> None:
+        """Breaches of a compact in force: remember what they cost; perhaps a repair is due.
+
+        A punitive response or a surprise breaches the compact ("early warning and no
+        surprises", Burgess et al. 2019, box 3); with some probability it leads to a repair
+        conversation at the board's next meeting.
+        """
+        sc = self.scenario
+        surprise = sc.problems.surprise_weight * ix.surprises
+        trust_view = sc.regulator.punitive_weight * ix.punitive + surprise
+        state.breach = state.breach + np.stack((trust_view, surprise)) * compact_of_trust
+        breaches = (ix.punitive + ix.surprises) @ self.boards.onehot
+        p_repair = 1.0 - (1.0 - sc.governance.compact.repair_probability) ** breaches
+        state.board_pending_repair = state.board_pending_repair | (in_force & (u < p_repair))
+
+    def _move_space(self, state: State, ix: Interactions, p_supportive: Float) -> None:
+        """The protected space moves toward what the regulator showed this month (M6)."""
+        board = self.scenario.governance.board
+        onehot, sizes = self.boards.onehot, self._board_sizes
+        supportive = ix.supportive @ onehot
+        punitive = ix.punitive @ onehot
+        expected = np.broadcast_to(p_supportive, ix.supportive.shape) @ onehot / sizes
+        target = space_target(supportive, punitive, expected, board.broker, state.partner_active)
+        state.board_space = next_space(state.board_space, target, board.space_rate, True)
 
 
 def region_leads(layout: Layout, readiness: Float) -> Int:
@@ -410,9 +482,9 @@ class ChairedBoards(Boards):
             return
         regions = np.arange(layout.n_regions)
         chair = self.chair_seats(layout)
-        in_force = state.board_compact == CompactState.IN_FORCE
-        positive = u < np.where(
-            in_force, gov.compact.positive_probability, board.positive_probability
+        # The meeting with the regulator is as positive as the board's space is protected.
+        positive = u < board_positivity(
+            state.board_space, board.positivity_floor, board.positivity_ceiling
         )
         pair = np.zeros(layout.shape, dtype=bool)
         pair[regions, REGULATOR, chair] = True

@@ -10,10 +10,33 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.model.interactions import Interactions
-from relsim.model.mechanisms import Bool, Float, Int, disclosure_probability
-from relsim.model.state import State
+from relsim.model.mechanisms import (
+    Bool,
+    Float,
+    Int,
+    disclosure_probability,
+    lenient_probability,
+    supportive_probability,
+)
+from relsim.model.state import State, per_run
 from relsim.model.streams import Draws
 from relsim.scenario import Scenario
+
+
+def regulator_support(state: State, scenario: Scenario, buffer: Float | float) -> Float:
+    """Probability that the regulator responds supportively to each trust this month (M4).
+
+    ``ρ_eff = ρ·(1 − P·(1 − b))`` (pressure pushes toward sanctions, a compact in force buffers
+    it by ``b``, per trust), tempered by the regulator's trust in the trust
+    (:func:`~relsim.model.mechanisms.lenient_probability`).
+    """
+    reg = scenario.regulator
+    p = supportive_probability(per_run(state.orientation), per_run(state.pressure), buffer)
+    if not reg.trust_leniency:
+        return p
+    initial = scenario.trust_dynamics.initial_regulator_trust
+    trust = state.relations.regulator_trust()
+    return lenient_probability(p, trust, initial, reg.trust_leniency)
 
 
 def respond(
@@ -42,12 +65,27 @@ def disclose(
     contacted: Bool | bool,
     p_supportive: Float | float,
     severity: Float | float,
+    boost: Float | float = 0.0,
+    p_response: Float | float | None = None,
 ) -> Int:
     """Trusts at a governance contact disclose or hide pending problems (M3); responses follow.
 
     The regulator responds to each disclosure (M4). A trust anticipates the sanction it risks:
     the probability of a punitive response times ``severity`` (1 at a board; higher up the
     enforcement pyramid). Better-run, safer organisations report more (Edmondson 1996).
+
+    Args:
+        state: The state.
+        scenario: The scenario.
+        draws: The draws.
+        ix: The month's interactions.
+        contacted: Which trusts are at the contact.
+        p_supportive: Probability that a disclosure meets a supportive response, as the trust
+            expects it.
+        severity: How much a punitive response costs the trust, relative to one at a board.
+        boost: Added to the logit of disclosure (a compact's early warning, M6).
+        p_response: Probability that a disclosure actually meets a supportive response, if
+            not the one expected (responsive regulation never punishes a disclosure).
 
     Returns:
         The number of problems each trust disclosed.
@@ -61,7 +99,7 @@ def disclose(
         state.safety,
         state.relations.trust_in_regulator(),
         expected_sanction,
-        pr.disclosure_intercept,
+        pr.disclosure_intercept + boost,
         pr.disclosure_safety,
         pr.disclosure_trust,
         pr.disclosure_sanction,
@@ -72,7 +110,7 @@ def disclose(
     state.pending -= at_contact
     ix.disclosures += disclosed
     ix.regulator_sees_trust(scenario.regulator.disclosure_credit * disclosed, 0.0)
-    respond(disclosed, p_supportive, draws, ix, scenario)
+    respond(disclosed, p_supportive if p_response is None else p_response, draws, ix, scenario)
     return disclosed
 
 
