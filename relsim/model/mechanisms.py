@@ -188,7 +188,7 @@ def update_safety(
 
 
 class Posture(IntEnum):
-    """Motivational postures toward a regulator (Braithwaite; Makkai & Braithwaite 1994)."""
+    """Motivational postures toward a regulator (V. Braithwaite et al. 1994, Law & Policy 16:363)."""
 
     COMMITMENT = 0
     CAPITULATION = 1
