@@ -14,7 +14,6 @@ strata, and :mod:`relsim.presentation.sweep_figures` draws them.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.analysis.contrasts import MODE, stored_level
 from relsim.analysis.stats import censored_times
-from relsim.analysis.summary import MODE, introduction_months
+from relsim.analysis.summary import introduction_months
 from relsim.atomic import MANIFEST
 from relsim.errors import RelsimError
 from relsim.runs.store import read_manifest, read_months, read_runs
@@ -33,11 +33,6 @@ from relsim.scenario import Scenario, scenario_from_dict
 
 #: Strata (rows of panels) at most; with more, the other grid factors are pooled.
 MAX_STRATA = 4
-
-
-def stored_level(level: Any) -> Any:
-    """A factor level as the runs table stores it (lists and tables as JSON text)."""
-    return json.dumps(level) if isinstance(level, list | dict) else level
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.analysis.summary import MODE
+from relsim.analysis.contrasts import MODE
 from relsim.analysis.sweep_data import Cell, SweepData
 
 #: Plain-language names of the outcomes, with their units; ``{practice}`` and ``{n}`` (trusts)
