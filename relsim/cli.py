@@ -293,7 +293,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
     from relsim.presentation.plot import plot_directory
 
-    out, written = plot_directory(Path(args.directory), args.out)
+    out, written = plot_directory(Path(args.directory), args.out, colour_by=args.colour_by)
     if not args.quiet:
         stems = sorted({p.stem for p in written})
         print(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
@@ -464,6 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="figures of a sweep or run directory (PNG and SVG)")
     plot.add_argument("directory", help="a directory written by relsim sweep or relsim run")
     plot.add_argument("--out", metavar="FIGDIR", help="figures directory (default DIR/figures/)")
+    plot.add_argument(
+        "--colour-by",
+        metavar="FACTOR",
+        help="a grid factor whose levels the sweep's figures compare in colour (default: "
+        "governance.mode when varied, else the first grid factor)",
+    )
     plot.add_argument("--quiet", action="store_true", help="print nothing on success")
     plot.set_defaults(func=cmd_plot)
 
