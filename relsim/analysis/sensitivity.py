@@ -64,6 +64,7 @@ _MISSING_BECAUSE = {
     "compact_month": "some runs never had a compact in force",
     f"trust_in_regulator_m{MID_MONTH}": f"some runs are shorter than {MID_MONTH} months",
     "attendance_mean": "no board met in some runs",
+    "board_mates_adopted_": "the rule in force at the end has no board in some runs",
 }
 
 

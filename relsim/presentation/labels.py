@@ -36,6 +36,7 @@ OUTCOME_LABELS = {
     "months_to_compact": "Months until the compact came into force (Kaplan–Meier median)",
     "adopters_final_": "Trusts using the {practice} at the end (of {n})",
     "full_adoption_month_": "Month the {practice} reached every trust",
+    "board_mates_adopted_": "Share of the origin's board mates using the {practice} at the end",
     "reached_all_": "Runs in which the {practice} reached every trust (share)",
     "months_to_full_adoption_": (
         "Months from introduction until the {practice} reached every trust (Kaplan–Meier median)"
@@ -46,6 +47,7 @@ OUTCOME_LABELS = {
 #: Outcomes the headline tables show (prefixes; every outcome is in summary.csv).
 HEADLINE = (
     "reached_all_",
+    "board_mates_adopted_",
     "months_to_full_adoption_",
     "trust_in_regulator_m36",
     "trust_in_regulator_final",

@@ -98,10 +98,7 @@ def plot_directory(
     data = load_sweep(directory, colour_by) if kind == "sweep" else None  # bad input first
     names = []
     with atomic_directory(target, kind="figures") as tmp:  # fails at once if unwritable
-        if data is None:
-            figures = run_figures(RunResult.load(directory))
-        else:
-            figures = sweep_figures(data)
+        figures = run_figures(RunResult.load(directory)) if data is None else sweep_figures(data)
         for named in figures:
             for fmt in formats:
                 save_figure(named.figure, tmp / f"{named.stem}.{fmt}")
