@@ -176,13 +176,25 @@ def _bounded(lo: int, hi: int) -> Callable[[str], int]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``relsim sweep``: run an experiment into a resumable Parquet store, then summarise it."""
-    from relsim.runs.experiment import load_experiment
+    from relsim.runs.executors import available_cores
+    from relsim.runs.experiment import load_experiment, with_base_overrides, with_replications
     from relsim.runs.progress import make_progress
     from relsim.runs.runner import run_sweep
 
     experiment = load_experiment(args.experiment)
+    if args.set:
+        experiment = with_base_overrides(experiment, parse_overrides(args.set), "--set")
+    if args.replications is not None:
+        experiment = with_replications(experiment, args.replications, "--replications")
     slug = Path(experiment.source).stem
     out = Path(args.out) if args.out else Path("results") / "sweeps" / slug
+    if args.dry_run:
+        from relsim.runs.plan import describe, plan
+
+        workers = 1 if args.scheduler is None and args.workers == 1 else args.workers
+        p = plan(experiment, out, workers or available_cores(), resume=args.resume)
+        print(describe(p, out))
+        return 0
     outcome = run_sweep(
         experiment,
         out,
@@ -412,6 +424,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=200,
         metavar="N",
         help="write finished runs to disk every N runs (and at least every 10 s; default 200)",
+    )
+    sweep.add_argument(
+        "--replications",
+        type=_bounded(1, 100_000),
+        metavar="N",
+        help="runs of each design point instead of the file's (with --resume, more than a "
+        "finished sweep has extends it: only the new replications run)",
+    )
+    sweep.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a key of the base scenario, as the file's [base] does (repeatable), "
+        "e.g. --set scenario.months=24",
+    )
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the experiment and print its cells, design points, runs and an estimated "
+        "time; run and write nothing",
     )
     sweep.add_argument("--no-summary", action="store_true", help="do not summarise at the end")
     sweep.add_argument("--quiet", action="store_true", help="no progress and no summary table")

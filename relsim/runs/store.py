@@ -23,6 +23,7 @@ months part, and after a kill that may include such uncommitted series.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -147,6 +148,20 @@ def experiment_differences(stored: dict[str, Any], experiment: Experiment) -> st
     return "; ".join(parts) if parts else "its settings differ"
 
 
+def extends(stored: dict[str, Any], experiment: Experiment) -> bool:
+    """Whether ``experiment`` is the stored sweep's with more replications, and nothing else.
+
+    Run ids are replication-major and replication r keeps its seed whatever their number
+    (:func:`relsim.runs.experiment.expand`), so every stored run is a run of the larger
+    experiment: ``--resume`` runs only the new replications.
+    """
+    before = stored.get("experiment", {}).get("replications")
+    if not isinstance(before, int) or experiment.replications <= before:
+        return False
+    same = dataclasses.replace(experiment, replications=before)
+    return bool(stored.get("experiment_hash") == same.digest())
+
+
 class SweepStore:
     """A sweep directory being written: manifest, part files, and the buffer of finished runs.
 
@@ -229,7 +244,9 @@ class SweepStore:
                     f"this code's is {code_digest()[:12]}); resuming it would mix results "
                     "(use another --out, or --overwrite)"
                 )
-            if existing.get("experiment_hash") != experiment.digest():
+            if existing.get("experiment_hash") != experiment.digest() and not extends(
+                existing, experiment
+            ):
                 changed = experiment_differences(existing.get("experiment", {}), experiment)
                 raise RelsimError(
                     f"{directory}: holds a sweep of a different experiment "
@@ -279,6 +296,15 @@ class SweepStore:
             table = pq.read_table(path, columns=["run_id", "status"])
             done.update(table.column("run_id").to_pylist())
             failed += sum(1 for s in table.column("status").to_pylist() if s != "ok")
+        if manifest.get("experiment_hash") != experiment.digest():  # more replications
+            before = manifest["experiment"]["replications"]
+            manifest["extended"] = [
+                *manifest.get("extended", []),
+                {"replications": [before, experiment.replications], "at": _now()},
+            ]
+            manifest["experiment"] = experiment.to_dict()
+            manifest["experiment_hash"] = experiment.digest()
+            manifest["runs_total"] = experiment.n_runs
         manifest["status"] = "running"
         manifest["resumed"] = [*manifest.get("resumed", []), _now()]
         write_json(directory / MANIFEST, manifest)
