@@ -584,6 +584,46 @@ def load_experiment(
     return experiment_from_dict(raw, file=path.resolve(), source=shown, check_design=check_design)
 
 
+def grid_experiment(
+    base: Scenario,
+    factors: Mapping[str, Any],
+    *,
+    replications: int,
+    seed: int,
+    source: str = "grid",
+) -> Experiment:
+    """An experiment over a grid of levels on a scenario already built (``simulate_many``).
+
+    The levels are checked as an experiment file's ``[factors]`` are: each against the
+    scenario's schema, and each cell as a whole scenario.
+
+    Raises:
+        ScenarioError: naming ``source``, the factor and what was expected.
+    """
+    raw = {
+        key: list(levels) if isinstance(levels, tuple) else levels
+        for key, levels in factors.items()
+    }
+    experiment = Experiment(
+        name=base.name,
+        description="",
+        source=source,
+        scenario_source=base.name,
+        base=base,
+        replications=replications,
+        seed=seed,
+        common_random_numbers=True,
+        factors=_factors(raw, base, source),
+        sampling=None,
+    )
+    if experiment.n_runs > MAX_RUNS:
+        raise ScenarioError(
+            source, "seeds", f"the grid expands to {experiment.n_runs} runs (at most {MAX_RUNS})"
+        )
+    _check_design(experiment, source)
+    return experiment
+
+
 def with_replications(experiment: Experiment, replications: int, source: str) -> Experiment:
     """The experiment with another number of replications (``relsim sweep --replications``).
 
@@ -635,6 +675,7 @@ __all__ = [
     "bundled_experiments",
     "design_points",
     "expand",
+    "grid_experiment",
     "load_experiment",
     "run_seed",
     "with_base_overrides",

@@ -440,16 +440,33 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
     return frame
 
 
-def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_months(
+    directory: Path | str,
+    columns: Sequence[str] | None = None,
+    *,
+    with_factors: bool = False,
+) -> pd.DataFrame:
     """The months table of a sweep (each committed run's monthly series), sorted by run and month.
 
     It holds the runs of the runs table only: a months part without the runs part of its number
-    (a sweep killed between writing the two) is not read.
+    (a sweep killed between writing the two) is not read. ``with_factors=True`` adds each run's
+    ``point``, ``replication``, ``seed`` and factor columns after ``run_id``
+    (:func:`with_run_columns`), for grouping the series by design point without a join.
     """
     directory = Path(directory)
-    read_manifest(directory)
+    manifest = read_manifest(directory)
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
     frame = _read(directory, MONTHS, wanted)
     if len(frame):
         frame = frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+    if with_factors:
+        frame = with_run_columns(frame, directory, list(manifest["factors"]))
     return frame
+
+
+def with_run_columns(months: pd.DataFrame, directory: Path, factors: Sequence[str]) -> pd.DataFrame:
+    """A months table with each run's ids, seed and factor values from the runs table."""
+    keys = [*RUN_ID_COLUMNS, *factors]
+    runs = read_runs(directory, columns=keys)
+    merged = months.merge(runs, on="run_id", how="left", validate="many_to_one")
+    return merged[[*keys, *(c for c in months.columns if c != "run_id")]]
