@@ -40,9 +40,9 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> NoReturn:
-        from relsim import __version__
+        from relsim.runs.provenance import version_text
 
-        print(f"relsim {__version__}")
+        print(version_text())
         parser.exit()
 
 

@@ -123,6 +123,7 @@ def test_the_report_holds_every_section_in_order(page):
         "results",
         "comparison",
         "figures",
+        "cite",
         "provenance",
     ]
 
@@ -326,7 +327,7 @@ def test_sensitivity_is_included_when_its_table_exists(sweep_dir, tmp_path, quic
     fig.savefig(copy / "sensitivity.png", format="png")
     report = build_report(copy)
     page = Page(report)
-    assert page.sections[-2:] == ["sensitivity", "provenance"]
+    assert page.sections[-3:] == ["sensitivity", "cite", "provenance"]
     (table,) = [
         t for t in page.tables.values() if t and t[0][:3] == ["outcome", "parameter", "method"]
     ]

@@ -46,7 +46,7 @@ from relsim.presentation.labels import (
 )
 from relsim.presentation.plot import directory_kind
 from relsim.presentation.sweep_figures import sweep_figures
-from relsim.runs.provenance import code_digest, versions
+from relsim.runs.provenance import citation, code_digest, versions
 
 #: Written by ``relsim sensitivity DIR`` (optional).
 SENSITIVITY_CSV = "sensitivity.csv"
@@ -510,6 +510,23 @@ def _sensitivity(directory: Path) -> str | None:
     return "\n".join(parts)
 
 
+def _cite(data: SweepData) -> str:
+    """How to cite the code that ran the sweep (its version and commit, from the manifest)."""
+    manifest = data.manifest
+    text = citation(
+        manifest.get("versions", {}).get("relsim", "?"),
+        manifest.get("code_commit"),
+        manifest.get("code_hash", "?"),
+    )
+    return (
+        "<p>If you use these results, cite the model and the code that produced them (the "
+        "project's <code>CITATION.cff</code> says the same):</p>"
+        f'<p class="question">{_e(text)}</p>'
+        "<p>and give the experiment file and its hash (below), so that the sweep can be run "
+        "again to the same numbers.</p>"
+    )
+
+
 def _provenance(data: SweepData, summary: Summary) -> str:
     manifest = data.manifest
     recorded = manifest.get("versions", {})
@@ -547,6 +564,12 @@ def _provenance(data: SweepData, summary: Summary) -> str:
             ),
             ("Scenario hash", f"<code>{_e(manifest.get('scenario_hash', ''))}</code>"),
             ("Code hash", f"<code>{_e(code)}</code> ({_e(code_note)})"),
+            (
+                "Code commit",
+                f"<code>{_e(manifest['code_commit'])}</code>"
+                if manifest.get("code_commit")
+                else "not recorded (not run from a git checkout)",
+            ),
             ("Experiment hash", f"<code>{_e(manifest.get('experiment_hash', ''))}</code>"),
             ("Experiment file", f"<code>{_e(manifest['experiment'].get('source', ''))}</code>"),
             ("Experiment seed", f"<code>{_e(manifest['experiment']['seed'])}</code>"),
@@ -661,6 +684,7 @@ def build_report(directory: Path | str) -> str:
     ]
     if sensitivity is not None:
         sections.append(("sensitivity", "Sensitivity analysis", sensitivity))
+    sections.append(("cite", "How to cite", _cite(data)))
     sections.append(("provenance", "Provenance", _provenance(data, summary)))
     nav = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title, _ in sections)
     body = "\n".join(

@@ -12,7 +12,7 @@ import pandas as pd
 from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.errors import RelsimError
 from relsim.model.mesa_model import RegulationModel
-from relsim.runs.provenance import code_digest, scenario_provenance, versions
+from relsim.runs.provenance import code_commit, code_digest, scenario_provenance, versions
 from relsim.scenario import Scenario, load_scenario, scenario_from_dict
 
 #: The tables of a run, by file name.
@@ -51,6 +51,7 @@ class RunResult:
             "months": int(self.months["month"].iloc[-1]),
             "versions": versions(),
             "code_hash": code_digest(),  # the version number does not change with every edit
+            "code_commit": code_commit(),  # None when not run from a git checkout
             "tables": {f"{name}.csv": len(getattr(self, name)) for name in TABLES},
             **scenario_provenance(self.scenario, source),
         }

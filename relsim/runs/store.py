@@ -42,7 +42,7 @@ from relsim.errors import RelsimError
 from relsim.model.columns import month_columns
 from relsim.runs.experiment import Experiment
 from relsim.runs.outcomes import outcome_names
-from relsim.runs.provenance import code_digest, scenario_provenance, versions
+from relsim.runs.provenance import code_commit, code_digest, scenario_provenance, versions
 
 RUNS, MONTHS = "runs", "months"
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
@@ -265,6 +265,7 @@ class SweepStore:
             "relsim": "sweep",
             "experiment_hash": experiment.digest(),
             "code_hash": code_digest(),
+            "code_commit": code_commit(),
             "experiment": experiment.to_dict(),
             "runs_total": experiment.n_runs,
             "factors": list(experiment.factor_names),
