@@ -29,6 +29,7 @@ render them.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,6 +93,23 @@ class Summary:
                 "numbers) count as one unit, and intervals are clustered by seed"
             )
         return "the seed: each run in a cell has its own seed, so runs are independent units"
+
+    def _repr_html_(self) -> str:
+        """The cells' estimates and intervals as a table, for notebooks (numbers as stored).
+
+        ``relsim summarize`` and the report write them by relsim's precision rule; here they
+        are the numbers of ``summary.csv``, to four significant digits.
+        """
+        head = (
+            f"<p>{self.runs} runs ({self.failed} failed)"
+            + (f" of {self.total} planned" if self.unfinished else "")
+            + f". Unit of inference: {html.escape(self.unit)}. <code>.cells</code>: "
+            "summary.csv; <code>.comparison</code>: comparison.csv (contrasts).</p>"
+        )
+        if self.cells.empty:
+            return head
+        shown = self.cells.drop(columns=["sd"])
+        return head + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
 
     @property
     def unfinished(self) -> bool:

@@ -38,7 +38,6 @@ from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.transforms import Bbox
 
 from relsim.analysis.stats import column_mean_intervals, column_percentiles, km_curve
 from relsim.analysis.sweep_data import Cell, SweepData
@@ -415,32 +414,31 @@ def legible_ticks(ax: Axes, ticks: Sequence[float], labels: Sequence[str]) -> No
     ax.set_xticks(list(ticks), wrapped, fontsize=7)
 
 
-def tick_label_boxes(ax: Axes) -> list[Bbox]:
-    """The drawn extents of the axes' x tick labels that have text (the figure laid out)."""
-    fig = ax.get_figure(root=True)
-    assert isinstance(fig, Figure)
+def overlapping_axes(fig: Figure) -> list[Axes]:
+    """The axes whose x tick labels overlap as drawn (the figure laid out once for all)."""
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     fig.draw_without_rendering()
     renderer = canvas.get_renderer()
-    return [
-        label.get_window_extent(renderer)
-        for label in ax.get_xticklabels()
-        if label.get_text() and label.get_visible()
-    ]
-
-
-def labels_overlap(ax: Axes) -> bool:
-    """Whether any two of the axes' x tick labels overlap as drawn."""
-    boxes = sorted(tick_label_boxes(ax), key=lambda b: b.x0)
-    return any(a.x1 > b.x0 for a, b in itertools.pairwise(boxes))
+    crowded = []
+    for ax in fig.axes:
+        boxes = sorted(
+            (
+                label.get_window_extent(renderer)
+                for label in ax.get_xticklabels()
+                if label.get_text() and label.get_visible()
+            ),
+            key=lambda b: b.x0,
+        )
+        if ax.get_visible() and any(a.x1 > b.x0 for a, b in itertools.pairwise(boxes)):
+            crowded.append(ax)
+    return crowded
 
 
 def upright_if_crowded(fig: Figure) -> None:
     """Turn the tick labels of any axes whose labels overlap upright (one line each)."""
-    for ax in fig.axes:
-        if ax.get_visible() and labels_overlap(ax):
-            labels = [label.get_text().replace("\n", " ") for label in ax.get_xticklabels()]
-            ax.set_xticks(ax.get_xticks(), labels, fontsize=7, rotation=90)
+    for ax in overlapping_axes(fig):
+        labels = [label.get_text().replace("\n", " ") for label in ax.get_xticklabels()]
+        ax.set_xticks(ax.get_xticks(), labels, fontsize=7, rotation=90)
 
 
 def _starts(rows: Sequence[Sequence[Cell]]) -> list[tuple[int, Sequence[Cell]]]:

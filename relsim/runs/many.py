@@ -26,7 +26,7 @@ import pandas as pd
 
 from relsim.runs.executors import make_executor
 from relsim.runs.experiment import Experiment, RunSpec, design_points, expand, grid_experiment
-from relsim.runs.progress import Progress, Silent
+from relsim.runs.progress import Progress, Silent, make_progress
 from relsim.runs.runner import TASK_RUNS, chunk_size, point_tasks, run_chunk
 from relsim.runs.store import RUN_ID_COLUMNS
 from relsim.scenario import Scenario, load_scenario
@@ -127,7 +127,7 @@ def simulate_many(
     overrides: Mapping[str, Any] | None = None,
     workers: int | None = 1,
     seed: int = DEFAULT_SEED,
-    progress: Progress | None = None,
+    progress: bool | Progress = False,
 ) -> ManyRuns:
     """Run a scenario for every seed and every combination of the grid's levels.
 
@@ -142,7 +142,8 @@ def simulate_many(
         overrides: Dotted-key overrides applied to every run (an experiment's ``[base]``).
         workers: Processes (1, the default: in this process; None: every core).
         seed: The seed the runs' seeds derive from when ``seeds`` is a number.
-        progress: Where progress goes (default: none).
+        progress: True for a progress bar (in a notebook, a widget; on a terminal, a bar),
+            or a :class:`relsim.runs.progress.Progress`; False (the default) for none.
 
     Returns:
         The runs and their monthly series (:class:`ManyRuns`).
@@ -164,7 +165,10 @@ def simulate_many(
     rows: list[dict[str, Any]] = []
     series: list[pd.DataFrame] = []
     with make_executor(workers, None) as executor:
-        bar = progress or Silent()
+        if isinstance(progress, bool):
+            bar = make_progress() if progress else Silent()
+        else:
+            bar = progress
         bar.start(len(specs), 0, 0, executor.description)
         # In one process, a design point's replications go together (stepped together where
         # the batched driver can); across processes, tasks small enough to balance them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import numbers
 from dataclasses import dataclass
@@ -42,6 +43,35 @@ class RunResult:
     trusts: pd.DataFrame
     coverage: pd.DataFrame
     relationships: pd.DataFrame
+
+    def __repr__(self) -> str:
+        """A line, not the tables: ``RunResult(<scenario>, seed=1, 60 months; ...)``."""
+        sizes = ", ".join(f"{name} {len(getattr(self, name))} rows" for name in TABLES)
+        return (
+            f"RunResult({self.scenario.name!r}, seed={self.seed}, {self._months} months; {sizes})"
+        )
+
+    @property
+    def _months(self) -> int:
+        return int(self.months["month"].iloc[-1]) if len(self.months) else 0
+
+    def _repr_html_(self) -> str:
+        """A short summary for notebooks: the run, how trust ended, and its tables."""
+        m = self.months
+        first, last = m.iloc[0], m.iloc[-1]
+        rows = "".join(
+            f"<tr><td><code>.{name}</code></td><td>{len(getattr(self, name)):,} rows</td>"
+            f"<td>{html.escape(', '.join(map(str, getattr(self, name).columns[:6])))}, …</td></tr>"
+            for name in TABLES
+        )
+        return (
+            f"<p><strong>{html.escape(self.scenario.name)}</strong>, seed {self.seed}, "
+            f"{self._months} months under {html.escape(self.scenario.governance.mode)} governance: "
+            f"trusts' trust in the regulator {first['mean_trust_in_regulator']:.2f} → "
+            f"{last['mean_trust_in_regulator']:.2f}.</p>"
+            f"<table><thead><tr><th>table</th><th>size</th><th>columns</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
     def manifest(self, source: str | None = None) -> dict[str, object]:
         """Provenance of the run: resolved scenario and its hash, seed, versions, files."""
