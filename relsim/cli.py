@@ -250,12 +250,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     directory = Path(args.directory)
     result = sensitivity(directory, args.outcome or None)
+    for note in result.notes:
+        print(f"relsim: warning: {note}", file=sys.stderr)
     written = [write_sensitivity(result, directory)]
     if not args.no_figure:
         from relsim.presentation.figures import save_figure
         from relsim.presentation.sensitivity_figures import sensitivity_figure
 
-        figure = sensitivity_figure(result)
+        figure = sensitivity_figure(result, args.outcome or None)
         for suffix in (".png", ".svg"):
             save_figure(figure, directory / f"sensitivity{suffix}")
             written.append(directory / f"sensitivity{suffix}")
@@ -459,7 +461,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sens.add_argument("directory", help="a directory written by relsim sweep")
     sens.add_argument(
-        "--outcome", action="append", help="analyse only this outcome (repeatable; default all)"
+        "--outcomes",
+        "--outcome",
+        dest="outcome",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="analyse and draw these outcomes, in this order (default: all, headline outcomes "
+        "first; the figure shows the first six)",
     )
     sens.add_argument("--no-figure", action="store_true", help="write the CSV only")
     sens.add_argument("--quiet", action="store_true", help="print nothing on success")

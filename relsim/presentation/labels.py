@@ -7,7 +7,7 @@ has the same name everywhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,37 @@ HEADLINE = (
 def is_headline(outcome: str) -> bool:
     """Whether the headline tables (console and report) show an outcome."""
     return outcome.startswith(HEADLINE)
+
+
+#: The order in which outcomes are shown where all of them are (sensitivity tables and
+#: figures): these first, in this order, then the rest in table order.
+FIRST_OUTCOMES = (
+    "trust_in_regulator_final",
+    "adopters_final_",
+    "board_mates_adopted_",
+    "full_adoption_month_",
+    "peer_trust_final",
+    "disclosures",
+    "surprises",
+    "gaming_gap",
+    "capability_final",
+    "true_quality_final",
+    "trust_in_regulator_m36",
+)
+
+
+def ordered_outcomes(outcomes: Iterable[str]) -> list[str]:
+    """Outcomes with the headline ones first (:data:`FIRST_OUTCOMES`), the rest as given.
+
+    The console, the figure and the report show a sensitivity analysis in this one order.
+    """
+    unique = list(dict.fromkeys(outcomes))
+
+    def rank(outcome: str) -> int:
+        hits = [k for k, prefix in enumerate(FIRST_OUTCOMES) if outcome.startswith(prefix)]
+        return hits[0] if hits else len(FIRST_OUTCOMES)
+
+    return sorted(unique, key=rank)  # stable: the rest keep their order
 
 
 def practice_label(name: str) -> str:

@@ -25,6 +25,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from relsim.analysis.contrasts import MODE
+from relsim.analysis.sensitivity import NEGATIVE_DELTA
 from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, Summary, summarize
 from relsim.analysis.sweep_data import SweepData, load_sweep
 from relsim.atomic import atomic_write_bytes
@@ -40,6 +41,7 @@ from relsim.presentation.format import (
 from relsim.presentation.labels import (
     format_level,
     is_headline,
+    ordered_outcomes,
     outcome_label,
     short_key,
     trusts_text,
@@ -482,17 +484,23 @@ def _sensitivity(directory: Path) -> str | None:
         table = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         return f"<p>{_e(path.name)} could not be read ({_e(exc)}).</p>"
-    sort = [c for c in ("outcome", "rank") if c in table]
-    if sort:
-        table = table.sort_values(sort, kind="stable")
+    if "outcome" in table:  # the console's order: headline outcomes first, then by rank
+        order = {o: k for k, o in enumerate(ordered_outcomes(table["outcome"].astype(str)))}
+        keys = ["outcome", *(["rank"] if "rank" in table else [])]
+        table = table.sort_values(
+            keys, key=lambda c: c.map(order) if c.name == "outcome" else c, kind="stable"
+        )
     method = ", ".join(sorted({str(m) for m in table.get("method", pd.Series(dtype=str))}))
     parts = [
         "<p>Which assumptions drive the result: global sensitivity indices computed with SALib "
         f"from the sweep's sampled design{f' ({_e(method)})' if method else ''}, ranked per "
-        "outcome. Morris: μ* is the mean absolute elementary effect (how much the outcome moves "
-        "when the parameter does), σ their spread (interactions or non-linearity). Sobol: S1 is "
-        "the share of the outcome's variance due to the parameter alone, ST including its "
-        "interactions.</p>",
+        "outcome, headline outcomes first. Morris: μ* is the mean absolute elementary effect, in "
+        "the outcome's units over the parameter's whole sampled range (how much the outcome "
+        "moves when the parameter goes from its low to its high end), σ their spread "
+        "(interactions or non-linearity). Sobol: S1 is the share of the outcome's variance due "
+        "to the parameter alone, ST including its interactions. Borgonovo's δ (Latin "
+        "hypercube) is how far the outcome's distribution moves when the parameter is fixed; "
+        f"{_e(NEGATIVE_DELTA)}.</p>",
         _table(
             list(table.columns),
             [[format_number(v) for v in row] for row in table.itertuples(index=False, name=None)],

@@ -26,7 +26,7 @@ from relsim.presentation.format import (
     format_number,
     row_decimals,
 )
-from relsim.presentation.labels import format_level, is_headline, short_key
+from relsim.presentation.labels import format_level, is_headline, ordered_outcomes, short_key
 
 #: Terminal width assumed when none can be found (output to a file or a pipe).
 DEFAULT_WIDTH = 100
@@ -181,16 +181,23 @@ def replications_phrase(replications: int) -> str:
 def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
     """Ranked tables, one per outcome (and cell), as plain text."""
     key, conf = RANK_BY[result.method]
+    units = (
+        "; mu_star in the outcome's units over each input's full range"
+        if result.method == "morris"
+        else ""
+    )
     lines = [
         f"{result.method} indices ({replications_phrase(result.replications)}); "
-        f"ranked by {key}, with its 95% interval"
+        f"ranked by {key}, with its 95% interval{units}"
     ]
     group_keys = [
         c
         for c in result.table.columns
         if c not in {"parameter", "method", "rank", *COLUMNS[result.method]}
     ]
-    for values, group in result.table.groupby(group_keys, sort=False):
+    order = {o: k for k, o in enumerate(ordered_outcomes(result.table["outcome"]))}
+    table = result.table.sort_values("outcome", key=lambda c: c.map(order), kind="stable")
+    for values, group in table.groupby(group_keys, sort=False):
         label = " · ".join(str(v) for v in (values if isinstance(values, tuple) else (values,)))
         lines.append(f"\n{label}")
         shown = group.nsmallest(top, "rank")
@@ -206,6 +213,7 @@ def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
             lines.append(f"  {name} {key} {format_number(float(row[key]))}{interval}   {extra}")
     for outcome, why in result.skipped.items():
         lines.append(f"(left out {outcome}: {why})")
+    lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 
