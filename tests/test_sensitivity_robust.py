@@ -518,6 +518,6 @@ def test_the_console_figure_and_report_show_headline_outcomes_first_in_one_order
     fig = sensitivity_figure(result, ["disclosures", "safety_final"])
     titles = [ax.get_title().replace("\n", "") for ax in fig.axes if ax.get_visible()]
     assert titles == ["disclosures", "safety_final"]  # the outcomes chosen, in that order
-    assert "full range" in fig.axes[0].get_xlabel()
+    assert "the input's full range" in fig.axes[0].get_xlabel()
     default = [ax.get_title() for ax in sensitivity_figure(result).axes if ax.get_visible()]
     assert default[0] == "trust_in_regulator_final"

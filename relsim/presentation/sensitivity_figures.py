@@ -17,7 +17,7 @@ MAX_PANELS = 6
 _LABELS = {
     # SALib's elementary effects are per unit of the input scaled to [0, 1]: the change in the
     # outcome (in its units) over the input's whole sampled range.
-    "mu_star": "μ* (mean |elementary effect|): outcome's\nchange over the input's full range",
+    "mu_star": "μ* (outcome units per\nthe input's full range)",
     "ST": "total-order Sobol index",
     "delta": "Borgonovo δ",
 }

@@ -403,6 +403,9 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
         RelsimError: if the directory holds no relsim sweep.
     """
     directory = Path(directory)
+    if not directory.is_dir():
+        what = "no such directory" if not directory.exists() else "not a directory"
+        raise RelsimError(f"{directory}: {what} (expected a directory written by relsim sweep)")
     manifest = _read_manifest(directory / MANIFEST)
     if manifest is None:
         raise RelsimError(f"{directory}: not a relsim sweep directory (no sweep manifest.json)")
