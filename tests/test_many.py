@@ -54,7 +54,7 @@ def test_each_run_is_the_run_simulate_gives(many):
 
 
 def test_a_summary_of_many_runs_compares_the_grid_paired_by_seed(many):
-    summary = many.summary()
+    summary = relsim.summarize(many)
     row = summary.comparison.set_index("outcome").loc["trust_in_regulator_final"]
     runs = many.runs.set_index(["replication", "governance.mode"])["trust_in_regulator_final"]
     difference = runs.xs("networked", level=1) - runs.xs("hierarchical", level=1)

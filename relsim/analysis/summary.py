@@ -49,6 +49,7 @@ from relsim.analysis.stats import (
 )
 from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
+from relsim.runs.many import ManyRuns
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
 from relsim.scenario import Scenario, scenario_from_dict
@@ -259,11 +260,17 @@ def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[dict[str, An
     return out
 
 
-def summarize(directory: Path | str) -> Summary:
-    """Summarise the runs saved in a sweep directory (finished or not)."""
-    manifest = read_manifest(directory)
-    runs = read_runs(directory)
-    return summarize_runs(runs, manifest, source=str(Path(directory) / "manifest.json"))
+def summarize(source: Path | str | ManyRuns) -> Summary:
+    """Summarise the runs saved in a sweep directory (finished or not), or many runs in memory.
+
+    Args:
+        source: A sweep directory, or what :func:`relsim.runs.many.simulate_many` returned.
+    """
+    if isinstance(source, ManyRuns):
+        return summarize_runs(source.runs, source.manifest(), source="simulate_many")
+    manifest = read_manifest(source)
+    runs = read_runs(source)
+    return summarize_runs(runs, manifest, source=str(Path(source) / "manifest.json"))
 
 
 def summarize_runs(

@@ -9,8 +9,9 @@ seed and replication columns, in memory: nothing is written. For a sweep that mu
 kill or run on a cluster, write an experiment and use ``relsim sweep``.
 
 Replication r of every grid point runs with the same seed (common random numbers), so a
-difference between points is a paired comparison; :meth:`ManyRuns.summary` summarises and
-compares them as ``relsim summarize`` does a sweep, with the seed as the unit of inference.
+difference between points is a paired comparison; ``relsim.summarize(many)``
+(:func:`relsim.analysis.summary.summarize`) summarises and compares them as ``relsim summarize``
+does a sweep, with the seed as the unit of inference.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -30,9 +31,6 @@ from relsim.runs.progress import Progress, Silent, make_progress
 from relsim.runs.runner import TASK_RUNS, chunk_size, point_tasks, run_chunk
 from relsim.runs.store import RUN_ID_COLUMNS
 from relsim.scenario import Scenario, load_scenario
-
-if TYPE_CHECKING:
-    from relsim.analysis.summary import Summary
 
 #: Seed from which the runs' seeds derive when ``seeds`` is a number of replications.
 DEFAULT_SEED = 20240101
@@ -61,16 +59,6 @@ class ManyRuns:
             "scenario": self.experiment.base.to_dict(),
         }
 
-    def summary(self) -> Summary:
-        """Each grid cell's outcomes with 95% intervals, and every factor's contrasts.
-
-        :func:`relsim.analysis.summary.summarize_runs`: the tables ``relsim summarize`` writes
-        for a sweep (``.cells`` and ``.comparison``).
-        """
-        from relsim.analysis.summary import summarize_runs
-
-        return summarize_runs(self.runs, self.manifest(), source="simulate_many")
-
     def _repr_html_(self) -> str:
         failed = int((self.runs["status"] != "ok").sum())
         grid = ", ".join(f"<code>{name}</code>" for name, _ in self.experiment.factors)
@@ -79,7 +67,7 @@ class ManyRuns:
             f"({failed} failed): {self.experiment.n_points} grid points × "
             f"{self.experiment.replications} seeds{'; grid: ' + grid if grid else ''}. "
             "<code>.runs</code>: one row per run; <code>.months</code>: monthly series; "
-            "<code>.summary()</code>: intervals and contrasts.</p>"
+            "<code>relsim.summarize(…)</code>: intervals and contrasts.</p>"
         )
 
 
