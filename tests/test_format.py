@@ -209,3 +209,38 @@ def test_a_row_of_the_console_summary_has_one_precision_and_no_stray_header():
     assert "11.0 [9.0, 13.0]" in line
     assert not any(row.strip() in ("outcome", "cell") for row in text.splitlines())
     assert "unit of inference: the seed" in text
+
+
+def test_a_contrast_that_one_stratum_cannot_have_is_a_dash_not_nan():
+    # Board mates exist only where a board meets: no contrast row in the hierarchical stratum.
+    common = {
+        "factor": "governance.compact.enabled",
+        "reference": True,
+        "compared": False,
+        "by": None,
+        "by_reference": None,
+        "by_compared": None,
+        "n": 8,
+        "seeds": 8,
+        "paired": True,
+        "reference_mean": 0.5,
+        "compared_mean": 0.4,
+        "difference": -0.1,
+        "ci_low": -0.2,
+        "ci_high": 0.0,
+        "hedges_g": -0.5,
+    }
+    rows = [
+        {"governance.mode": mode, "governance.compact.enabled": None, **common, "outcome": o}
+        for mode, outcomes in [
+            ("hierarchical", ["trust_in_regulator_final"]),
+            ("networked", ["trust_in_regulator_final", "board_mates_adopted_daily_huddles"]),
+        ]
+        for o in outcomes
+    ]
+    comparison = pd.DataFrame(rows)
+    summary = Summary(_wide_summary(2).cells, comparison, ["scenario.name"], 16, 0, 16)
+    text = format_summary(summary, width=200)
+    line = next(r for r in text.splitlines() if r.startswith("board_mates_adopted_daily"))
+    assert "NaN" not in text
+    assert "–" in line

@@ -135,6 +135,9 @@ def _contrasts_text(summary: Summary, width: int) -> list[str]:
         ).pivot_table(
             index="outcome", columns="column", values="value", aggfunc="first", sort=False
         )
+        # An outcome a stratum cannot have (board mates where no board meets): a dash, as in
+        # the cells' table, not NaN.
+        table = table.fillna("–")
         lines += ["", _wrap(_contrast_heading(block), width), fit_width(table, width)]
     return lines
 
