@@ -12,7 +12,7 @@ from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_runs
-from relsim.scenario import load_scenario
+from relsim.scenario import load_scenario, with_overrides
 
 EXPERIMENT = """
 [experiment]
@@ -65,7 +65,7 @@ def test_board_mates_adoption_is_the_share_of_the_origins_board_that_adopted(
     runs = read_runs(tmp_path / "s")
     practice = experiment.base.practices[0].name
     for _, run in runs.iterrows():
-        point = experiment.base.with_overrides({"governance.mode": run["governance.mode"]})
+        point = with_overrides(experiment.base, {"governance.mode": run["governance.mode"]})
         want = _expected(point, int(run["seed"]), practice)
         got = run[f"board_mates_adopted_{practice}"]
         assert got == pytest.approx(want, nan_ok=True), run["governance.mode"]

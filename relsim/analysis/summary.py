@@ -52,7 +52,7 @@ from relsim.model.governance import GOVERNANCE
 from relsim.runs.many import ManyRuns
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
-from relsim.scenario import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
 CELL_STATS = ("outcome", "statistic", "n", "seeds", "estimate", "sd", "ci_low", "ci_high")
@@ -292,7 +292,7 @@ def summarize_runs(
     base = scenario_from_dict(manifest["scenario"], source=source)
     clustered = False
     for cell, group in _groups(ok, grid) if len(ok) else []:
-        start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
+        start = compact_start(with_overrides(base, cell, "experiment") if cell else base)
         rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
         clustered |= bool(group["seed"].duplicated().any())
     cells = pd.DataFrame(rows)

@@ -30,7 +30,7 @@ from relsim.runs.experiment import Experiment, RunSpec, design_points, expand, g
 from relsim.runs.progress import Progress, Silent, make_progress
 from relsim.runs.runner import TASK_RUNS, chunk_size, point_tasks, run_chunk
 from relsim.runs.store import RUN_ID_COLUMNS
-from relsim.scenario import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario, with_overrides
 
 #: Seed from which the runs' seeds derive when ``seeds`` is a number of replications.
 DEFAULT_SEED = 20240101
@@ -146,7 +146,7 @@ def simulate_many(
     if months is not None:
         fixed["scenario.months"] = months
     if fixed:
-        base = base.with_overrides(fixed, "overrides")
+        base = with_overrides(base, fixed, "overrides")
     experiment = grid_experiment(base, grid or {}, replications=replications, seed=seed)
     specs = _specs(experiment, explicit)
     factors = [name for name, _ in experiment.factors]

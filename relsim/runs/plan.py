@@ -19,6 +19,7 @@ from pathlib import Path
 from relsim.atomic import MANIFEST
 from relsim.runs.experiment import Experiment, RunSpec, design_points, run_seed
 from relsim.runs.runner import run_chunk
+from relsim.scenario import with_overrides
 
 #: Months each pilot run lasts at most (the estimate scales with the horizon).
 PILOT_MONTHS = 12
@@ -73,7 +74,7 @@ def pilot_seconds_per_run(experiment: Experiment) -> float:
     """
     months = experiment.base.months
     short = min(months, PILOT_MONTHS)
-    base = experiment.base.with_overrides({"scenario.months": short}, "--dry-run")
+    base = with_overrides(experiment.base, {"scenario.months": short}, "--dry-run")
     runs = 0
     start = time.perf_counter()
     for task in _pilot_specs(experiment):
