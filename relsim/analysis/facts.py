@@ -124,7 +124,7 @@ def board_metrics(scenario: Scenario, seed: int) -> tuple[float, float, float]:
     k = scenario.practice_names.index("training_heat_map")
     origin = scenario.trust_names.index(scenario.practices[k].origin)
     # One shared board seats everyone; regional boards seat the origin's region.
-    if scenario.governance.mode == "networked":
+    if scenario.governance.mode in ("networked", "hybrid"):
         mates = np.ones(state.n_trusts, dtype=bool)
     else:
         mates = state.region == state.region[origin]

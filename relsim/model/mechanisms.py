@@ -188,7 +188,7 @@ def update_safety(
 
 
 class Posture(IntEnum):
-    """Motivational postures toward a regulator (V. Braithwaite et al. 1994, Law & Policy 16:363)."""
+    """Motivational postures toward a regulator (V. Braithwaite et al. 1994, Law & Policy)."""
 
     COMMITMENT = 0
     CAPITULATION = 1
