@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from relsim.analysis.summary import summarize
+    from relsim.analysis.sweep_data import load_sweep
     from relsim.errors import RelsimError, ScenarioError
     from relsim.model.governance import GOVERNANCE, GovernanceRule
     from relsim.model.mesa_model import RegulationModel
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from relsim.presentation.plot import plot_directory
     from relsim.presentation.report import write_report
     from relsim.runs.experiment import load_experiment
+    from relsim.runs.many import ManyRuns, simulate_many
     from relsim.runs.runner import run_sweep
     from relsim.runs.simulation import RunResult, simulate
     from relsim.runs.store import read_months, read_runs
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 _SOURCES = {
     "GOVERNANCE": "relsim.model.governance",
     "GovernanceRule": "relsim.model.governance",
+    "ManyRuns": "relsim.runs.many",
     "RegulationModel": "relsim.model.mesa_model",
     "RelsimError": "relsim.errors",
     "RunResult": "relsim.runs.simulation",
@@ -41,6 +44,7 @@ _SOURCES = {
     "ScenarioError": "relsim.errors",
     "bundled_scenarios": "relsim.scenario",
     "load_experiment": "relsim.runs.experiment",
+    "load_sweep": "relsim.analysis.sweep_data",
     "load_scenario": "relsim.scenario",
     "plot_directory": "relsim.presentation.plot",
     "read_months": "relsim.runs.store",
@@ -48,6 +52,7 @@ _SOURCES = {
     "run_sweep": "relsim.runs.runner",
     "save_run": "relsim.presentation.figures",
     "simulate": "relsim.runs.simulation",
+    "simulate_many": "relsim.runs.many",
     "summarize": "relsim.analysis.summary",
     "write_report": "relsim.presentation.report",
 }
@@ -83,6 +88,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "GOVERNANCE",
     "GovernanceRule",
+    "ManyRuns",
     "RegulationModel",
     "RelsimError",
     "RunResult",
@@ -92,12 +98,14 @@ __all__ = [
     "bundled_scenarios",
     "load_experiment",
     "load_scenario",
+    "load_sweep",
     "plot_directory",
     "read_months",
     "read_runs",
     "run_sweep",
     "save_run",
     "simulate",
+    "simulate_many",
     "summarize",
     "write_report",
 ]

@@ -40,9 +40,9 @@ class _VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> NoReturn:
-        from relsim import __version__
+        from relsim.runs.provenance import version_text
 
-        print(f"relsim {__version__}")
+        print(version_text())
         parser.exit()
 
 
@@ -176,13 +176,25 @@ def _bounded(lo: int, hi: int) -> Callable[[str], int]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``relsim sweep``: run an experiment into a resumable Parquet store, then summarise it."""
-    from relsim.runs.experiment import load_experiment
+    from relsim.runs.executors import available_cores
+    from relsim.runs.experiment import load_experiment, with_base_overrides, with_replications
     from relsim.runs.progress import make_progress
     from relsim.runs.runner import run_sweep
 
     experiment = load_experiment(args.experiment)
+    if args.set:
+        experiment = with_base_overrides(experiment, parse_overrides(args.set), "--set")
+    if args.replications is not None:
+        experiment = with_replications(experiment, args.replications, "--replications")
     slug = Path(experiment.source).stem
     out = Path(args.out) if args.out else Path("results") / "sweeps" / slug
+    if args.dry_run:
+        from relsim.runs.plan import describe, plan
+
+        workers = 1 if args.scheduler is None and args.workers == 1 else args.workers
+        p = plan(experiment, out, workers or available_cores(), resume=args.resume)
+        print(describe(p, out))
+        return 0
     outcome = run_sweep(
         experiment,
         out,
@@ -238,12 +250,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     directory = Path(args.directory)
     result = sensitivity(directory, args.outcome or None)
+    for note in result.notes:
+        print(f"relsim: warning: {note}", file=sys.stderr)
     written = [write_sensitivity(result, directory)]
     if not args.no_figure:
         from relsim.presentation.figures import save_figure
         from relsim.presentation.sensitivity_figures import sensitivity_figure
 
-        figure = sensitivity_figure(result)
+        figure = sensitivity_figure(result, args.outcome or None)
         for suffix in (".png", ".svg"):
             save_figure(figure, directory / f"sensitivity{suffix}")
             written.append(directory / f"sensitivity{suffix}")
@@ -293,7 +307,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
     from relsim.presentation.plot import plot_directory
 
-    out, written = plot_directory(Path(args.directory), args.out)
+    out, written = plot_directory(Path(args.directory), args.out, colour_by=args.colour_by)
     if not args.quiet:
         stems = sorted({p.stem for p in written})
         print(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
@@ -413,6 +427,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="write finished runs to disk every N runs (and at least every 10 s; default 200)",
     )
+    sweep.add_argument(
+        "--replications",
+        type=_bounded(1, 100_000),
+        metavar="N",
+        help="runs of each design point instead of the file's (with --resume, more than a "
+        "finished sweep has extends it: only the new replications run)",
+    )
+    sweep.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a key of the base scenario, as the file's [base] does (repeatable), "
+        "e.g. --set scenario.months=24",
+    )
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the experiment and print its cells, design points, runs and an estimated "
+        "time; run and write nothing",
+    )
     sweep.add_argument("--no-summary", action="store_true", help="do not summarise at the end")
     sweep.add_argument("--quiet", action="store_true", help="no progress and no summary table")
     sweep.set_defaults(func=cmd_sweep)
@@ -427,7 +461,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sens.add_argument("directory", help="a directory written by relsim sweep")
     sens.add_argument(
-        "--outcome", action="append", help="analyse only this outcome (repeatable; default all)"
+        "--outcomes",
+        "--outcome",
+        dest="outcome",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="analyse and draw these outcomes, in this order (default: all, headline outcomes "
+        "first; the figure shows the first six)",
     )
     sens.add_argument("--no-figure", action="store_true", help="write the CSV only")
     sens.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -464,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="figures of a sweep or run directory (PNG and SVG)")
     plot.add_argument("directory", help="a directory written by relsim sweep or relsim run")
     plot.add_argument("--out", metavar="FIGDIR", help="figures directory (default DIR/figures/)")
+    plot.add_argument(
+        "--colour-by",
+        metavar="FACTOR",
+        help="a grid factor whose levels the sweep's figures compare in colour (default: "
+        "governance.mode when varied, else the first grid factor)",
+    )
     plot.add_argument("--quiet", action="store_true", help="print nothing on success")
     plot.set_defaults(func=cmd_plot)
 

@@ -209,13 +209,16 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(
     def fewer_runs(*args, **kwargs):
         return real_read_runs(*args, **kwargs).head(1)  # a runs.csv unlike the previous one
 
-    class DiskFull:
-        def to_csv(self, *args, **kwargs):
+    real_write = relsim.analysis.export.write_spreadsheet_csv
+
+    def disk_fills(table, path):
+        if path.name == "months.csv":
             raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(table, path)
 
     # The new runs.csv is written; then the disk fills while writing months.csv.
     monkeypatch.setattr(relsim.analysis.export, "read_runs", fewer_runs)
-    monkeypatch.setattr(relsim.analysis.export, "read_months", lambda *args, **kwargs: DiskFull())
+    monkeypatch.setattr(relsim.analysis.export, "write_spreadsheet_csv", disk_fills)
     status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
     assert_refused(status, err, str(out), "No space left on device")
     assert snapshot(tmp_path) == before

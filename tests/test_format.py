@@ -163,3 +163,84 @@ def test_the_validation_table_writes_each_part_of_an_effect():
     )
     assert lines[7] == "         effect:   +0.244 [+0.199, +0.290] / –   (holds if another rule)"
     assert lines[-1] == "failed: 1"
+
+
+def _wide_summary(cells: int = 12) -> Summary:
+    rows = []
+    for k in range(cells):
+        level = f"a rather long level name {k}"
+        rows += [
+            (level, "disclosures", "mean", 6, 6, 8.83 + k, 1.0, 7.71 + k, 9.96 + k),
+            (level, "trust_in_regulator_final", "mean", 6, 6, 0.8, 0.03, 0.79, 0.81),
+        ]
+    rows[2] = ("a rather long level name 1", "disclosures", "mean", 6, 6, 11.0, 1.0, 9.0, 13.0)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "scenario.name",
+            "outcome",
+            "statistic",
+            "n",
+            "seeds",
+            "estimate",
+            "sd",
+            "ci_low",
+            "ci_high",
+        ],
+    )
+    return Summary(frame, pd.DataFrame(), ["scenario.name"], 6 * cells, 0, 6 * cells)
+
+
+@pytest.mark.parametrize("width", [60, 100, 160])
+def test_the_console_summary_fits_the_width_it_is_given(width):
+    text = format_summary(_wide_summary(), width=width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    # Every cell is still there, in blocks of columns one under the other.
+    assert text.count("disclosures") > 1
+    for k in range(12):
+        assert f"a rather long level name {k}" in text
+
+
+def test_a_row_of_the_console_summary_has_one_precision_and_no_stray_header():
+    text = format_summary(_wide_summary(2), width=200)
+    line = next(row for row in text.splitlines() if row.startswith("disclosures"))
+    # 8.83 [7.71, 9.96] beside 11 [9, 13] would mix precisions: both get one decimal.
+    assert "8.8 [7.7, 10.0]" in line
+    assert "11.0 [9.0, 13.0]" in line
+    assert not any(row.strip() in ("outcome", "cell") for row in text.splitlines())
+    assert "unit of inference: the seed" in text
+
+
+def test_a_contrast_that_one_stratum_cannot_have_is_a_dash_not_nan():
+    # Board mates exist only where a board meets: no contrast row in the hierarchical stratum.
+    common = {
+        "factor": "governance.compact.enabled",
+        "reference": True,
+        "compared": False,
+        "by": None,
+        "by_reference": None,
+        "by_compared": None,
+        "n": 8,
+        "seeds": 8,
+        "paired": True,
+        "reference_mean": 0.5,
+        "compared_mean": 0.4,
+        "difference": -0.1,
+        "ci_low": -0.2,
+        "ci_high": 0.0,
+        "hedges_g": -0.5,
+    }
+    rows = [
+        {"governance.mode": mode, "governance.compact.enabled": None, **common, "outcome": o}
+        for mode, outcomes in [
+            ("hierarchical", ["trust_in_regulator_final"]),
+            ("networked", ["trust_in_regulator_final", "board_mates_adopted_daily_huddles"]),
+        ]
+        for o in outcomes
+    ]
+    comparison = pd.DataFrame(rows)
+    summary = Summary(_wide_summary(2).cells, comparison, ["scenario.name"], 16, 0, 16)
+    text = format_summary(summary, width=200)
+    line = next(r for r in text.splitlines() if r.startswith("board_mates_adopted_daily"))
+    assert "NaN" not in text
+    assert "–" in line

@@ -17,7 +17,7 @@ from scipy import stats
 from relsim.analysis.summary import summarize
 from relsim.cli import main
 from relsim.presentation.figures import NamedFigure
-from relsim.presentation.format import format_cell
+from relsim.presentation.format import format_cell, row_decimals
 from relsim.presentation.report import build_report, write_report
 from relsim.presentation.sweep_figures import SWEEP_FIGURES
 from relsim.runs.executors import Serial
@@ -123,6 +123,7 @@ def test_the_report_holds_every_section_in_order(page):
         "results",
         "comparison",
         "figures",
+        "cite",
         "provenance",
     ]
 
@@ -253,9 +254,11 @@ def test_every_headline_cell_is_summarize_formatted(page, sweep_dir):
     shown = 0
     for row in table[1:]:
         outcome = row[0].split("\n")[-1]
+        # One precision per row: the decimals of the largest number of the outcome's cells.
+        digits = row_decimals(cells.xs(outcome, level="outcome"), "estimate", "ci_low", "ci_high")
         for mode, cell in zip(MODES, row[1:], strict=True):
             s = cells.loc[(mode, outcome)]
-            text = format_cell({**s.to_dict(), "outcome": outcome})
+            text = format_cell({**s.to_dict(), "outcome": outcome}, digits)
             if s["statistic"] in ("share", "km_median") and s["n"] == 0:
                 text = "no compact" if "compact" in outcome else "not introduced"
             assert cell == f"{text}\nn = {int(s['n'])}"
@@ -275,6 +278,7 @@ def test_the_mode_comparison_is_the_paired_difference_with_hedges_g(page, report
         "Difference [95% CI]",
         "Hedges' g",
         "Pairs",
+        "Seeds",
     ]
     runs = read_runs(sweep_dir)
     by_mode = {m: runs[runs["governance.mode"] == m].set_index("replication") for m in MODES}
@@ -288,7 +292,8 @@ def test_the_mode_comparison_is_the_paired_difference_with_hedges_g(page, report
     comparison = summarize(sweep_dir).comparison.set_index("outcome")
     assert row[4] == f"{comparison.loc['disclosures', 'hedges_g']:+.2f}"
     assert row[5] == str(REPS)
-    assert "networked minus hierarchical, paired by seed" in report
+    assert row[6] == str(REPS)  # one pair per seed
+    assert "Paired by seed (common random numbers)" in report
 
 
 # --- the optional sensitivity section --------------------------------------------------------
@@ -322,7 +327,7 @@ def test_sensitivity_is_included_when_its_table_exists(sweep_dir, tmp_path, quic
     fig.savefig(copy / "sensitivity.png", format="png")
     report = build_report(copy)
     page = Page(report)
-    assert page.sections[-2:] == ["sensitivity", "provenance"]
+    assert page.sections[-3:] == ["sensitivity", "cite", "provenance"]
     (table,) = [
         t for t in page.tables.values() if t and t[0][:3] == ["outcome", "parameter", "method"]
     ]
@@ -471,7 +476,7 @@ n = 3
     assert "<tr><td><code>pressure.baseline</code></td><td>0.1</td><td>0.6</td></tr>" in design
     assert "<dt>Design points</dt><dd>3 (sampled points)</dd>" in design
     assert "Nothing was varied" not in design
-    assert "governance mode was not varied" in report
+    assert "No grid factor was varied" in report
     assert Page(report).tables["headline"][0] == ["Outcome", "all runs"]
 
 

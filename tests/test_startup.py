@@ -72,4 +72,4 @@ def test_version_is_printed_on_request(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out == f"relsim {relsim.__version__}\n"
+    assert capsys.readouterr().out.startswith(f"relsim {relsim.__version__} (")

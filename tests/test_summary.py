@@ -57,6 +57,7 @@ def test_summary_of_a_sweep_matches_direct_computation(tmp_path):
         want = km_median(np.where(reached, month, 60.0), reached)[0]
         assert median == pytest.approx(want)
     comparison = summary.comparison.set_index("outcome")
+    assert (comparison["factor"] == "governance.mode").all()
     assert (comparison["compared"] == "networked").all()
     assert comparison["paired"].all()
     paired = (
@@ -65,6 +66,7 @@ def test_summary_of_a_sweep_matches_direct_computation(tmp_path):
     )
     assert comparison.loc["disclosures", "difference"] == pytest.approx(paired.mean())
     assert comparison.loc["disclosures", "n"] == 6
+    assert comparison.loc["disclosures", "seeds"] == 6  # one pair per seed: independent
     assert isinstance(summary.cells, pd.DataFrame)
 
 
@@ -74,7 +76,12 @@ def test_mean_intervals_stay_within_what_an_outcome_can_take():
     assert outcome_range("attendance_mean") == (0.0, 1.0)
     assert outcome_range("surprises") == (0.0, float("inf"))
     runs = pd.DataFrame(
-        {"attendance_mean": [1.0, 1.0, 0.86], "surprises": [0.0, 0.0, 24.0], "run_id": [0, 1, 2]}
+        {
+            "attendance_mean": [1.0, 1.0, 0.86],
+            "surprises": [0.0, 0.0, 24.0],
+            "run_id": [0, 1, 2],
+            "seed": [5, 6, 7],
+        }
     )
     manifest = {"scenario": {"scenario": {"months": 60}, "practices": []}}
     rows = {r["outcome"]: r for r in cell_rows(runs, ["attendance_mean", "surprises"], manifest)}

@@ -174,16 +174,15 @@ def test_a_run_that_raises_is_recorded_alone_and_the_sweep_goes_on(shared, tmp_p
         model.run_seed = rng
         return model
 
-    together = relsim.runs.runner.run_replications
-
-    def fragile_together(scenario, seeds):
-        # Replications stepped together fail as a whole; the sweep then runs each alone.
-        if bad_seed in seeds and scenario.governance.mode == "networked":
-            raise FloatingPointError("boom")
-        return together(scenario, seeds)
+    class FragileBatch(relsim.runs.runner.Batch):
+        def __init__(self, scenario, seeds):
+            # Replications stepped together fail as a whole; the sweep then runs each alone.
+            if bad_seed in seeds and scenario.governance.mode == "networked":
+                raise FloatingPointError("boom")
+            super().__init__(scenario, seeds)
 
     monkeypatch.setattr("relsim.runs.runner.RegulationModel", build)
-    monkeypatch.setattr("relsim.runs.runner.run_replications", fragile_together)
+    monkeypatch.setattr("relsim.runs.runner.Batch", FragileBatch)
     outcome = run_sweep(experiment, tmp_path / "s", executor=Serial(), progress=Silent())
     runs, months = tables(tmp_path / "s")
     failed = runs[runs["status"] == "error"]
@@ -425,7 +424,8 @@ def test_sweep_cli_prints_and_writes_the_summary(shared, tmp_path, capsys):
     assert main(["sweep", str(experiment_file(shared)), "--out", str(out), "--workers", "1"]) == 0
     printed = capsys.readouterr().out
     assert "reached_all_training_heat_map" in printed
-    assert "networked minus hierarchical" in printed
+    assert "governance.mode: each level minus hierarchical" in printed
+    assert "unit of inference: the seed" in printed
     summary = pd.read_csv(out / "summary.csv")
     assert {
         "governance.mode",

@@ -6,6 +6,7 @@ draws the figure.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -370,9 +371,9 @@ def test_outcome_distributions_have_one_box_per_cell_with_its_median(data, runs)
             for m in MODES
         ],
     )
-    assert [t.get_text() for t in ax.get_xticklabels()] == [
-        "compact.enabled\n= true",
-        "compact.enabled\n= false",
+    assert [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()] == [
+        "compact.enabled = true",
+        "compact.enabled = false",
     ]
     assert legend_texts(fig) == [*MODES, "median", "mean"]
 
@@ -594,11 +595,11 @@ def test_a_varied_introduction_month_is_each_runs_own(tmp_path):
     data = load_sweep(out)
     late = data.runs.loc[data.runs["practices[1].introduced_month"] == 20, "run_id"].to_numpy()
     early = data.runs.loc[data.runs["practices[1].introduced_month"] == 2, "run_id"].to_numpy()
-    times, _, end = data.time_to_full_adoption(early, "daily_huddles")
+    times, _, end, _seeds = data.time_to_full_adoption(early, "daily_huddles")
     assert end == 10
     assert (times >= 0).all()
     assert (times <= 10).all()
-    assert data.time_to_full_adoption(late, "daily_huddles")[2] == 0
+    assert data.time_to_full_adoption(late, "daily_huddles").end == 0
 
 
 def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
@@ -658,3 +659,69 @@ def test_a_factor_with_more_levels_than_rows_is_compared_not_pooled(tmp_path):
     ]
     assert [len(row) for row in cells] == [5, 5]
     assert "pooled" not in trust_trajectories_figure(data).get_suptitle()
+
+
+# --- legible for long factor names, coloured by any factor -----------------------------------
+
+LONG = """
+[experiment]
+scenario = "nhs_vmi_partnership"
+replications = 2
+seed = 9
+[base]
+"scenario.months" = 24
+[factors]
+"governance.mode" = ["hierarchical", "networked"]
+"trust_dynamics.initial_peer_trust" = [0.2, 0.3, 0.4, 0.5]
+"""
+
+
+def _overlapping_ticks(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of x tick labels that overlap as drawn, in any axes of the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    pairs = []
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        boxes = sorted(
+            ((t.get_window_extent(renderer), t.get_text()) for t in labels), key=lambda b: b[0].x0
+        )
+        pairs += [(a[1], b[1]) for a, b in itertools.pairwise(boxes) if a[0].x1 > b[0].x0]
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def long_names(tmp_path_factory) -> Path:
+    """A long dotted factor with four levels (rows of panels) beside the mode: 16 runs."""
+    return sweep(tmp_path_factory.mktemp("long"), LONG, "long")
+
+
+def test_no_tick_labels_overlap_with_long_factor_names(long_names):
+    # The box plots label each row of panels by its factor's level, under its boxes.
+    assert _overlapping_ticks(outcome_distributions_figure(load_sweep(long_names))) == []
+
+
+def test_figures_can_be_coloured_by_any_grid_factor(long_names, tmp_path):
+    data = load_sweep(long_names, "trust_dynamics.initial_peer_trust")
+    assert data.group == "trust_dynamics.initial_peer_trust"
+    assert data.strata == ("governance.mode",)
+    assert group_label(data, 0.3) == "trust_dynamics.initial_peer_trust = 0.3"
+    assert _overlapping_ticks(outcome_distributions_figure(data)) == []
+    code = main(
+        ["plot", str(long_names), "--colour-by", "scenario.months", "--out", str(tmp_path / "f")]
+    )
+    assert code == 2  # not a grid factor: one line, nothing written
+    assert not (tmp_path / "f").exists()
+
+
+def test_the_band_of_a_mean_share_stays_within_0_and_1(long_names):
+    # Two runs per line: the t interval of a mean share near 0 or 1 reaches far past them.
+    fig = adoption_curves_figure(load_sweep(long_names))
+    bands = [c for ax in fig.axes for c in ax.collections if isinstance(c, mcoll.PolyCollection)]
+    assert bands
+    for band in bands:
+        y = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
+        assert y.min() >= 0.0
+        assert y.max() <= 1.0

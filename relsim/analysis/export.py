@@ -23,6 +23,7 @@ every directory relsim writes. Anything else there is refused, never overwritten
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -56,6 +57,9 @@ def ema_tables(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarra
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
     factors = list(manifest["factors"])
     experiments = pd.DataFrame({f: runs[f] for f in factors})
+    # Which seed and replication each run had: to pair runs, or to re-run one.
+    experiments["seed"] = runs["seed"].astype("int64")
+    experiments["replication"] = runs["replication"].astype("int64")
     for name in factors:
         if experiments[name].dtype == object or pd.api.types.is_string_dtype(experiments[name]):
             experiments[name] = experiments[name].astype("category")
@@ -159,6 +163,22 @@ def _check_ema_target(out: Path, as_given: str) -> None:
         )
 
 
+def write_spreadsheet_csv(table: pd.DataFrame, path: Path) -> None:
+    """A table as CSV for spreadsheets: text quoted, numbers not, seeds as (quoted) text.
+
+    Seeds have up to 19 digits, and a spreadsheet that reads them as numbers keeps 15: quoted,
+    they are text to a reader that honours quotes (LibreOffice's "quoted field as text", or a
+    column imported as text). Floats keep 8 significant digits, as a run's CSV files do.
+    """
+    table = table.copy()
+    if "seed" in table:
+        table["seed"] = table["seed"].astype(str)
+    for column in table.columns:
+        if pd.api.types.is_float_dtype(table[column]):
+            table[column] = table[column].map(lambda v: v if np.isnan(v) else float(f"{v:.8g}"))
+    table.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+
+
 def _write_csv(directory: Path, out: Path) -> list[Path]:
     """Write the CSV folder whole or not at all (:func:`relsim.atomic.atomic_directory`)."""
     if out.exists() and not out.is_dir():
@@ -169,7 +189,7 @@ def _write_csv(directory: Path, out: Path) -> list[Path]:
     try:
         with atomic_directory(out, kind=KIND) as tmp:
             for name, read in (("runs", read_runs), ("months", read_months)):
-                read(directory).to_csv(tmp / f"{name}.csv", index=False, float_format="%.8g")
+                write_spreadsheet_csv(read(directory), tmp / f"{name}.csv")
                 names.append(f"{name}.csv")
             write_json(
                 tmp / MANIFEST,

@@ -64,7 +64,49 @@ _MISSING_BECAUSE = {
     "compact_month": "some runs never had a compact in force",
     f"trust_in_regulator_m{MID_MONTH}": f"some runs are shorter than {MID_MONTH} months",
     "attendance_mean": "no board met in some runs",
+    "board_mates_adopted_": "the rule in force at the end has no board in some runs",
 }
+
+
+#: The smallest design each method's indices mean much at, as (size, what is counted, why):
+#: below it, the ranking is a rough screen at best and the command says so.
+SENSIBLE_SIZE = {
+    "morris": (
+        10,
+        "trajectories",
+        "Campolongo, Cariboni & Saltelli (2007) use 10 or more to rank inputs",
+    ),
+    "sobol": (
+        256,
+        "base samples (N)",
+        "Saltelli et al. (2010): Sobol indices of fewer are dominated by sampling error",
+    ),
+    "lhs": (
+        100,
+        "points",
+        "Plischke, Borgonovo & Smith (2013): delta needs about 100 points or more",
+    ),
+}
+
+#: What a negative Borgonovo delta means, printed whenever the table has one.
+NEGATIVE_DELTA = (
+    "a negative delta is the bias correction at work on an input with no detectable effect "
+    "(delta is at least 0 by definition): read it as 0"
+)
+
+
+def design_notes(method: str, size: int, table: pd.DataFrame) -> tuple[str, ...]:
+    """Warnings about a result: a design below the method's sensible size, negative deltas."""
+    notes = []
+    least, what, why = SENSIBLE_SIZE[method]
+    if size < least:
+        notes.append(
+            f"small design: {size} {what}, below the {least} at which {method} indices mean "
+            f"much ({why}); treat the ranking as a rough screen"
+        )
+    if method == "lhs" and (table["delta"] < 0).any():
+        notes.append(NEGATIVE_DELTA)
+    return tuple(notes)
 
 
 class UndefinedIndicesError(ValueError):
@@ -309,6 +351,8 @@ class Sensitivity:
     skipped: dict[str, str]
     """Outcomes left out (labelled with their grid cell, if any), and why."""
     replications: int
+    notes: tuple[str, ...] = ()
+    """Warnings to print with the table (:func:`design_notes`)."""
 
 
 def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) -> Sensitivity:
@@ -346,7 +390,7 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
     unknown = [o for o in wanted if o not in candidates]
     if unknown:
         raise RelsimError(
-            f"--outcome: unknown outcome {unknown[0]!r} (known: {', '.join(candidates)})"
+            f"--outcomes: unknown outcome {unknown[0]!r} (known: {', '.join(candidates)})"
         )
     replications = int(experiment["replications"])
     skipped: dict[str, str] = {}
@@ -389,7 +433,14 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
     table = pd.concat(frames, ignore_index=True)
     first = [*grid, "outcome", "parameter", "method"]
     table = table[first + [c for c in table.columns if c not in first]]
-    return Sensitivity(method, table, skipped, replications)
+    per_point = {"morris": 1, "sobol": 2, "lhs": 0}[method]  # points per base sample - D
+    size = int(
+        sampling.get(
+            "n", n_samples // (problem["num_vars"] + per_point) if per_point else n_samples
+        )
+    )
+    notes = design_notes(method, size, table)
+    return Sensitivity(method, table, skipped, replications, notes)
 
 
 def write_sensitivity(result: Sensitivity, directory: Path | str) -> Path:

@@ -10,9 +10,17 @@ keys of a sampled design):
   horizon rather than being dropped (scipy.stats.ecdf; interval after Brookmeyer & Crowley
   1982, from the pointwise log-log interval of the survival function);
 
-and, when ``governance.mode`` is a factor, each mode against the first one listed, within each
-combination of the other factors: the mean difference with a 95% interval, paired by seed when
-the sweep used common random numbers, and Hedges' g as the effect size.
+and the contrasts of :mod:`relsim.analysis.contrasts`: each level of every grid factor against
+its first level within each combination of the other factors, paired by seed when the sweep
+used common random numbers, with Hedges' g, and, when ``governance.mode`` is a factor, each
+other factor's interaction with it (a difference in differences).
+
+**The unit of inference is the seed.** Runs that share a seed are not independent: with common
+random numbers, a cell that pools sampled points holds each replication's seed once per point.
+Every interval is computed with the runs' seeds as clusters (:mod:`relsim.analysis.stats`), and
+``summary.csv`` and ``comparison.csv`` say in ``seeds`` how many independent units each
+estimate rests on. In a cell where every seed has one run (a grid without sampling), the
+intervals are the usual ones.
 
 Every statistic comes from :mod:`relsim.analysis.stats`; this module chooses what to summarise.
 The tables are data: :mod:`relsim.presentation.console` and :mod:`relsim.presentation.report`
@@ -21,6 +29,7 @@ render them.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,38 +39,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.analysis.contrasts import CONTRAST_STATS, contrasts
 from relsim.analysis.stats import (
     censored_times,
-    hedges_g,
     km_median,
     mean_interval,
-    paired_difference,
-    welch_difference,
-    wilson_interval,
+    share_interval,
+    units,
 )
 from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
+from relsim.runs.many import ManyRuns
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
 from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
-MODE = "governance.mode"
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
-CELL_STATS = ("outcome", "statistic", "n", "estimate", "sd", "ci_low", "ci_high")
+CELL_STATS = ("outcome", "statistic", "n", "seeds", "estimate", "sd", "ci_low", "ci_high")
 #: Columns of ``comparison.csv`` besides the grid factors that name its stratum.
-COMPARISON_STATS = (
-    "outcome",
-    "reference",
-    "compared",
-    "n",
-    "paired",
-    "reference_mean",
-    "compared_mean",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "hedges_g",
-)
+COMPARISON_STATS = CONTRAST_STATS
 
 
 #: Outcomes that are the month of an event (empty if it never happened): summarised, like full
@@ -76,14 +72,45 @@ class Summary:
     cells: pd.DataFrame
     """One row per cell and statistic (``summary.csv``)."""
     comparison: pd.DataFrame
-    """One row per stratum, outcome and mode compared (``comparison.csv``); empty when the
-    governance mode was not varied."""
+    """The contrasts (``comparison.csv``, :func:`relsim.analysis.contrasts.contrasts`): one row
+    per factor, stratum, level compared (and mode, for an interaction) and outcome; empty
+    without grid factors."""
     factors: list[str]
     runs: int
     """Runs saved (finished or failed)."""
     failed: int
     total: int | None = None
     """Runs the experiment plans (None if the manifest does not say)."""
+    clustered: bool = False
+    """Whether some cell holds several runs of one seed (sampled points pooled under common
+    random numbers), so that its intervals rest on fewer seeds than runs."""
+
+    @property
+    def unit(self) -> str:
+        """The unit of inference, in words, for the tables and the report."""
+        if self.clustered:
+            return (
+                "the seed: runs that share a seed (sampled points pooled under common random "
+                "numbers) count as one unit, and intervals are clustered by seed"
+            )
+        return "the seed: each run in a cell has its own seed, so runs are independent units"
+
+    def _repr_html_(self) -> str:
+        """The cells' estimates and intervals as a table, for notebooks (numbers as stored).
+
+        ``relsim summarize`` and the report write them by relsim's precision rule; here they
+        are the numbers of ``summary.csv``, to four significant digits.
+        """
+        head = (
+            f"<p>{self.runs} runs ({self.failed} failed)"
+            + (f" of {self.total} planned" if self.unfinished else "")
+            + f". Unit of inference: {html.escape(self.unit)}. <code>.cells</code>: "
+            "summary.csv; <code>.comparison</code>: comparison.csv (contrasts).</p>"
+        )
+        if self.cells.empty:
+            return head
+        shown = self.cells.drop(columns=["sd"])
+        return head + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
 
     @property
     def unfinished(self) -> bool:
@@ -141,10 +168,12 @@ def cell_rows(
         compact_from: The month negotiation of a compact starts in this cell (None: never).
     """
     rows = []
+    seeds = group["seed"].to_numpy()
     for outcome in outcomes:
         if outcome in TIMED_OUTCOMES or outcome.startswith("full_adoption_month_"):
             continue  # summarised as a share and a Kaplan-Meier median below
-        mean, sd, lo, hi = mean_interval(group[outcome].to_numpy())
+        values = group[outcome].to_numpy(float)
+        mean, sd, lo, hi = mean_interval(values, clusters=seeds)
         # A t interval can reach past what is possible (a share near 1, a count near 0).
         low, high = outcome_range(outcome)
         lo, hi = float(np.clip(lo, low, high)), float(np.clip(hi, low, high))
@@ -153,6 +182,7 @@ def cell_rows(
                 "outcome": outcome,
                 "statistic": "mean",
                 "n": int(group[outcome].notna().sum()),
+                "seeds": units(seeds, values),
                 "estimate": mean,
                 "sd": sd,
                 "ci_low": lo,
@@ -166,40 +196,46 @@ def cell_rows(
     )
     for k, (practice, base) in enumerate(_practices(manifest)):
         introduced = introduction_months(group, k, base)
-        _, times, reached = censored_times(
+        at_risk, times, reached = censored_times(
             group[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
         )
         rows += _event_rows(
-            f"reached_all_{practice}", f"months_to_full_adoption_{practice}", times, reached
+            f"reached_all_{practice}",
+            f"months_to_full_adoption_{practice}",
+            times,
+            reached,
+            seeds[at_risk],
         )
     if "compact_month" in outcomes:
         # From the start of negotiation (compact_from; None: no rule of the cell negotiates one,
         # and no run counts). Runs whose compact never came into force are censored at their
         # horizon, not left out: a mean over the others would flatter slow boards.
         started = np.full(len(group), np.inf if compact_from is None else float(compact_from))
-        _, times, reached = censored_times(group["compact_month"].to_numpy(float), horizon, started)
-        rows += _event_rows("compact_in_force", "months_to_compact", times, reached)
+        at_risk, times, reached = censored_times(
+            group["compact_month"].to_numpy(float), horizon, started
+        )
+        rows += _event_rows("compact_in_force", "months_to_compact", times, reached, seeds[at_risk])
     return rows
 
 
 def _event_rows(
-    share: str, median: str, times: np.ndarray, reached: np.ndarray
+    share: str, median: str, times: np.ndarray, reached: np.ndarray, seeds: np.ndarray
 ) -> list[dict[str, Any]]:
     """Rows for an event: the share of runs in which it happened, and its median time.
 
     The share has a Wilson interval; the median is Kaplan-Meier's, with the runs in which the
-    event did not happen censored.
+    event did not happen censored. Both are clustered by the runs' ``seeds``.
     """
     n = len(times)
-    share_lo, share_hi = wilson_interval(int(reached.sum()), n)
-    km, lo, hi = km_median(times, reached) if n else (math.nan, math.nan, math.nan)
-    common = {"n": n, "sd": math.nan}
+    estimate, share_lo, share_hi = share_interval(reached, clusters=seeds)
+    km, lo, hi = km_median(times, reached, clusters=seeds) if n else (math.nan, math.nan, math.nan)
+    common = {"n": n, "seeds": units(seeds, times), "sd": math.nan}
     return [
         {
             "outcome": share,
             "statistic": "share",
             **common,
-            "estimate": reached.mean() if n else math.nan,
+            "estimate": estimate,
             "ci_low": share_lo,
             "ci_high": share_hi,
         },
@@ -224,102 +260,59 @@ def _groups(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[dict[str, An
     return out
 
 
-def _comparison(
-    ok: pd.DataFrame,
-    grid: Sequence[str],
-    sampled: Sequence[str],
-    outcomes: Sequence[str],
-    order: Sequence[Any],
-    crn: bool,
-) -> pd.DataFrame:
-    """Each governance mode against the first, within each combination of the other factors."""
-    strata_keys = [k for k in grid if k != MODE]
-    # With common random numbers, runs with the same replication (and sampled point) share
-    # their seed: same seed, one thing changed, so they are compared pair by pair.
-    pair_keys = ["replication", *sampled]
-    reference = order[0]
-    rows = []
-    for stratum, group in _groups(ok, strata_keys):
-        by_mode = dict(tuple(group.groupby(MODE, sort=False)))
-        if reference not in by_mode:
-            continue
-        ref = by_mode[reference]
-        for mode in order[1:]:
-            if mode not in by_mode:
-                continue
-            other = by_mode[mode]
-            merged = ref.merge(other, on=pair_keys, suffixes=("_ref", "_other")) if crn else None
-            for outcome in outcomes:
-                a, b = ref[outcome].to_numpy(float), other[outcome].to_numpy(float)
-                if merged is not None and len(merged):
-                    mean, lo, hi, n = paired_difference(
-                        merged[f"{outcome}_ref"].to_numpy(float),
-                        merged[f"{outcome}_other"].to_numpy(float),
-                    )
-                    paired = True
-                else:
-                    mean, lo, hi, n = welch_difference(a, b)
-                    paired = False
-                if np.isnan(a).all() or np.isnan(b).all():
-                    continue  # e.g. the month of a compact that one side cannot have
-                rows.append(
-                    {
-                        **stratum,
-                        "outcome": outcome,
-                        "reference": reference,
-                        "compared": mode,
-                        "n": n,
-                        "paired": paired,
-                        "reference_mean": _nanmean(a),
-                        "compared_mean": _nanmean(b),
-                        "difference": mean,
-                        "ci_low": lo,
-                        "ci_high": hi,
-                        "hedges_g": hedges_g(a, b),
-                    }
-                )
-    return pd.DataFrame(rows)
+def summarize(source: Path | str | ManyRuns) -> Summary:
+    """Summarise the runs saved in a sweep directory (finished or not), or many runs in memory.
+
+    Args:
+        source: A sweep directory, or what :func:`relsim.runs.many.simulate_many` returned.
+    """
+    if isinstance(source, ManyRuns):
+        return summarize_runs(source.runs, source.manifest(), source="simulate_many")
+    manifest = read_manifest(source)
+    runs = read_runs(source)
+    return summarize_runs(runs, manifest, source=str(Path(source) / "manifest.json"))
 
 
-def _nanmean(x: np.ndarray) -> float:
-    x = x[~np.isnan(x)]
-    return float(x.mean()) if x.size else math.nan
+def summarize_runs(
+    runs: pd.DataFrame, manifest: dict[str, Any], *, source: str = "manifest.json"
+) -> Summary:
+    """Summarise a runs table (a sweep's, or :func:`relsim.runs.many.simulate_many`'s).
 
-
-def summarize(directory: Path | str) -> Summary:
-    """Summarise the runs saved in a sweep directory (finished or not)."""
-    manifest = read_manifest(directory)
-    runs = read_runs(directory)
+    Args:
+        runs: One row per run, with the columns of a sweep's runs table.
+        manifest: The sweep's manifest (its experiment, factors and base scenario).
+        source: Where the manifest came from, for messages.
+    """
     experiment = manifest["experiment"]
     factors = list(manifest["factors"])  # in file order (the experiment's tables are sorted)
     grid = [f for f in factors if f in experiment["factors"]]
     ok = runs[runs["status"] == "ok"] if len(runs) else runs
     outcomes = _outcome_columns(runs, factors)
     rows = []
-    base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
+    base = scenario_from_dict(manifest["scenario"], source=source)
+    clustered = False
     for cell, group in _groups(ok, grid) if len(ok) else []:
         start = compact_start(with_overrides(base, cell, "experiment") if cell else base)
         rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
+        clustered |= bool(group["seed"].duplicated().any())
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()
-    if MODE in grid and len(ok):
+    if grid and len(ok):
         plain = [
             o
             for o in outcomes
             if o not in TIMED_OUTCOMES and not o.startswith("full_adoption_month_")
         ]
-        sampled = [f for f in factors if f not in grid]
-        comparison = _comparison(
+        comparison = contrasts(
             ok,
-            grid,
-            sampled,
+            {key: experiment["factors"][key] for key in grid},
             plain,
-            experiment["factors"][MODE],
-            experiment["common_random_numbers"],
+            sampled=[f for f in factors if f not in grid],
+            paired=bool(experiment["common_random_numbers"]),
         )
     failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
     total = manifest.get("runs_total")
-    return Summary(cells, comparison, factors, len(runs), failed, total)
+    return Summary(cells, comparison, factors, len(runs), failed, total, clustered)
 
 
 def write_summary(summary: Summary, directory: Path | str) -> list[Path]:

@@ -14,18 +14,18 @@ strata, and :mod:`relsim.presentation.sweep_figures` draws them.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from relsim.analysis.contrasts import MODE, stored_level
 from relsim.analysis.stats import censored_times
-from relsim.analysis.summary import MODE, introduction_months
+from relsim.analysis.summary import introduction_months
 from relsim.atomic import MANIFEST
 from relsim.errors import RelsimError
 from relsim.runs.store import read_manifest, read_months, read_runs
@@ -35,9 +35,16 @@ from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 MAX_STRATA = 4
 
 
-def stored_level(level: Any) -> Any:
-    """A factor level as the runs table stores it (lists and tables as JSON text)."""
-    return json.dumps(level) if isinstance(level, list | dict) else level
+class TimeToAdoption(NamedTuple):
+    """Months to full adoption of the runs that count, for a Kaplan–Meier estimate."""
+
+    times: np.ndarray
+    reached: np.ndarray
+    """Whether each run reached every trust (else it is censored at its time)."""
+    end: float
+    """The longest time (0 when no run counts)."""
+    seeds: np.ndarray
+    """Each run's seed (the unit of inference)."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +172,11 @@ class SweepData:
         frame = self.months[self.months["run_id"].isin(run_ids)]
         return frame.pivot(index="run_id", columns="month", values=column)
 
-    def time_to_full_adoption(
-        self, run_ids: np.ndarray, practice: str
-    ) -> tuple[np.ndarray, np.ndarray, float]:
+    def seeds(self, run_ids: np.ndarray) -> np.ndarray:
+        """Each run's seed: the unit of inference (runs that share one are clustered)."""
+        return self.runs.set_index("run_id").loc[run_ids, "seed"].to_numpy()
+
+    def time_to_full_adoption(self, run_ids: np.ndarray, practice: str) -> TimeToAdoption:
         """Months from a practice's introduction to full adoption, whether observed, and the end.
 
         As in the summary (:func:`relsim.analysis.stats.censored_times`): only runs that lasted
@@ -183,14 +192,21 @@ class SweepData:
             rows[f"full_adoption_month_{practice}"].to_numpy(float), horizon, introduced
         )
         end = float((horizon - introduced)[at_risk].max()) if at_risk.any() else 0.0
-        return times, reached, end
+        return TimeToAdoption(times, reached, end, rows["seed"].to_numpy()[at_risk])
 
 
-def load_sweep(directory: Path | str) -> SweepData:
+def load_sweep(directory: Path | str, colour_by: str | None = None) -> SweepData:
     """Read a sweep directory and decide how its runs are grouped.
 
+    Args:
+        directory: The sweep directory.
+        colour_by: The grid factor whose levels the figures compare in colour (``relsim plot
+            --colour-by``); by default ``governance.mode`` when it is varied, else the first
+            grid factor.
+
     Raises:
-        RelsimError: if the directory holds no sweep, or no finished run.
+        RelsimError: if the directory holds no sweep, or no finished run, or ``colour_by`` is
+            not one of its grid factors.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -203,8 +219,11 @@ def load_sweep(directory: Path | str) -> SweepData:
     factors = list(manifest["factors"])
     grid = [f for f in factors if f in manifest["experiment"]["factors"]]
     levels = {key: len(manifest["experiment"]["factors"][key]) for key in grid}
-    group = MODE if MODE in grid else (grid[0] if grid else None)
-    if group == MODE and levels[MODE] <= MAX_STRATA:
+    if colour_by is not None and colour_by not in grid:
+        known = ", ".join(grid) if grid else "none: the experiment has no grid factor"
+        raise RelsimError(f"--colour-by: {colour_by!r} is not a grid factor of the sweep ({known})")
+    group = colour_by or (MODE if MODE in grid else (grid[0] if grid else None))
+    if colour_by is None and group == MODE and levels[MODE] <= MAX_STRATA:
         # A factor with too many levels for rows (board_size's eight sizes) would be pooled,
         # hiding what the experiment varies: compare its levels in each panel instead, one row
         # per governance mode.

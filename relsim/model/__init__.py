@@ -5,6 +5,13 @@
 monthly steps.
 """
 
-from relsim.model.mesa_model import RegulationModel
+import warnings
+
+with warnings.catch_warnings():
+    # Mesa's batch runner imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns
+    # "IProgress not found" at import. relsim shows no Mesa progress bar (its own bars are
+    # relsim.runs.progress's), so the warning says nothing to a relsim user.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from relsim.model.mesa_model import RegulationModel
 
 __all__ = ["RegulationModel"]

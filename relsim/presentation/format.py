@@ -1,7 +1,8 @@
 """One way to write the numbers relsim reports, in the console, the report and ``relsim validate``.
 
 The precision rule: a number is written with the decimals that give about three significant
-digits of the largest number shown with it (the estimate and its interval's bounds):
+digits of the largest number shown with it (the estimate and its interval's bounds, and in a
+table, every estimate of the same outcome: :func:`row_decimals`, so that a row reads alike):
 
 - means, ``0.805 [0.797, 0.812]``, ``19.2 [16.3, 22.1]``, ``148 [131, 165]``;
 - differences, signed: ``+0.527 [+0.519, +0.535]``;
@@ -57,8 +58,22 @@ def format_value(value: float, digits: int | None = None, *, signed: bool = Fals
     return f"{value:+.{d}f}" if signed else f"{value:.{d}f}"
 
 
-def format_estimate(estimate: Estimate) -> str:
-    """An estimate as text, with its 95% interval, by the precision rule of this module."""
+def row_decimals(rows: pd.DataFrame, *columns: str) -> int:
+    """The decimals of a table row of estimates: by the largest of every value in ``columns``.
+
+    A console or report row holds one outcome in several cells (or contrasts); written with
+    the same decimals, ``8.8 [7.7, 10.0]`` stands beside ``11.0 [9.0, 13.0]``, not beside
+    ``11 [9, 13]``.
+    """
+    return decimals(*rows[list(columns)].to_numpy(float).ravel())
+
+
+def format_estimate(estimate: Estimate, digits: int | None = None) -> str:
+    """An estimate as text, with its 95% interval, by the precision rule of this module.
+
+    ``digits`` fixes the decimals of a mean or difference (:func:`row_decimals`); shares are
+    in whole percent and medians in whole months whatever it says.
+    """
     value, low, high = estimate.value, estimate.low, estimate.high
     no_interval = math.isnan(low) and math.isnan(high)
     if estimate.statistic == "share":
@@ -78,7 +93,7 @@ def format_estimate(estimate: Estimate) -> str:
     if estimate.statistic == "value":
         return format_value(value)
     signed = estimate.statistic == "difference"
-    d = decimals(value, low, high)
+    d = decimals(value, low, high) if digits is None else digits
     text = format_value(value, d, signed=signed)
     if no_interval:
         return f"{text} {NO_INTERVAL}"
@@ -90,7 +105,7 @@ def no_runs_text(outcome: str) -> str:
     return "no compact" if outcome in _COMPACT_ROWS else "not introduced"
 
 
-def format_cell(row: pd.Series | Mapping[str, Any]) -> str:
+def format_cell(row: pd.Series | Mapping[str, Any], digits: int | None = None) -> str:
     """A row of ``summary.csv`` (one cell's statistic of one outcome) as text.
 
     A share or median that no run counts (no run lasted past the practice's introduction, or no
@@ -100,16 +115,18 @@ def format_cell(row: pd.Series | Mapping[str, Any]) -> str:
     if statistic in ("share", "km_median") and int(row["n"]) == 0:
         return no_runs_text(str(row["outcome"]))
     return format_estimate(
-        Estimate(statistic, float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]))
+        Estimate(statistic, float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])),
+        digits,
     )
 
 
-def format_difference(row: pd.Series | Mapping[str, Any]) -> str:
+def format_difference(row: pd.Series | Mapping[str, Any], digits: int | None = None) -> str:
     """A row of ``comparison.csv`` as its signed difference with the 95% interval."""
     return format_estimate(
         Estimate(
             "difference", float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
-        )
+        ),
+        digits,
     )
 
 

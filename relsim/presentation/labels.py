@@ -7,12 +7,12 @@ has the same name everywhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from relsim.analysis.summary import MODE
+from relsim.analysis.contrasts import MODE
 from relsim.analysis.sweep_data import Cell, SweepData
 
 #: Plain-language names of the outcomes, with their units; ``{practice}`` and ``{n}`` (trusts)
@@ -36,6 +36,7 @@ OUTCOME_LABELS = {
     "months_to_compact": "Months until the compact came into force (Kaplan–Meier median)",
     "adopters_final_": "Trusts using the {practice} at the end (of {n})",
     "full_adoption_month_": "Month the {practice} reached every trust",
+    "board_mates_adopted_": "Share of the origin's board mates using the {practice} at the end",
     "reached_all_": "Runs in which the {practice} reached every trust (share)",
     "months_to_full_adoption_": (
         "Months from introduction until the {practice} reached every trust (Kaplan–Meier median)"
@@ -46,6 +47,7 @@ OUTCOME_LABELS = {
 #: Outcomes the headline tables show (prefixes; every outcome is in summary.csv).
 HEADLINE = (
     "reached_all_",
+    "board_mates_adopted_",
     "months_to_full_adoption_",
     "trust_in_regulator_m36",
     "trust_in_regulator_final",
@@ -62,6 +64,37 @@ HEADLINE = (
 def is_headline(outcome: str) -> bool:
     """Whether the headline tables (console and report) show an outcome."""
     return outcome.startswith(HEADLINE)
+
+
+#: The order in which outcomes are shown where all of them are (sensitivity tables and
+#: figures): these first, in this order, then the rest in table order.
+FIRST_OUTCOMES = (
+    "trust_in_regulator_final",
+    "adopters_final_",
+    "board_mates_adopted_",
+    "full_adoption_month_",
+    "peer_trust_final",
+    "disclosures",
+    "surprises",
+    "gaming_gap",
+    "capability_final",
+    "true_quality_final",
+    "trust_in_regulator_m36",
+)
+
+
+def ordered_outcomes(outcomes: Iterable[str]) -> list[str]:
+    """Outcomes with the headline ones first (:data:`FIRST_OUTCOMES`), the rest as given.
+
+    The console, the figure and the report show a sensitivity analysis in this one order.
+    """
+    unique = list(dict.fromkeys(outcomes))
+
+    def rank(outcome: str) -> int:
+        hits = [k for k, prefix in enumerate(FIRST_OUTCOMES) if outcome.startswith(prefix)]
+        return hits[0] if hits else len(FIRST_OUTCOMES)
+
+    return sorted(unique, key=rank)  # stable: the rest keep their order
 
 
 def practice_label(name: str) -> str:

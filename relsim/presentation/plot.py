@@ -65,28 +65,40 @@ def plot_directory(
     directory: Path | str,
     out: Path | str | None = None,
     formats: Sequence[str] = ("png", "svg"),
+    *,
+    colour_by: str | None = None,
 ) -> tuple[Path, list[Path]]:
     """Write the figures of a sweep or run directory into ``out`` (default ``DIR/figures``).
 
     The figures directory is written whole or not at all, with a ``manifest.json`` saying
     what each figure shows (and which runs were re-simulated as typical).
 
+    Args:
+        directory: A sweep or run directory.
+        out: The figures directory.
+        formats: File formats to write.
+        colour_by: A sweep's grid factor whose levels the figures compare in colour (default:
+            the governance mode when varied, else the first grid factor).
+
     Returns:
         The figures directory and the paths written.
 
     Raises:
-        RelsimError: if ``directory`` holds no sweep or run, or ``out`` cannot be written.
+        RelsimError: if ``directory`` holds no sweep or run, ``colour_by`` is not one of its
+            grid factors, or ``out`` cannot be written.
     """
     directory = Path(directory)
     kind = directory_kind(directory)
+    if colour_by is not None and kind == "run":
+        raise RelsimError(
+            f"--colour-by: {directory} holds a single run, which has no factors to colour by"
+        )
     target = Path(out) if out is not None else directory / "figures"
     _check_target(target)
+    data = load_sweep(directory, colour_by) if kind == "sweep" else None  # bad input first
     names = []
     with atomic_directory(target, kind="figures") as tmp:  # fails at once if unwritable
-        if kind == "run":
-            figures = run_figures(RunResult.load(directory))
-        else:
-            figures = sweep_figures(load_sweep(directory))
+        figures = run_figures(RunResult.load(directory)) if data is None else sweep_figures(data)
         for named in figures:
             for fmt in formats:
                 save_figure(named.figure, tmp / f"{named.stem}.{fmt}")

@@ -24,7 +24,9 @@ import tomli_w
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, MODE, Summary, summarize
+from relsim.analysis.contrasts import MODE
+from relsim.analysis.sensitivity import NEGATIVE_DELTA
+from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, Summary, summarize
 from relsim.analysis.sweep_data import SweepData, load_sweep
 from relsim.atomic import atomic_write_bytes
 from relsim.errors import RelsimError
@@ -34,17 +36,19 @@ from relsim.presentation.format import (
     format_effect_size,
     format_number,
     format_value,
+    row_decimals,
 )
 from relsim.presentation.labels import (
     format_level,
     is_headline,
+    ordered_outcomes,
     outcome_label,
     short_key,
     trusts_text,
 )
 from relsim.presentation.plot import directory_kind
 from relsim.presentation.sweep_figures import sweep_figures
-from relsim.runs.provenance import code_digest, versions
+from relsim.runs.provenance import citation, code_digest, versions
 
 #: Written by ``relsim sensitivity DIR`` (optional).
 SENSITIVITY_CSV = "sensitivity.csv"
@@ -133,7 +137,7 @@ def inline_svg(fig: Figure, key: str, title: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _how_to_read(data: SweepData) -> str:
+def _how_to_read(data: SweepData, unit: str) -> str:
     n = data.manifest["experiment"]["replications"]
     return f"""
 <p>relsim is a simulation. Each <em>run</em> plays out one possible history, month by month,
@@ -148,6 +152,10 @@ real organisations will do.</p>
 the range in which the average of endless runs of the same model would lie, with 95% confidence.
 It says how precisely the runs pin down the model's average, not how much runs vary, and not
 whether the model is right. Numbers have about three significant digits.</li>
+<li><strong>The unit of inference is the seed.</strong> Runs that share a seed (with common
+random numbers, replication <em>r</em> of every design point does) are alike, so runs of one
+seed count as one unit: {_e(unit)}. An interval resting on a few seeds is wide however many
+runs there are.</li>
 <li><strong>Shares</strong> (e.g. of runs in which a practice reached every trust) are given
 with Wilson intervals.</li>
 <li><strong>Months to full adoption</strong> is a Kaplan–Meier median: half the runs had seen
@@ -340,6 +348,10 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
         outcomes = [o for o in outcomes if is_headline(o)]
     lookup = {(tuple(row[g] for g in grid), row["outcome"]): row for _, row in cells.iterrows()}
     header = ["Outcome", *(_cell_header(dict(zip(grid, k, strict=True))) for k in keys)]
+    digits = {
+        outcome: row_decimals(group, "estimate", "ci_low", "ci_high")
+        for outcome, group in cells.groupby("outcome", sort=False)
+    }
     rows = []
     for outcome in outcomes:
         line = [_outcome_cell(outcome, data)]
@@ -348,7 +360,10 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
             if row is None:
                 line.append("–")
                 continue
-            line.append(f"{_e(format_cell(row))}<br><small>n = {int(row['n'])}</small>")
+            count = f"n = {int(row['n'])}"
+            if summary.clustered:
+                count += f", {int(row['seeds'])} seeds"
+            line.append(f"{_e(format_cell(row, digits[outcome]))}<br><small>{count}</small>")
         rows.append(line)
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>\n" for r in rows)
@@ -358,59 +373,106 @@ def _cells_table(summary: Summary, data: SweepData, *, headline_only: bool) -> s
     )
 
 
-def _comparison_table(summary: Summary, data: SweepData) -> str:
-    comp = summary.comparison
-    if comp.empty:
-        return (
-            "<p>The governance mode was not varied in this experiment, so there is no "
-            "comparison of modes.</p>"
-        )
-    comp = comp[comp["outcome"].map(is_headline)]
-    strata = [c for c in comp.columns if c not in COMPARISON_STATS]
-    first = comp.iloc[0]
+def _contrast_block(block: pd.DataFrame, data: SweepData, strata: Sequence[str], key: str) -> str:
+    """One factor's contrasts (or its interaction with the mode) as a heading, words, table."""
+    first = block.iloc[0]
+    factor = str(first["factor"])
+    reference = format_level(first["reference"])
+    interaction = isinstance(first["by"], str)
     paired = bool(first["paired"])
-    intro = (
-        f"<p>{_e(first['compared'])} minus {_e(first['reference'])}, "
-        + (
-            "paired by seed (common random numbers): the mean of the run-by-run differences "
-            "with a paired t interval"
-            if paired
-            else "unpaired: the difference of the means with Welch's interval"
+    shown = [s for s in strata if block[s].notna().any()]
+    several = block["compared"].nunique() > 1 or interaction
+    if interaction:
+        title = f"{short_key(factor)} × governance mode (difference in differences)"
+        words = (
+            f"How much the effect of {_e(first['by_compared'])} over "
+            f"{_e(first['by_reference'])} changes when <code>{_e(factor)}</code> moves from "
+            f"{_e(reference)} to each other level: the effect at the level minus the effect at "
+            f"{_e(reference)}. "
         )
-        + "; Hedges' g is the difference in units of the pooled run-to-run standard "
-        "deviation.</p>"
+    else:
+        title = f"{factor}: each level against {reference}"
+        words = (
+            f"Each level of <code>{_e(factor)}</code> minus {_e(reference)}, with everything else "
+            "held fixed. "
+        )
+    words += (
+        "Paired by seed (common random numbers): from the runs that shared their random "
+        "numbers, with the seed as the unit of the interval (pairs that share a seed count "
+        "once). "
+        if paired
+        else "Unpaired (every run has its own seed): Welch's interval. "
     )
-    several = comp["compared"].nunique() > 1
+    if not interaction:
+        words += "Hedges' g is the difference in units of the pooled run-to-run standard deviation."
+    mean_ref = "Effect at " + _e(reference) if interaction else "Reference mean"
+    mean_cmp = "Effect at the level" if interaction else "Compared mean"
+    if not several:
+        mean_ref = f"{_e(reference)} (mean)"
+        mean_cmp = f"{_e(format_level(first['compared']))} (mean)"
     header = [
         "Outcome",
-        *(_e(short_key(s)) for s in strata),
-        *(["Compared"] if several else []),
-        f"{_e(first['reference'])} (mean)" if not several else "Reference mean",
-        f"{_e(first['compared'])} (mean)" if not several else "Compared mean",
-        "Difference [95% CI]",
-        "Hedges' g",
+        *(_e(short_key(s)) for s in shown),
+        *(["Level"] if several else []),
+        mean_ref,
+        mean_cmp,
+        "Difference in differences [95% CI]" if interaction else "Difference [95% CI]",
+        *([] if interaction else ["Hedges' g"]),
         "Pairs" if paired else "Runs",
+        "Seeds",
     ]
-    # Outcome by outcome, strata in the experiment's order (the order summarize() made them).
-    comp = comp.assign(_order=comp["outcome"].map(list(dict.fromkeys(comp["outcome"])).index))
-    comp = comp.sort_values("_order", kind="stable")
+    digits = {
+        outcome: row_decimals(rows, "difference", "ci_low", "ci_high")
+        for outcome, rows in block.groupby("outcome", sort=False)
+    }
+    means = {
+        outcome: row_decimals(rows, "reference_mean", "compared_mean")
+        for outcome, rows in block.groupby("outcome", sort=False)
+    }
+    block = block.assign(_order=block["outcome"].map(list(dict.fromkeys(block["outcome"])).index))
     rows = []
-    for _, row in comp.iterrows():
+    for _, row in block.sort_values("_order", kind="stable").iterrows():
+        outcome = row["outcome"]
+        signed = interaction
         rows.append(
             [
-                _outcome_cell(row["outcome"], data),
-                *(_e(format_level(row[s])) for s in strata),
-                *([f"{_e(row['compared'])} vs {_e(row['reference'])}"] if several else []),
-                _e(format_value(float(row["reference_mean"]))),
-                _e(format_value(float(row["compared_mean"]))),
-                _e(format_difference(row)),
-                _e(format_effect_size(float(row["hedges_g"]))),
+                _outcome_cell(outcome, data),
+                *(_e(format_level(row[s])) for s in shown),
+                *([_e(format_level(row["compared"]))] if several else []),
+                _e(format_value(float(row["reference_mean"]), means[outcome], signed=signed)),
+                _e(format_value(float(row["compared_mean"]), means[outcome], signed=signed)),
+                _e(format_difference(row, digits[outcome])),
+                *([] if interaction else [_e(format_effect_size(float(row["hedges_g"])))]),
                 _e(int(row["n"])),
+                _e(int(row["seeds"])),
             ]
         )
-    return intro + _table(header, rows, cls="numbers", raw=True).replace(
-        '<table class="numbers">', '<table class="numbers" id="comparison-table">', 1
+    table = _table(header, rows, cls="numbers", raw=True).replace(
+        '<table class="numbers">', f'<table class="numbers" id="{key}">', 1
     )
+    return f"<h3>{_e(title)}</h3>\n<p>{words}</p>\n{table}"
+
+
+def _contrasts(summary: Summary, data: SweepData) -> str:
+    """Every factor's contrasts and interactions with the mode, headline outcomes."""
+    comp = summary.comparison
+    if comp.empty:
+        return "<p>No grid factor was varied in this experiment, so there are no contrasts.</p>"
+    comp = comp[comp["outcome"].map(is_headline)]
+    strata = [c for c in comp.columns if c not in COMPARISON_STATS]
+    parts = [
+        "<p>Each grid factor's levels compared with its first level, within each combination "
+        "of the other factors, and (when the governance mode is varied) each factor's "
+        f"interaction with the mode. The unit of inference is {_e(summary.unit)}. Every "
+        "outcome's contrasts are in <code>comparison.csv</code>.</p>"
+    ]
+    blocks = comp.groupby(["factor", comp["by"].fillna("")], sort=False)
+    for k, (_key, block) in enumerate(blocks):
+        first = block.iloc[0]
+        plain_mode = first["factor"] == MODE and k == 0
+        key = "comparison-table" if plain_mode else f"contrast-{k}"
+        parts.append(_contrast_block(block, data, strata, key))
+    return "\n".join(parts)
 
 
 def _sensitivity(directory: Path) -> str | None:
@@ -422,17 +484,23 @@ def _sensitivity(directory: Path) -> str | None:
         table = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         return f"<p>{_e(path.name)} could not be read ({_e(exc)}).</p>"
-    sort = [c for c in ("outcome", "rank") if c in table]
-    if sort:
-        table = table.sort_values(sort, kind="stable")
+    if "outcome" in table:  # the console's order: headline outcomes first, then by rank
+        order = {o: k for k, o in enumerate(ordered_outcomes(table["outcome"].astype(str)))}
+        keys = ["outcome", *(["rank"] if "rank" in table else [])]
+        table = table.sort_values(
+            keys, key=lambda c: c.map(order) if c.name == "outcome" else c, kind="stable"
+        )
     method = ", ".join(sorted({str(m) for m in table.get("method", pd.Series(dtype=str))}))
     parts = [
         "<p>Which assumptions drive the result: global sensitivity indices computed with SALib "
         f"from the sweep's sampled design{f' ({_e(method)})' if method else ''}, ranked per "
-        "outcome. Morris: μ* is the mean absolute elementary effect (how much the outcome moves "
-        "when the parameter does), σ their spread (interactions or non-linearity). Sobol: S1 is "
-        "the share of the outcome's variance due to the parameter alone, ST including its "
-        "interactions.</p>",
+        "outcome, headline outcomes first. Morris: μ* is the mean absolute elementary effect, in "
+        "the outcome's units over the parameter's whole sampled range (how much the outcome "
+        "moves when the parameter goes from its low to its high end), σ their spread "
+        "(interactions or non-linearity). Sobol: S1 is the share of the outcome's variance due "
+        "to the parameter alone, ST including its interactions. Borgonovo's δ (Latin "
+        "hypercube) is how far the outcome's distribution moves when the parameter is fixed; "
+        f"{_e(NEGATIVE_DELTA)}.</p>",
         _table(
             list(table.columns),
             [[format_number(v) for v in row] for row in table.itertuples(index=False, name=None)],
@@ -448,6 +516,23 @@ def _sensitivity(directory: Path) -> str | None:
             "relsim sensitivity.</figcaption></figure>"
         )
     return "\n".join(parts)
+
+
+def _cite(data: SweepData) -> str:
+    """How to cite the code that ran the sweep (its version and commit, from the manifest)."""
+    manifest = data.manifest
+    text = citation(
+        manifest.get("versions", {}).get("relsim", "?"),
+        manifest.get("code_commit"),
+        manifest.get("code_hash", "?"),
+    )
+    return (
+        "<p>If you use these results, cite the model and the code that produced them (the "
+        "project's <code>CITATION.cff</code> says the same):</p>"
+        f'<p class="question">{_e(text)}</p>'
+        "<p>and give the experiment file and its hash (below), so that the sweep can be run "
+        "again to the same numbers.</p>"
+    )
 
 
 def _provenance(data: SweepData, summary: Summary) -> str:
@@ -487,6 +572,12 @@ def _provenance(data: SweepData, summary: Summary) -> str:
             ),
             ("Scenario hash", f"<code>{_e(manifest.get('scenario_hash', ''))}</code>"),
             ("Code hash", f"<code>{_e(code)}</code> ({_e(code_note)})"),
+            (
+                "Code commit",
+                f"<code>{_e(manifest['code_commit'])}</code>"
+                if manifest.get("code_commit")
+                else "not recorded (not run from a git checkout)",
+            ),
             ("Experiment hash", f"<code>{_e(manifest.get('experiment_hash', ''))}</code>"),
             ("Experiment file", f"<code>{_e(manifest['experiment'].get('source', ''))}</code>"),
             ("Experiment seed", f"<code>{_e(manifest['experiment']['seed'])}</code>"),
@@ -582,24 +673,26 @@ def build_report(directory: Path | str) -> str:
     sensitivity = _sensitivity(directory)
     sections = [
         ("question", "The question", f'<p class="question">{_e(question)}</p>'),
-        ("how-to-read", "How to read this report", _how_to_read(data)),
+        ("how-to-read", "How to read this report", _how_to_read(data, summary.unit)),
         ("design", "Design", _design(data)),
         (
             "results",
             "Headline outcomes per design cell (95% confidence intervals)",
             "<p>Mean over runs [95% t interval], share of runs [Wilson interval] or "
             "Kaplan–Meier median [Brookmeyer–Crowley interval]; <em>n</em> is the number of "
-            "runs with a value. Every outcome is in <code>summary.csv</code> and below.</p>"
+            f"runs with a value. Unit of inference: {_e(summary.unit)}. Every outcome is in "
+            "<code>summary.csv</code> and below.</p>"
             + _cells_table(summary, data, headline_only=True)
             + "<details><summary>All outcomes</summary>"
             + _cells_table(summary, data, headline_only=False)
             + "</details>",
         ),
-        ("comparison", "Governance modes compared", _comparison_table(summary, data)),
+        ("comparison", "Contrasts: each factor's levels compared", _contrasts(summary, data)),
         ("figures", "Figures", "\n".join(figure_html)),
     ]
     if sensitivity is not None:
         sections.append(("sensitivity", "Sensitivity analysis", sensitivity))
+    sections.append(("cite", "How to cite", _cite(data)))
     sections.append(("provenance", "Provenance", _provenance(data, summary)))
     nav = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title, _ in sections)
     body = "\n".join(

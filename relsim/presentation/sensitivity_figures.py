@@ -9,12 +9,15 @@ from matplotlib.figure import Figure
 
 from relsim.analysis.sensitivity import COLUMNS, RANK_BY, Sensitivity
 from relsim.presentation.figures import OKABE_ITO
+from relsim.presentation.labels import ordered_outcomes
 
 #: Panels drawn at most; every outcome is in sensitivity.csv.
 MAX_PANELS = 6
 
 _LABELS = {
-    "mu_star": "μ* (mean |elementary effect|,\noutcome units)",
+    # SALib's elementary effects are per unit of the input scaled to [0, 1]: the change in the
+    # outcome (in its units) over the input's whole sampled range.
+    "mu_star": "μ* (outcome units per\nthe input's full range)",
     "ST": "total-order Sobol index",
     "delta": "Borgonovo δ",
 }
@@ -33,8 +36,8 @@ def sensitivity_figure(result: Sensitivity, outcomes: list[str] | None = None) -
     if grid:  # one panel per outcome in the first cell keeps the figure legible
         first = table[grid].iloc[0]
         table = table[(table[grid] == first).all(axis=1)]
-    every = list(dict.fromkeys(table["outcome"]))
-    chosen = outcomes or every[:MAX_PANELS]
+    every = ordered_outcomes(table["outcome"])
+    chosen = [o for o in outcomes if o in every] if outcomes else every[:MAX_PANELS]
     n = len(chosen)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
@@ -42,6 +45,7 @@ def sensitivity_figure(result: Sensitivity, outcomes: list[str] | None = None) -
     if grid:
         cell = ", ".join(f"{g} = {table[g].iloc[0]}" for g in grid)
         lines.append(f"design cell {cell}" + (f" (1 of {n_cells})" if n_cells > 1 else ""))
+    lines += [textwrap.fill(note, 24 * cols) for note in result.notes]
     if len(chosen) < len(every) or n_cells > 1:
         shown = (
             f"{len(chosen)} of {len(every)} outcomes shown; " if len(chosen) < len(every) else ""
@@ -66,7 +70,9 @@ def sensitivity_figure(result: Sensitivity, outcomes: list[str] | None = None) -
         ax.set_yticks(y, part["parameter"], fontsize="small")
         ax.set_xlabel(_LABELS[key])
         ax.set_title(textwrap.fill(outcome, 28), fontsize="medium")
-        ax.set_xlim(left=0)
+        # A bias-corrected delta can fall below 0 (the note says why): show it, do not clip it.
+        ax.set_xlim(left=min(0.0, float((part[key] - part[conf]).min())))
+        ax.axvline(0.0, color="0.3", linewidth=0.8)
     for ax in axes[n:]:
         ax.set_visible(False)
     fig.suptitle(title)

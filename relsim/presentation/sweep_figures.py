@@ -24,6 +24,7 @@ and statistics come from the analysis layer; this module only draws.
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Callable, Sequence
@@ -31,6 +32,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -197,9 +200,12 @@ def adoption_curves_figure(data: SweepData) -> Figure:
             ax = axes[r, c]
             for cell in row:
                 table = data.series(f"adopters_{practice.name}", cell.run_ids)
-                share = table.to_numpy(float) / data.trust_count(table.index.to_numpy())[:, None]
+                ids = table.index.to_numpy()
+                share = table.to_numpy(float) / data.trust_count(ids)[:, None]
                 month = table.columns.to_numpy(float)
-                mean, low, high = column_mean_intervals(share)
+                # Runs of one seed (sampled points pooled) are one unit; a share stays in [0, 1].
+                mean, low, high = column_mean_intervals(share, clusters=data.seeds(ids))
+                low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
                 ax.fill_between(month, low, high, color=colours[cell.index], alpha=0.3, linewidth=0)
                 ax.plot(
                     month,
@@ -247,7 +253,7 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                 ax.set_ylabel("Share of runs not yet adopted by all")
             if r == len(cells) - 1:
                 ax.set_xlabel("Months since the practice was introduced")
-            end = max(data.time_to_full_adoption(cell.run_ids, practice)[2] for cell in row)
+            end = max(data.time_to_full_adoption(cell.run_ids, practice).end for cell in row)
             if end <= 0:
                 ax.text(
                     0.5,
@@ -264,10 +270,10 @@ def time_to_adoption_figure(data: SweepData) -> Figure:
                 continue
             for cell in row:
                 label = group_label(data, cell.group)
-                times, reached, cell_end = data.time_to_full_adoption(cell.run_ids, practice)
+                times, reached, cell_end, seeds = data.time_to_full_adoption(cell.run_ids, practice)
                 if cell_end <= 0:
                     continue  # this cell's runs ended before the practice was introduced
-                curve = km_curve(times, reached, cell_end)
+                curve = km_curve(times, reached, cell_end, clusters=seeds)
                 ax.fill_between(
                     curve.time,
                     curve.low,
@@ -362,7 +368,7 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
             color="black",
             label="mean",
         )
-        ax.set_xticks(ticks, tick_labels, fontsize=7, rotation=90 if len(ticks) > 6 else 0)
+        legible_ticks(ax, ticks, tick_labels)
         title = outcome_label(outcome, data.practices, data.common_trusts)
         ax.set_title(textwrap.fill(title, 38), fontsize=9)
         ax.set_ylabel(_unit(outcome))
@@ -383,7 +389,56 @@ def outcome_distributions_figure(data: SweepData) -> Figure:
         f"middle 90%{pooled_note(data)}",
         fontsize=11,
     )
+    upright_if_crowded(fig)
     return fig
+
+
+def legible_ticks(ax: Axes, ticks: Sequence[float], labels: Sequence[str]) -> None:
+    """Tick labels wrapped to the space each tick has (at spaces and dots of dotted keys).
+
+    Long factor names and levels (``regulator.relational_orientation = 0.35``) would run into
+    their neighbours; :func:`upright_if_crowded` turns them upright if, once the figure is laid
+    out, they still do.
+    """
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    width = ax.get_position().width * fig.get_figwidth() * 72  # points across the axes
+    ordered = sorted(ticks)
+    gap = min(np.diff(ordered)) if len(ordered) > 1 else 1.0
+    span = ordered[-1] - ordered[0] + gap if len(ordered) > 1 else 1.0
+    chars = max(8, int(width * gap / span / (0.6 * 7)))  # 7-point text: ~4.2 points a character
+    wrapped = [
+        "\n".join(textwrap.wrap(label.replace(".", ".\u200b"), chars)).replace("\u200b", "")
+        for label in labels
+    ]
+    ax.set_xticks(list(ticks), wrapped, fontsize=7)
+
+
+def overlapping_axes(fig: Figure) -> list[Axes]:
+    """The axes whose x tick labels overlap as drawn (the figure laid out once for all)."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = canvas.get_renderer()
+    crowded = []
+    for ax in fig.axes:
+        boxes = sorted(
+            (
+                label.get_window_extent(renderer)
+                for label in ax.get_xticklabels()
+                if label.get_text() and label.get_visible()
+            ),
+            key=lambda b: b.x0,
+        )
+        if ax.get_visible() and any(a.x1 > b.x0 for a, b in itertools.pairwise(boxes)):
+            crowded.append(ax)
+    return crowded
+
+
+def upright_if_crowded(fig: Figure) -> None:
+    """Turn the tick labels of any axes whose labels overlap upright (one line each)."""
+    for ax in overlapping_axes(fig):
+        labels = [label.get_text().replace("\n", " ") for label in ax.get_xticklabels()]
+        ax.set_xticks(ax.get_xticks(), labels, fontsize=7, rotation=90)
 
 
 def _starts(rows: Sequence[Sequence[Cell]]) -> list[tuple[int, Sequence[Cell]]]:
@@ -508,13 +563,15 @@ def sweep_figures(data: SweepData) -> list[NamedFigure]:
         ),
         "adoption_curves": (
             "Share of trusts that have adopted each practice (implementing or embedded), month "
-            "by month: the mean over runs with its 95% confidence interval. The dotted line is "
+            "by month: the mean over runs with its 95% confidence interval (runs that share a "
+            "seed counted as one unit, and the band kept within 0 and 1). The dotted line is "
             "the month the practice is introduced by its origin trust."
         ),
         "time_to_full_adoption": (
             "How long each practice takes to reach every trust, counted from its introduction: "
             "the Kaplan–Meier estimate of the share of runs in which it has not yet done so, "
-            "with a 95% pointwise interval. Runs in which it never reached every trust count "
+            "with a 95% pointwise interval (runs that share a seed counted as one unit). Runs "
+            "in which it never reached every trust count "
             "until the horizon (censored), not as failures or as missing. The curve crossing "
             "the dotted line is the median time in the comparison table."
         ),

@@ -8,7 +8,12 @@ written by :mod:`relsim.presentation.format`, as in the report. (A single run's 
 from __future__ import annotations
 
 import math
+import shutil
+import textwrap
 from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
 
 from relsim.analysis.facts import Effect, FactResult
 from relsim.analysis.sensitivity import COLUMNS, RANK_BY, Sensitivity
@@ -19,54 +24,153 @@ from relsim.presentation.format import (
     format_effect_size,
     format_estimate,
     format_number,
+    row_decimals,
 )
-from relsim.presentation.labels import is_headline
+from relsim.presentation.labels import format_level, is_headline, ordered_outcomes, short_key
+
+#: Terminal width assumed when none can be found (output to a file or a pipe).
+DEFAULT_WIDTH = 100
 
 
-def format_summary(summary: Summary) -> str:
-    """The headline outcomes by cell, and the mode comparison, as plain text tables."""
-    if summary.cells.empty:
-        return "no finished runs to summarise"
+def terminal_width() -> int:
+    """The terminal's width in characters (:data:`DEFAULT_WIDTH` when output is not one)."""
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def fit_width(table: pd.DataFrame, width: int) -> str:
+    """A table as text no wider than ``width``: its columns in blocks, each with the row labels.
+
+    A wide table (many design cells) is cut into blocks of columns one under the other, rather
+    than wrapped line by line by the terminal. A single column wider than ``width`` is written
+    alone (it cannot be narrower).
+    """
+    table = table.rename_axis(index=None, columns=None)
+    label = max((len(str(i)) for i in table.index), default=0)
+    widths = [max(len(str(c)), *(len(str(v)) for v in table[c]), 1) + 2 for c in table.columns]
+    blocks: list[list[Any]] = [[]]
+    used = label
+    for column, w in zip(table.columns, widths, strict=True):
+        if blocks[-1] and used + w > width:
+            blocks.append([])
+            used = label
+        blocks[-1].append(column)
+        used += w
+    return "\n\n".join(table[block].to_string() for block in blocks if block)
+
+
+def _wrap(text: str, width: int) -> str:
+    return textwrap.fill(text, width, subsequent_indent="  ", break_on_hyphens=False)
+
+
+def _cells_text(summary: Summary, width: int) -> list[str]:
     cells = summary.cells
     shown = cells[cells["outcome"].map(is_headline)].copy()
-    shown["value"] = shown.apply(format_cell, axis=1)
+    digits = {
+        outcome: row_decimals(group, "estimate", "ci_low", "ci_high")
+        for outcome, group in shown.groupby("outcome", sort=False)
+    }
+    shown["value"] = [format_cell(row, digits[row["outcome"]]) for _, row in shown.iterrows()]
     grid = [c for c in cells.columns if c not in CELL_STATS]
     if grid:
-        shown["cell"] = shown[grid].astype(str).agg(" · ".join, axis=1)
+        shown["cell"] = shown[grid].map(format_level).agg(" · ".join, axis=1)
     else:
         shown["cell"] = "all runs"
     table = shown.pivot_table(
         index="outcome", columns="cell", values="value", aggfunc="first", sort=False
     )
     lines = []
-    if summary.unfinished:
-        lines.append(
-            f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are saved; "
-            "continue it with relsim sweep EXPERIMENT --out DIR --resume"
-        )
-    lines.append(
-        f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; "
-        "months to full adoption: Kaplan–Meier median from introduction"
-    )
     if grid:
         lines.append("cells: " + " · ".join(grid))
-    lines.append(table.to_string())
+    lines.append(fit_width(table, width))
+    return lines
+
+
+def _contrast_heading(block: pd.DataFrame) -> str:
+    first = block.iloc[0]
+    factor, reference = str(first["factor"]), format_level(first["reference"])
+    if isinstance(first["by"], str):
+        what = (
+            f"{factor} x {first['by']}: the effect of {first['by_compared']} over "
+            f"{first['by_reference']} at each level of {short_key(factor)}, minus that at "
+            f"{reference} (difference in differences)"
+        )
+    else:
+        what = f"{factor}: each level minus {reference}"
+    seeds = sorted({int(v) for v in block["seeds"]})
+    span = f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]}"
+    if bool(first["paired"]):
+        how = f"paired by seed, {span} seeds; difference [95% CI]"
+    else:
+        how = f"unpaired (independent runs, {span}); difference [95% CI]"
+    g = "" if isinstance(first["by"], str) else "; g = Hedges' g"
+    return f"{what} ({how}{g})"
+
+
+def _contrast_column(row: pd.Series, strata: Sequence[str]) -> str:
+    compared = format_level(row["compared"])
+    if isinstance(row["by"], str):
+        compared = f"at {compared}"
+    where = [f"{short_key(k)} = {format_level(row[k])}" for k in strata if pd.notna(row[k])]
+    return " · ".join([compared, *where])
+
+
+def _contrasts_text(summary: Summary, width: int) -> list[str]:
+    comp = summary.comparison
+    comp = comp[comp["outcome"].map(is_headline)]
+    strata = [c for c in comp.columns if c not in COMPARISON_STATS]
+    lines: list[str] = []
+    for _key, block in comp.groupby(["factor", comp["by"].fillna("")], sort=False):
+        digits = {
+            outcome: row_decimals(rows, "difference", "ci_low", "ci_high")
+            for outcome, rows in block.groupby("outcome", sort=False)
+        }
+        text = []
+        for _, row in block.iterrows():
+            value = format_difference(row, digits[row["outcome"]])
+            if not isinstance(row["by"], str):
+                value += f" g {format_effect_size(float(row['hedges_g']))}"
+            text.append(value)
+        table = block.assign(
+            column=[_contrast_column(row, strata) for _, row in block.iterrows()], value=text
+        ).pivot_table(
+            index="outcome", columns="column", values="value", aggfunc="first", sort=False
+        )
+        # An outcome a stratum cannot have (board mates where no board meets): a dash, as in
+        # the cells' table, not NaN.
+        table = table.fillna("–")
+        lines += ["", _wrap(_contrast_heading(block), width), fit_width(table, width)]
+    return lines
+
+
+def format_summary(summary: Summary, width: int | None = None) -> str:
+    """The headline outcomes by cell, and the contrasts, as plain text no wider than ``width``.
+
+    ``width`` defaults to the terminal's (:func:`terminal_width`). Every number of a row (an
+    outcome) is written with the same decimals (:func:`relsim.presentation.format.row_decimals`).
+    """
+    if summary.cells.empty:
+        return "no finished runs to summarise"
+    width = width or terminal_width()
+    lines = []
+    if summary.unfinished:
+        lines.append(
+            _wrap(
+                f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are "
+                "saved; continue it with relsim sweep EXPERIMENT --out DIR --resume",
+                width,
+            )
+        )
+    lines.append(
+        _wrap(
+            f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; share of runs "
+            "[95% CI]; months to full adoption: Kaplan–Meier median from introduction",
+            width,
+        )
+    )
+    lines.append(_wrap(f"unit of inference: {summary.unit}", width))
+    lines += _cells_text(summary, width)
     if not summary.comparison.empty:
-        comp = summary.comparison
-        comp = comp[comp["outcome"].map(is_headline)]
-        strata = [c for c in comp.columns if c not in COMPARISON_STATS]
-        text = comp.assign(
-            difference=comp.apply(format_difference, axis=1),
-            g=comp["hedges_g"].map(format_effect_size),
-        )[[*strata, "outcome", "compared", "difference", "g"]]
-        first = comp.iloc[0]
-        compared = first["compared"] if comp["compared"].nunique() == 1 else "each mode"
-        lines += [
-            "",
-            f"{compared} minus {first['reference']} "
-            f"({'paired by seed' if first['paired'] else 'unpaired'}); g = Hedges' g",
-            text.to_string(index=False),
-        ]
+        lines += _contrasts_text(summary, width)
     return "\n".join(lines)
 
 
@@ -80,16 +184,23 @@ def replications_phrase(replications: int) -> str:
 def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
     """Ranked tables, one per outcome (and cell), as plain text."""
     key, conf = RANK_BY[result.method]
+    units = (
+        "; mu_star in the outcome's units over each input's full range"
+        if result.method == "morris"
+        else ""
+    )
     lines = [
         f"{result.method} indices ({replications_phrase(result.replications)}); "
-        f"ranked by {key}, with its 95% interval"
+        f"ranked by {key}, with its 95% interval{units}"
     ]
     group_keys = [
         c
         for c in result.table.columns
         if c not in {"parameter", "method", "rank", *COLUMNS[result.method]}
     ]
-    for values, group in result.table.groupby(group_keys, sort=False):
+    order = {o: k for k, o in enumerate(ordered_outcomes(result.table["outcome"]))}
+    table = result.table.sort_values("outcome", key=lambda c: c.map(order), kind="stable")
+    for values, group in table.groupby(group_keys, sort=False):
         label = " · ".join(str(v) for v in (values if isinstance(values, tuple) else (values,)))
         lines.append(f"\n{label}")
         shown = group.nsmallest(top, "rank")
@@ -105,6 +216,7 @@ def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
             lines.append(f"  {name} {key} {format_number(float(row[key]))}{interval}   {extra}")
     for outcome, why in result.skipped.items():
         lines.append(f"(left out {outcome}: {why})")
+    lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 

@@ -560,8 +560,15 @@ def bundled_experiments() -> dict[str, Path]:
     return bundled_files("experiments")
 
 
-def load_experiment(source: str | Path, *, check_design: bool = True) -> Experiment:
-    """Load and validate an experiment file (or a bundled experiment by name).
+def load_experiment(
+    source: str | Path | Mapping[str, Any], *, check_design: bool = True
+) -> Experiment:
+    """Load and validate an experiment: a file, a bundled experiment's name, or a dict.
+
+    A dict has the tables of an experiment file, e.g. ``{"experiment": {"scenario":
+    "nhs_vmi_partnership", "replications": 20}, "factors": {"governance.mode":
+    ["hierarchical", "networked"]}}``; a scenario file it names is relative to the working
+    directory, and messages name it ``<dict>``.
 
     ``check_design=False`` skips building the design's cells and corners as whole scenarios
     (see :func:`experiment_from_dict`): for listing the bundled experiments, which the tests
@@ -570,8 +577,94 @@ def load_experiment(source: str | Path, *, check_design: bool = True) -> Experim
     Raises:
         ScenarioError: naming the file, the field and what was expected.
     """
+    if isinstance(source, Mapping):
+        return experiment_from_dict(
+            source, file=Path.cwd() / "<dict>", source="<dict>", check_design=check_design
+        )
     path, shown, raw = read_source(source, "experiments")
     return experiment_from_dict(raw, file=path.resolve(), source=shown, check_design=check_design)
+
+
+def grid_experiment(
+    base: Scenario,
+    factors: Mapping[str, Any],
+    *,
+    replications: int,
+    seed: int,
+    source: str = "grid",
+) -> Experiment:
+    """An experiment over a grid of levels on a scenario already built (``simulate_many``).
+
+    The levels are checked as an experiment file's ``[factors]`` are: each against the
+    scenario's schema, and each cell as a whole scenario.
+
+    Raises:
+        ScenarioError: naming ``source``, the factor and what was expected.
+    """
+    raw = {
+        key: list(levels) if isinstance(levels, tuple) else levels
+        for key, levels in factors.items()
+    }
+    experiment = Experiment(
+        name=base.name,
+        description="",
+        source=source,
+        scenario_source=base.name,
+        base=base,
+        replications=replications,
+        seed=seed,
+        common_random_numbers=True,
+        factors=_factors(raw, base, source),
+        sampling=None,
+    )
+    if experiment.n_runs > MAX_RUNS:
+        raise ScenarioError(
+            source, "seeds", f"the grid expands to {experiment.n_runs} runs (at most {MAX_RUNS})"
+        )
+    _check_design(experiment, source)
+    return experiment
+
+
+def with_replications(experiment: Experiment, replications: int, source: str) -> Experiment:
+    """The experiment with another number of replications (``relsim sweep --replications``).
+
+    Replication r keeps its seed whatever their number, so a sweep with more replications
+    holds every run of one with fewer, and ``--resume`` can extend a finished sweep.
+
+    Raises:
+        ScenarioError: if the design would expand to more than :data:`MAX_RUNS` runs.
+    """
+    changed = dataclasses.replace(experiment, replications=replications)
+    if changed.n_runs > MAX_RUNS:
+        raise ScenarioError(
+            source,
+            "replications",
+            f"the design expands to {changed.n_runs} runs (at most {MAX_RUNS})",
+        )
+    return changed
+
+
+def with_base_overrides(
+    experiment: Experiment, overrides: Mapping[str, Any], source: str
+) -> Experiment:
+    """The experiment with more ``[base]`` overrides (``relsim sweep --set KEY=VALUE``).
+
+    Applied to the base scenario and checked as the file's own ``[base]`` is: every level of
+    every factor, and the design's cells, must still be valid scenarios.
+
+    Raises:
+        ScenarioError: naming ``source`` (``--set``), the key and what was expected.
+    """
+    factor_keys = {k for k, _ in experiment.factors} | set(
+        experiment.sampling.names if experiment.sampling else ()
+    )
+    for key in overrides:
+        if key in factor_keys:
+            raise ScenarioError(source, key, "is varied by the experiment; --set cannot fix it")
+    base = with_overrides(experiment.base, dict(overrides), source)
+    changed = dataclasses.replace(experiment, base=base)
+    _check_design(changed, source)
+    return changed
 
 
 __all__ = [
@@ -583,6 +676,9 @@ __all__ = [
     "bundled_experiments",
     "design_points",
     "expand",
+    "grid_experiment",
     "load_experiment",
     "run_seed",
+    "with_base_overrides",
+    "with_replications",
 ]

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from relsim.model.governance import GovernanceRule
+from relsim.model.governance.board import Boards
+from relsim.model.state import NOT_ADOPTED, State
 from relsim.scenario import Scenario
 
 #: Month at which trust in the regulator is read mid-partnership (three years in).
@@ -40,8 +43,9 @@ BASE_OUTCOMES: dict[str, str] = {
     "compact_month": "First month the compact was in force (empty if never).",
 }
 
-#: Outcomes that are levels in [0, 1] (trust, capability, quality, safety, shares); every other
-#: outcome is a count, a month or a gap, at least 0.
+#: Outcomes that are levels in [0, 1] (trust, capability, quality, safety, shares; and
+#: ``board_mates_adopted_<practice>``, :func:`outcome_range`); every other outcome is a count,
+#: a month or a gap, at least 0.
 UNIT_OUTCOMES = frozenset(
     {
         "trust_in_regulator_final",
@@ -63,7 +67,8 @@ def outcome_range(name: str) -> tuple[float, float]:
     Used to keep a confidence interval of a mean within what is possible: a t interval over a
     few runs of a share near 1 can otherwise reach past 1.
     """
-    return (0.0, 1.0) if name in UNIT_OUTCOMES else (0.0, float("inf"))
+    share = name in UNIT_OUTCOMES or name.startswith("board_mates_adopted_")
+    return (0.0, 1.0) if share else (0.0, float("inf"))
 
 
 #: Per-practice outcome columns; ``<practice>`` stands for each practice's name.
@@ -71,6 +76,12 @@ PRACTICE_OUTCOMES: dict[str, str] = {
     "adopters_final_<practice>": "Trusts that had adopted the practice at the last month.",
     "full_adoption_month_<practice>": (
         "First month every trust had adopted the practice (empty if it never reached all)."
+    ),
+    "board_mates_adopted_<practice>": (
+        "Share of the origin trust's board mates (the other trusts on its board under the rule "
+        "in force at the last month: every other trust on one shared board, the trusts of its "
+        "region on regional boards) that had adopted the practice at the last month (empty if "
+        "that rule has no board, or the origin sits alone)."
     ),
 }
 
@@ -135,4 +146,40 @@ def run_outcomes(series: Mapping[str, Any], scenario: Scenario) -> dict[str, flo
             "compact_month": first_month(month, compact == "in_force"),
         }
     )
+    return out
+
+
+def origin_boards(rule: GovernanceRule, state: State) -> np.ndarray | None:
+    """Each trust's board under ``rule`` (an index per trust), or None if it has no board."""
+    if not isinstance(rule, Boards):
+        return None
+    return np.asarray(rule.seating(state.relations.layout).board)
+
+
+def board_mate_outcomes(
+    adoption: np.ndarray, boards: np.ndarray | None, scenario: Scenario
+) -> dict[str, float]:
+    """The share of each practice's origin's board mates that had adopted it (a pure function).
+
+    This is what a board is for: the practice travels between the trusts that meet on it. With
+    one shared board of 40 trusts or regional boards of 5 to 8, it is the share of the trusts
+    the origin meets that took the practice up (``board_size``'s question, MODEL.md fact 8).
+
+    Args:
+        adoption: One run's final adoption states, trusts x practices (0: not adopted).
+        boards: Each trust's board (:func:`origin_boards`), or None when the rule has no board.
+        scenario: The run's scenario (its trusts and practices).
+    """
+    names = [t.name for t in scenario.trusts]
+    out = {}
+    for k, practice in enumerate(scenario.practices):
+        column = f"board_mates_adopted_{practice.name}"
+        origin = names.index(practice.origin)
+        if boards is None:
+            out[column] = float("nan")
+            continue
+        mates = np.flatnonzero(boards == boards[origin])
+        mates = mates[mates != origin]
+        adopted = adoption[mates, k] != NOT_ADOPTED
+        out[column] = float(adopted.mean()) if mates.size else float("nan")
     return out

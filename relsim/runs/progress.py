@@ -7,6 +7,7 @@ logs stay readable.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from typing import Any, Protocol, TextIO
@@ -91,16 +92,35 @@ class Lines:
             self._print()
 
 
-class Bar:
-    """A tqdm progress bar (on a terminal)."""
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (where stderr is no terminal, yet bars work)."""
+    return "ipykernel" in sys.modules
 
-    def __init__(self, stream: TextIO) -> None:
+
+def notebook_widgets() -> bool:
+    """Whether ipywidgets can be imported (tqdm draws a widget bar with it, else it warns)."""
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
+class Bar:
+    """A tqdm progress bar: on a terminal, or in a notebook (``notebook=True``).
+
+    In a notebook the bar is ``tqdm.auto``'s widget when ipywidgets is installed, and tqdm's
+    text bar (which a notebook shows as well) when it is not: ``tqdm.auto`` would warn that
+    IProgress is missing.
+    """
+
+    def __init__(self, stream: TextIO, *, notebook: bool = False) -> None:
         self.stream = stream
+        self.notebook = notebook
         self._bar: Any = None
 
     def start(self, total: int, done: int, failed: int, where: str) -> None:
         """Draw the bar."""
-        from tqdm import tqdm
+        if self.notebook and notebook_widgets():
+            from tqdm.auto import tqdm
+        else:
+            from tqdm.std import tqdm
 
         self._bar = tqdm(
             total=total,
@@ -126,10 +146,12 @@ class Bar:
 
 
 def make_progress(stream: TextIO | None = None, quiet: bool = False) -> Progress:
-    """A bar on a terminal, lines otherwise, nothing when quiet."""
+    """A bar on a terminal or in a notebook, lines otherwise, nothing when quiet."""
     stream = stream or sys.stderr
     if quiet:
         return Silent()
     if stream.isatty():
         return Bar(stream)
+    if in_notebook():
+        return Bar(stream, notebook=True)
     return Lines(stream)

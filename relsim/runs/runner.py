@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from relsim.model.batch import run_replications, supports
+from relsim.model.batch import Batch, supports
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import Experiment, RunSpec, expand
-from relsim.runs.outcomes import run_outcomes
+from relsim.runs.outcomes import board_mate_outcomes, origin_boards, run_outcomes
 from relsim.runs.progress import Progress, make_progress
 from relsim.runs.store import SweepStore
 from relsim.scenario import Scenario, with_overrides
@@ -75,6 +75,8 @@ def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, li
         model.run_model()
         series = model.datacollector.model_vars
         row.update(run_outcomes(series, scenario))
+        boards = origin_boards(model.rule, model.state)
+        row.update(board_mate_outcomes(model.state.adoption, boards, scenario))
         row.update(status="ok", error=None)
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
@@ -89,7 +91,7 @@ def run_chunk(base: Scenario, specs: Sequence[RunSpec]) -> ChunkResult:
     """Run a chunk of specifications (in a worker): rows and concatenated monthly series.
 
     Replications of one design point that :func:`relsim.model.batch.supports` covers are stepped
-    together (:func:`relsim.model.batch.run_replications`: the same results as one model per run,
+    together (:class:`relsim.model.batch.Batch`: the same results as one model per run,
     several times faster); each gets an equal share of their time as its ``duration_s``. If
     that raises, the point's runs are run one model at a time, so that only a run that fails
     alone is recorded as failed.
@@ -132,8 +134,14 @@ def _run_together(
         scenario = _scenario(base, key)
         if not supports(scenario):
             return None
-        runs = run_replications(scenario, [spec.seed for spec in specs])
-        outcomes = [run_outcomes(series, scenario) for series in runs]
+        batch = Batch(scenario, [spec.seed for spec in specs])
+        runs = batch.run()
+        boards = origin_boards(batch.kernel.rule, batch.state)
+        outcomes = [
+            run_outcomes(series, scenario)
+            | board_mate_outcomes(batch.state.adoption[r], boards, scenario)
+            for r, series in enumerate(runs)
+        ]
     except Exception:
         return None  # one model per run says which runs fail, and why
     share = (time.perf_counter() - start) / len(specs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import numbers
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import pandas as pd
 from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.errors import RelsimError
 from relsim.model.mesa_model import RegulationModel
-from relsim.runs.provenance import code_digest, scenario_provenance, versions
+from relsim.runs.provenance import code_commit, code_digest, scenario_provenance, versions
 from relsim.scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
 
 #: The tables of a run, by file name.
@@ -43,6 +44,35 @@ class RunResult:
     coverage: pd.DataFrame
     relationships: pd.DataFrame
 
+    def __repr__(self) -> str:
+        """A line, not the tables: ``RunResult(<scenario>, seed=1, 60 months; ...)``."""
+        sizes = ", ".join(f"{name} {len(getattr(self, name))} rows" for name in TABLES)
+        return (
+            f"RunResult({self.scenario.name!r}, seed={self.seed}, {self._months} months; {sizes})"
+        )
+
+    @property
+    def _months(self) -> int:
+        return int(self.months["month"].iloc[-1]) if len(self.months) else 0
+
+    def _repr_html_(self) -> str:
+        """A short summary for notebooks: the run, how trust ended, and its tables."""
+        m = self.months
+        first, last = m.iloc[0], m.iloc[-1]
+        rows = "".join(
+            f"<tr><td><code>.{name}</code></td><td>{len(getattr(self, name)):,} rows</td>"
+            f"<td>{html.escape(', '.join(map(str, getattr(self, name).columns[:6])))}, …</td></tr>"
+            for name in TABLES
+        )
+        return (
+            f"<p><strong>{html.escape(self.scenario.name)}</strong>, seed {self.seed}, "
+            f"{self._months} months under {html.escape(self.scenario.governance.mode)} governance: "
+            f"trusts' trust in the regulator {first['mean_trust_in_regulator']:.2f} → "
+            f"{last['mean_trust_in_regulator']:.2f}.</p>"
+            f"<table><thead><tr><th>table</th><th>size</th><th>columns</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
     def manifest(self, source: str | None = None) -> dict[str, object]:
         """Provenance of the run: resolved scenario and its hash, seed, versions, files."""
         return {
@@ -51,6 +81,7 @@ class RunResult:
             "months": int(self.months["month"].iloc[-1]),
             "versions": versions(),
             "code_hash": code_digest(),  # the version number does not change with every edit
+            "code_commit": code_commit(),  # None when not run from a git checkout
             "tables": {f"{name}.csv": len(getattr(self, name)) for name in TABLES},
             **scenario_provenance(self.scenario, source),
         }

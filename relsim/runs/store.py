@@ -23,6 +23,7 @@ months part, and after a kill that may include such uncommitted series.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -41,7 +42,7 @@ from relsim.errors import RelsimError
 from relsim.model.columns import month_columns
 from relsim.runs.experiment import Experiment
 from relsim.runs.outcomes import outcome_names
-from relsim.runs.provenance import code_digest, scenario_provenance, versions
+from relsim.runs.provenance import code_commit, code_digest, scenario_provenance, versions
 
 RUNS, MONTHS = "runs", "months"
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
@@ -147,6 +148,20 @@ def experiment_differences(stored: dict[str, Any], experiment: Experiment) -> st
     return "; ".join(parts) if parts else "its settings differ"
 
 
+def extends(stored: dict[str, Any], experiment: Experiment) -> bool:
+    """Whether ``experiment`` is the stored sweep's with more replications, and nothing else.
+
+    Run ids are replication-major and replication r keeps its seed whatever their number
+    (:func:`relsim.runs.experiment.expand`), so every stored run is a run of the larger
+    experiment: ``--resume`` runs only the new replications.
+    """
+    before = stored.get("experiment", {}).get("replications")
+    if not isinstance(before, int) or experiment.replications <= before:
+        return False
+    same = dataclasses.replace(experiment, replications=before)
+    return bool(stored.get("experiment_hash") == same.digest())
+
+
 class SweepStore:
     """A sweep directory being written: manifest, part files, and the buffer of finished runs.
 
@@ -229,7 +244,9 @@ class SweepStore:
                     f"this code's is {code_digest()[:12]}); resuming it would mix results "
                     "(use another --out, or --overwrite)"
                 )
-            if existing.get("experiment_hash") != experiment.digest():
+            if existing.get("experiment_hash") != experiment.digest() and not extends(
+                existing, experiment
+            ):
                 changed = experiment_differences(existing.get("experiment", {}), experiment)
                 raise RelsimError(
                     f"{directory}: holds a sweep of a different experiment "
@@ -248,6 +265,7 @@ class SweepStore:
             "relsim": "sweep",
             "experiment_hash": experiment.digest(),
             "code_hash": code_digest(),
+            "code_commit": code_commit(),
             "experiment": experiment.to_dict(),
             "runs_total": experiment.n_runs,
             "factors": list(experiment.factor_names),
@@ -279,6 +297,15 @@ class SweepStore:
             table = pq.read_table(path, columns=["run_id", "status"])
             done.update(table.column("run_id").to_pylist())
             failed += sum(1 for s in table.column("status").to_pylist() if s != "ok")
+        if manifest.get("experiment_hash") != experiment.digest():  # more replications
+            before = manifest["experiment"]["replications"]
+            manifest["extended"] = [
+                *manifest.get("extended", []),
+                {"replications": [before, experiment.replications], "at": _now()},
+            ]
+            manifest["experiment"] = experiment.to_dict()
+            manifest["experiment_hash"] = experiment.digest()
+            manifest["runs_total"] = experiment.n_runs
         manifest["status"] = "running"
         manifest["resumed"] = [*manifest.get("resumed", []), _now()]
         write_json(directory / MANIFEST, manifest)
@@ -376,6 +403,9 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
         RelsimError: if the directory holds no relsim sweep.
     """
     directory = Path(directory)
+    if not directory.is_dir():
+        what = "no such directory" if not directory.exists() else "not a directory"
+        raise RelsimError(f"{directory}: {what} (expected a directory written by relsim sweep)")
     manifest = _read_manifest(directory / MANIFEST)
     if manifest is None:
         raise RelsimError(f"{directory}: not a relsim sweep directory (no sweep manifest.json)")
@@ -414,16 +444,33 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
     return frame
 
 
-def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_months(
+    directory: Path | str,
+    columns: Sequence[str] | None = None,
+    *,
+    with_factors: bool = False,
+) -> pd.DataFrame:
     """The months table of a sweep (each committed run's monthly series), sorted by run and month.
 
     It holds the runs of the runs table only: a months part without the runs part of its number
-    (a sweep killed between writing the two) is not read.
+    (a sweep killed between writing the two) is not read. ``with_factors=True`` adds each run's
+    ``point``, ``replication``, ``seed`` and factor columns after ``run_id``
+    (:func:`with_run_columns`), for grouping the series by design point without a join.
     """
     directory = Path(directory)
-    read_manifest(directory)
+    manifest = read_manifest(directory)
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
     frame = _read(directory, MONTHS, wanted)
     if len(frame):
         frame = frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+    if with_factors:
+        frame = with_run_columns(frame, directory, list(manifest["factors"]))
     return frame
+
+
+def with_run_columns(months: pd.DataFrame, directory: Path, factors: Sequence[str]) -> pd.DataFrame:
+    """A months table with each run's ids, seed and factor values from the runs table."""
+    keys = [*RUN_ID_COLUMNS, *factors]
+    runs = read_runs(directory, columns=keys)
+    merged = months.merge(runs, on="run_id", how="left", validate="many_to_one")
+    return merged[[*keys, *(c for c in months.columns if c != "run_id")]]

@@ -7,6 +7,7 @@ file can be missing or unreadable becomes one clear line naming it, as bad value
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,7 +52,11 @@ def _resolve_bundled(source: str | Path, kind: str) -> Path:
         return bundled[name]
     listed = ", ".join(bundled)
     what = kind.removesuffix("s")
-    raise ScenarioError(str(source), "", f"no such file or bundled {what} (bundled: {listed})")
+    close = difflib.get_close_matches(name, list(bundled), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ScenarioError(
+        str(source), "", f"no such file or bundled {what} (bundled: {listed}){hint}"
+    )
 
 
 def resolve_scenario_path(source: str | Path) -> Path:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 import typing
 from collections.abc import Mapping
@@ -949,6 +950,23 @@ class Scenario:
     def region_names(self) -> tuple[str, ...]:
         """Names of the regions, in order of first appearance among the trusts."""
         return tuple(dict.fromkeys(t.region for t in self.trusts))
+
+    def _repr_html_(self) -> str:
+        """A short description for notebooks (``relsim show`` prints every parameter)."""
+        trusts = ", ".join(html.escape(f"{t.name} ({t.readiness:.2f})") for t in self.trusts[:8])
+        more = f", … ({len(self.trusts)} in all)" if len(self.trusts) > 8 else ""
+        practices = ", ".join(
+            html.escape(f"{p.name.replace('_', ' ')} (from {p.origin}, month {p.introduced_month})")
+            for p in self.practices
+        )
+        return (
+            f"<p><strong>{html.escape(self.name)}</strong>: {self.months} months, "
+            f"{html.escape(self.governance.mode)} governance, {len(self.trusts)} trusts.</p>"
+            f"<ul><li>Trusts (readiness): {trusts}{more}</li>"
+            f"<li>Practices: {practices}</li>"
+            f"<li>Hash: <code>{self.digest()[:16]}</code>; every parameter: "
+            "<code>relsim show</code> or <code>.to_dict()</code></li></ul>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as plain nested dicts and lists (TOML/JSON-ready).

@@ -164,6 +164,13 @@ def _convert(tp: Any, value: Any, meta: Mapping[str, Any], path: str, rep: Repor
             raise rep.error(path, f"expected [low, high] with low <= high (got {list(items)})")
         return items
     if tp is bool:
+        if isinstance(value, str):
+            # A quoted "false" is text, and text is not a boolean: say so, and how to write one.
+            raise rep.error(
+                path,
+                f"expected true or false, not the text {value!r}: write it without quotes "
+                "(true/false in TOML and --set, True/False in Python)",
+            )
         if not isinstance(value, bool):
             raise rep.error(path, f"expected true or false (got {_describe(value)})")
         return value
