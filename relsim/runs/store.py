@@ -3,48 +3,69 @@
 Layout of a sweep directory::
 
     DIR/manifest.json        the experiment, the resolved base scenario, versions, times
-    DIR/runs/part-NNNNNN.parquet     one row per run (factors, status, outcomes)
-    DIR/months/part-NNNNNN.parquet   each run's monthly model-level series
+    DIR/.sweep.lock          held by the one process writing the sweep (relsim.runs.lock)
+    DIR/runs/part-NNNNNN-TTTTTTTT.parquet     one row per run (factors, status, outcomes)
+    DIR/months/part-NNNNNN-TTTTTTTT.parquet   each run's monthly model-level series
     DIR/summary.csv          written by ``relsim summarize``
 
-Finished runs are buffered and written as a pair of part files: first the months part, then the
-runs part, each to a temporary name, flushed to disk and renamed into place, so a part is whole
-or absent. The runs part is the commit record: a run is done when it is in a runs part. A sweep
-killed at any moment (even with SIGKILL) loses at most the runs still in its buffer; on resume,
-temporary files and months parts without their runs part are removed and only the missing runs
-are run again, so nothing is lost and nothing is duplicated.
+One process writes a sweep at a time: it holds the directory's lock (:mod:`relsim.runs.lock`),
+and a second writer, or an ``--overwrite`` under a live sweep, is refused naming it. Finished
+runs are buffered and written as a pair of part files of one name (:mod:`relsim.runs.parts`):
+first the months part, then the runs part, each to a temporary name unique to its writer,
+flushed to disk and renamed into place, so a part is whole or absent. The runs part is the
+commit record: a run is done when it is in a runs part. A sweep killed at any moment (even
+with SIGKILL) loses at most the runs still in its buffer; on resume, temporary files and months
+parts without their runs part are removed, every part is read through, a damaged or missing
+part is set aside (renamed ``*.damaged``, never deleted) and its runs run again, so nothing is
+lost and nothing is duplicated.
 
-:func:`read_runs` and :func:`read_months` read the committed runs only, sorted by run: a months
-part counts once the runs part of the same number exists, so the series of runs that a kill left
-uncommitted (until ``--resume`` removes them) are never read. ``pandas.read_parquet(DIR /
-"runs")`` reads the runs table as one; ``pandas.read_parquet(DIR / "months")`` reads every
-months part, and after a kill that may include such uncommitted series.
+The readers (:func:`read_runs`, :func:`iter_months` and those built on them) read committed
+runs only, each run once: a run id found in more than one runs part (a store copied by hand,
+or written by relsim before the lock existed) is read from the first, and
+:func:`saved_runs` says how many were duplicated. A damaged or missing part is one line naming
+the file and the ``--resume`` command that repairs it. :func:`iter_months` reads the months
+table part by part, so that memory does not grow with the number of runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
-import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from relsim.atomic import MANIFEST, atomic_file, write_json
 from relsim.errors import RelsimError
 from relsim.model.columns import month_columns
 from relsim.runs.experiment import Experiment
+from relsim.runs.lock import LOCK, SweepLock
 from relsim.runs.outcomes import outcome_names
+from relsim.runs.parts import (
+    MONTHS,
+    RUNS,
+    SET_ASIDE,
+    Inventory,
+    Part,
+    damage,
+    inventory,
+    is_part_name,
+    new_token,
+    next_sequence,
+    part_files,
+    part_name,
+    set_aside,
+)
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
-
-RUNS, MONTHS = "runs", "months"
-_PART = re.compile(r"^part-(\d{6})\.parquet$")
 
 #: Columns every run row has before its factors and outcomes.
 RUN_ID_COLUMNS = ("run_id", "point", "replication", "seed")
@@ -110,16 +131,6 @@ def _write_part(table: pa.Table, path: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def _parts(directory: Path) -> dict[int, Path]:
-    out = {}
-    if directory.is_dir():
-        for path in directory.iterdir():
-            match = _PART.match(path.name)
-            if match:
-                out[int(match.group(1))] = path
-    return out
-
-
 #: How the parts of an experiment that decide its runs are named in messages.
 _EXPERIMENT_PARTS = {
     "base_scenario_hash": "the base scenario",
@@ -147,11 +158,74 @@ def experiment_differences(stored: dict[str, Any], experiment: Experiment) -> st
     return "; ".join(parts) if parts else "its settings differ"
 
 
+#: Files a sweep directory may hold besides its manifest, parts and lock: what ``relsim
+#: summarize``, ``sensitivity`` and ``report`` write there. ``--overwrite`` removes these and
+#: the sweep's own files, and leaves anything else alone.
+DERIVED = (
+    "summary.csv",
+    "comparison.csv",
+    "sensitivity.csv",
+    "sensitivity.png",
+    "sensitivity.svg",
+    "report.html",
+)
+
+
+def _is_temporary(name: str) -> bool:
+    """A temporary name of :func:`relsim.atomic.atomic_file` (a write a kill cut short)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _sweep_debris(directory: Path) -> bool:
+    """Whether a directory without a readable manifest holds only what a sweep writes.
+
+    That is what a kill (or a full disk) leaves before the manifest is written, or a sweep
+    whose manifest was damaged: its lock, temporary files, and the ``runs`` and ``months``
+    directories with parts in them. Such a directory may be overwritten; anything else is
+    someone else's, and is never touched.
+    """
+    for entry in directory.iterdir():
+        if entry.name in (MANIFEST, LOCK) or _is_temporary(entry.name):
+            continue
+        if entry.name not in (RUNS, MONTHS) or not entry.is_dir():
+            return False
+        for inner in entry.iterdir():
+            if not (_store_file(inner.name) and inner.is_file()):
+                return False
+    return True
+
+
+def _store_file(name: str) -> bool:
+    """A file of the store's own in ``runs/`` or ``months/`` (a part, set aside or not)."""
+    return _is_temporary(name) or is_part_name(name.removesuffix(SET_ASIDE))
+
+
+def _has_parts(directory: Path) -> bool:
+    return any(part_files(directory / sub) for sub in (RUNS, MONTHS))
+
+
+def _clear(directory: Path) -> None:
+    """Remove a sweep's own files (``--overwrite``), leaving the lock and anything else."""
+    for sub in (RUNS, MONTHS):
+        folder = directory / sub
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                if _store_file(entry.name) and entry.is_file():
+                    entry.unlink()
+    for name in (MANIFEST, *DERIVED):
+        (directory / name).unlink(missing_ok=True)
+    for entry in directory.iterdir():
+        if _is_temporary(entry.name) and entry.is_file():
+            entry.unlink()
+
+
 class SweepStore:
     """A sweep directory being written: manifest, part files, and the buffer of finished runs.
 
-    Use :meth:`open` to start or resume one; :meth:`add` buffers finished runs and writes a pair
-    of parts when the buffer is full or old enough; :meth:`flush` writes what is buffered.
+    Use :meth:`open` to start or resume one (it takes the directory's lock); :meth:`add`
+    buffers finished runs and writes a pair of parts when the buffer is full or old enough;
+    :meth:`flush` writes what is buffered; :meth:`finish` records the end; :meth:`close`
+    releases the lock.
     """
 
     def __init__(
@@ -159,23 +233,28 @@ class SweepStore:
         directory: Path,
         experiment: Experiment,
         manifest: dict[str, Any],
-        done: set[int],
-        failed: int,
-        next_part: int,
+        lock: SweepLock,
         *,
+        done: set[int] | None = None,
+        failed: int = 0,
+        repairs: Sequence[str] = (),
         flush_runs: int = 200,
         flush_seconds: float = 10.0,
     ) -> None:
         self.directory = directory
         self.experiment = experiment
         self.manifest = manifest
-        self.done = done
+        self.done = done or set()
         """Run ids already saved."""
         self.failed = failed
         """Saved runs that raised."""
+        self.repairs = list(repairs)
+        """What opening the store repaired (damaged parts set aside), one line each."""
         self.flush_runs = flush_runs
         self.flush_seconds = flush_seconds
-        self._next_part = next_part
+        self._lock = lock
+        self._token = new_token()
+        self._next_part = next_sequence(directory)
         self._buffer: list[tuple[list[dict[str, Any]], pa.Table | None]] = []
         """Finished runs not yet written: (rows, their monthly series) per task."""
         self._last_flush = time.monotonic()
@@ -196,54 +275,83 @@ class SweepStore:
         overwrite: bool = False,
         **options: Any,
     ) -> SweepStore:
-        """Start a sweep in ``directory``, or resume the one there.
+        """Start a sweep in ``directory``, or resume the one there, holding its lock.
 
         Raises:
-            RelsimError: if the directory holds something else, or a sweep of a different
-                experiment, or a sweep and neither ``resume`` nor ``overwrite`` was asked for.
+            RelsimError: if another process is writing the directory, if it holds something
+                other than a sweep, or a sweep of a different experiment, or a sweep and
+                neither ``resume`` nor ``overwrite`` was asked for.
         """
         directory = Path(directory)
-        manifest_path = directory / MANIFEST
-        existing = _read_manifest(manifest_path) if manifest_path.exists() else None
         if directory.exists() and not directory.is_dir():
             raise RelsimError(f"{directory}: exists and is not a directory")
-        if directory.exists() and any(directory.iterdir()) and existing is None:
+        unknown = directory.is_dir() and _read_manifest(directory / MANIFEST) is None
+        if unknown and not _sweep_debris(directory):
             raise RelsimError(
                 f"{directory}: refusing to write a sweep here: it is not empty and holds no "
                 "relsim sweep"
             )
-        if existing is not None and overwrite:
-            shutil.rmtree(directory)
-            existing = None
-        if existing is not None and not resume:
-            raise RelsimError(
-                f"{directory}: holds a sweep already; add --resume to continue it, or "
-                "--overwrite to start again"
-            )
-        if existing is not None:
-            if existing.get("code_hash") != code_digest():
-                there = str(existing.get("code_hash", "?"))[:12]
-                raise RelsimError(
-                    f"{directory}: holds a sweep started with other relsim code (relsim "
-                    f"{existing.get('versions', {}).get('relsim', '?')}, code hash {there}; "
-                    f"this code's is {code_digest()[:12]}); resuming it would mix results "
-                    "(use another --out, or --overwrite)"
-                )
-            if existing.get("experiment_hash") != experiment.digest():
-                changed = experiment_differences(existing.get("experiment", {}), experiment)
-                raise RelsimError(
-                    f"{directory}: holds a sweep of a different experiment "
-                    f"({existing.get('experiment', {}).get('source', '?')}; {changed}); refusing "
-                    "to resume it with this one (use another --out, or --overwrite)"
-                )
-            return cls._resume(directory, experiment, existing, **options)
         try:
-            for sub in (RUNS, MONTHS):
-                (directory / sub).mkdir(parents=True, exist_ok=True)
+            directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RelsimError(
                 f"{directory}: cannot create the sweep directory ({exc.strerror})"
             ) from None
+        lock = SweepLock.acquire(directory)
+        try:
+            return cls._open_locked(directory, experiment, lock, resume, overwrite, options)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(
+        cls,
+        directory: Path,
+        experiment: Experiment,
+        lock: SweepLock,
+        resume: bool,
+        overwrite: bool,
+        options: dict[str, Any],
+    ) -> SweepStore:
+        existing = _read_manifest(directory / MANIFEST)
+        if overwrite:
+            _clear(directory)
+            existing = None
+        elif existing is None and _has_parts(directory):
+            raise RelsimError(
+                f"{directory}: holds sweep parts but its manifest.json is missing or damaged, so "
+                "which experiment they belong to is unknown; start again with --overwrite"
+            )
+        if existing is None:
+            return cls._start(directory, experiment, lock, options)
+        if not resume:
+            raise RelsimError(
+                f"{directory}: holds a sweep already; add --resume to continue it, or "
+                "--overwrite to start again"
+            )
+        if existing.get("code_hash") != code_digest():
+            there = str(existing.get("code_hash", "?"))[:12]
+            raise RelsimError(
+                f"{directory}: holds a sweep started with other relsim code (relsim "
+                f"{existing.get('versions', {}).get('relsim', '?')}, code hash {there}; "
+                f"this code's is {code_digest()[:12]}); resuming it would mix results "
+                "(use another --out, or --overwrite)"
+            )
+        if existing.get("experiment_hash") != experiment.digest():
+            changed = experiment_differences(existing.get("experiment", {}), experiment)
+            raise RelsimError(
+                f"{directory}: holds a sweep of a different experiment "
+                f"({existing.get('experiment', {}).get('source', '?')}; {changed}); refusing "
+                "to resume it with this one (use another --out, or --overwrite)"
+            )
+        return cls._resume(directory, experiment, existing, lock, options)
+
+    @classmethod
+    def _start(
+        cls, directory: Path, experiment: Experiment, lock: SweepLock, options: dict[str, Any]
+    ) -> SweepStore:
+        """A new sweep: the manifest first, so that a sweep's parts never lack one."""
         manifest = {
             "relsim": "sweep",
             "experiment_hash": experiment.digest(),
@@ -257,33 +365,64 @@ class SweepStore:
             "status": "running",
             **scenario_provenance(experiment.base, experiment.scenario_source),
         }
-        write_json(manifest_path, manifest)
-        return cls(directory, experiment, manifest, set(), 0, 0, **options)
+        write_json(directory / MANIFEST, manifest)
+        _make_part_directories(directory)
+        return cls(directory, experiment, manifest, lock, **options)
 
     @classmethod
     def _resume(
-        cls, directory: Path, experiment: Experiment, manifest: dict[str, Any], **options: Any
+        cls,
+        directory: Path,
+        experiment: Experiment,
+        manifest: dict[str, Any],
+        lock: SweepLock,
+        options: dict[str, Any],
     ) -> SweepStore:
-        runs_dir, months_dir = directory / RUNS, directory / MONTHS
-        for sub in (runs_dir, months_dir):
-            sub.mkdir(exist_ok=True)
-            for leftover in sub.glob(".*.tmp"):
-                leftover.unlink()  # a part killed while being written
-        runs_parts, months_parts = _parts(runs_dir), _parts(months_dir)
-        for seq, path in months_parts.items():
-            if seq not in runs_parts:
-                path.unlink()  # its runs part was never committed: those runs will run again
+        """Continue a sweep: clear what kills left, set damaged parts aside, count what is done.
+
+        Every part is read through (a damaged page is found now, not by a reader later).
+        """
+        _make_part_directories(directory)
+        for sub in (directory, directory / RUNS, directory / MONTHS):
+            for leftover in sub.iterdir():
+                if _is_temporary(leftover.name) and leftover.is_file():
+                    leftover.unlink()  # a write killed part-way (this process holds the lock)
+        found = inventory(directory)
+        for path in found.uncommitted:
+            path.unlink()  # its runs part was never committed: those runs will run again
+        repairs = []
+        broken = damage(found.parts, deep=True)
+        for problem in broken:
+            set_aside(problem.part)
+            repairs.append(
+                f"{problem.path}: {problem.reason}; set aside (*{SET_ASIDE}), its runs run again"
+            )
+        bad = {problem.part.name for problem in broken}
         done: set[int] = set()
         failed = 0
-        for path in runs_parts.values():
-            table = pq.read_table(path, columns=["run_id", "status"])
-            done.update(table.column("run_id").to_pylist())
-            failed += sum(1 for s in table.column("status").to_pylist() if s != "ok")
+        for part in found.parts:
+            if part.name in bad:
+                continue
+            table = pq.read_table(part.runs, columns=["run_id", "status"])
+            for run_id, status in zip(
+                table.column("run_id").to_pylist(), table.column("status").to_pylist(), strict=True
+            ):
+                if run_id not in done:
+                    done.add(run_id)
+                    failed += status != "ok"
         manifest["status"] = "running"
         manifest["resumed"] = [*manifest.get("resumed", []), _now()]
         write_json(directory / MANIFEST, manifest)
-        next_part = max(runs_parts, default=-1) + 1
-        return cls(directory, experiment, manifest, done, failed, next_part, **options)
+        return cls(
+            directory,
+            experiment,
+            manifest,
+            lock,
+            done=done,
+            failed=failed,
+            repairs=repairs,
+            **options,
+        )
 
     # -----------------------------------------------------------------------------------------
     # Writing
@@ -304,13 +443,16 @@ class SweepStore:
             self.flush()
 
     def flush(self) -> None:
-        """Write buffered runs as one months part and one runs part (months first)."""
+        """Write buffered runs as one months part and one runs part (months first).
+
+        Raises:
+            RelsimError: if a part cannot be written (a full disk): the runs stay buffered.
+        """
         self._last_flush = time.monotonic()
         rows = self._rows
         if not rows:
             return
-        seq = self._next_part
-        name = f"part-{seq:06d}.parquet"
+        name = part_name(self._next_part, self._token)
         tables = [table for _, table in self._buffer if table is not None]
         months = pa.concat_tables(tables) if tables else self.months_schema.empty_table()
         _write_part(months, self.directory / MONTHS / name)
@@ -343,25 +485,63 @@ class SweepStore:
         """Write what is buffered and record the end of the sweep in the manifest.
 
         Its status is then ``interrupted``, ``complete`` (every run saved) or ``incomplete``.
+
+        Raises:
+            RelsimError: if the parts or the manifest cannot be written (a full disk).
         """
         self.flush()
         if interrupted:
             status = "interrupted"
         else:
             status = "complete" if len(self.done) == self.experiment.n_runs else "incomplete"
+        self._record(status)
+
+    def abandon(self) -> None:
+        """After an error: save what can be saved, mark the sweep interrupted, never raise.
+
+        With a full disk neither may be possible; the runs already committed are safe, and a
+        ``--resume`` continues from them (a manifest left ``running`` by a writer that has
+        gone is resumed like an interrupted one).
+        """
+        for step in (self.flush, lambda: self._record("interrupted")):
+            with contextlib.suppress(RelsimError, OSError):
+                step()
+
+    def _record(self, status: str) -> None:
         self.manifest["status"] = status
         self.manifest["finished"] = _now()
         self.manifest["runs_done"] = len(self.done)
         self.manifest["runs_failed"] = self.failed
         write_json(self.directory / MANIFEST, self.manifest)
 
+    def close(self) -> None:
+        """Release the directory's lock. Closing twice does nothing."""
+        self._lock.release()
+
+
+def _make_part_directories(directory: Path) -> None:
+    try:
+        for sub in (RUNS, MONTHS):
+            (directory / sub).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise RelsimError(
+            f"{directory}: cannot create the sweep directory ({exc.strerror})"
+        ) from None
+
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():  # never open a FIFO or device (it could block or never end)
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(_MANIFEST_LIMIT))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("relsim") == "sweep" else None
+
+
+#: A sweep's manifest is a few hundred kilobytes at most (its scenario lists the trusts).
+_MANIFEST_LIMIT = 64 << 20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,48 +562,187 @@ def read_manifest(directory: Path | str) -> dict[str, Any]:
     return manifest
 
 
-def _committed_parts(directory: Path, table: str) -> list[Path]:
-    """The part files of ``table`` (``runs`` or ``months``) that hold committed runs, in order.
+def _repair_hint(directory: Path, manifest: Mapping[str, Any]) -> str:
+    source = manifest.get("experiment", {}).get("source", "EXPERIMENT")
+    return f"repair the sweep with: relsim sweep {source} --out {directory} --resume"
 
-    Every runs part is committed: it is the commit record. A months part is committed when the
-    runs part of the same number exists; one without it is the series of runs a kill stopped
-    before their runs part was written, which ``--resume`` removes and runs again.
+
+def _damaged(path: Path, reason: str, directory: Path, manifest: Mapping[str, Any]) -> RelsimError:
+    hint = _repair_hint(directory, manifest)
+    return RelsimError(f"{path}: damaged sweep part ({reason}); {hint}")
+
+
+def _checked(directory: Path) -> tuple[dict[str, Any], Inventory]:
+    """A sweep's manifest and parts, refusing a store with a missing or damaged part."""
+    manifest = read_manifest(directory)
+    found = inventory(directory)
+    problems = damage(found.parts)
+    if problems:
+        first = problems[0]
+        raise _damaged(first.path, first.reason, directory, manifest)
+    return manifest, found
+
+
+def _read_part(
+    path: Path, columns: Sequence[str] | None, directory: Path, manifest: Mapping[str, Any]
+) -> pa.Table:
+    """One part's columns; a page that cannot be read is one line naming it."""
+    try:
+        return pq.read_table(path, columns=list(columns) if columns is not None else None)
+    except (OSError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _damaged(path, f"unreadable: {reason}", directory, manifest) from None
+
+
+@dataclass(frozen=True)
+class SavedRuns:
+    """How the runs a sweep holds compare with its design."""
+
+    planned: int | None
+    """Runs the experiment plans (None if the manifest does not say)."""
+    saved: int
+    """Distinct runs saved (finished or failed)."""
+    duplicates: int
+    """Rows of runs saved more than once, read once and otherwise ignored."""
+
+    @property
+    def missing(self) -> int:
+        """Planned runs not saved."""
+        return max(0, (self.planned or 0) - self.saved)
+
+
+def _owned(
+    parts: Sequence[Part], directory: Path, manifest: Mapping[str, Any]
+) -> tuple[list[np.ndarray], int]:
+    """The run ids each runs part is read for (each run from the first part holding it).
+
+    Returns:
+        One sorted array per part, and the number of rows ignored as duplicates.
     """
-    runs = _parts(directory / RUNS)  # first: a months part is written before its runs part
-    if table == RUNS:
-        return [runs[n] for n in sorted(runs)]
-    months = _parts(directory / MONTHS)
-    return [months[n] for n in sorted(months) if n in runs]
+    owned = []
+    seen: set[int] = set()
+    duplicates = 0
+    for part in parts:
+        ids = _read_part(part.runs, ["run_id"], directory, manifest).column("run_id").to_numpy()
+        fresh = [int(i) for i in ids if int(i) not in seen]
+        duplicates += len(ids) - len(fresh)
+        seen.update(fresh)
+        owned.append(np.unique(np.asarray(fresh, dtype=np.int64)))
+    return owned, duplicates
 
 
-def _read(directory: Path, table: str, columns: Sequence[str] | None) -> pd.DataFrame:
-    parts = _committed_parts(directory, table)
-    if not parts:
-        return pd.DataFrame(columns=list(columns or []))
-    frame = pq.ParquetDataset(parts).read(columns=list(columns) if columns else None).to_pandas()
-    return frame
+def saved_runs(directory: Path | str) -> SavedRuns:
+    """How many runs a sweep holds, and how many rows duplicate a run (read once)."""
+    directory = Path(directory)
+    manifest, found = _checked(directory)
+    owned, duplicates = _owned(found.parts, directory, manifest)
+    total = manifest.get("runs_total")
+    return SavedRuns(
+        int(total) if total is not None else None, sum(len(ids) for ids in owned), duplicates
+    )
 
 
 def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The runs table of a sweep, one row per committed run, sorted by run id."""
+    """The runs table of a sweep, one row per committed run (each run once), sorted by run id.
+
+    Raises:
+        RelsimError: if the directory holds no sweep, or a part is missing or damaged (naming
+            it and the command that repairs it).
+    """
     directory = Path(directory)
-    read_manifest(directory)
-    frame = _read(directory, RUNS, columns)
-    if "run_id" in frame:
-        frame = frame.sort_values("run_id", kind="stable").reset_index(drop=True)
-    return frame
+    manifest, found = _checked(directory)
+    wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
+    tables = [_read_part(part.runs, wanted, directory, manifest) for part in found.parts]
+    if not tables:
+        return pd.DataFrame(columns=list(columns or []))
+    frame = pa.concat_tables(tables).to_pandas()
+    frame = frame.drop_duplicates("run_id", keep="first")
+    frame = frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+    return frame if columns is None else frame[list(columns)]
+
+
+def iter_months(
+    directory: Path | str,
+    columns: Sequence[str] | None = None,
+    *,
+    run_ids: np.ndarray | None = None,
+    months: tuple[int, int] | None = None,
+) -> Iterator[pa.Table]:
+    """The months table of a sweep, one committed part at a time (each run's series once).
+
+    Memory holds one part at a time, however many runs the sweep has.
+
+    Args:
+        directory: The sweep directory.
+        columns: Columns to read besides ``run_id`` and ``month`` (default: all).
+        run_ids: Read only these runs' series.
+        months: Read only months ``first`` to ``last`` (inclusive).
+
+    Raises:
+        RelsimError: if the directory holds no sweep, or a part is missing or damaged.
+    """
+    directory = Path(directory)
+    manifest, found = _checked(directory)
+    owned, duplicates = _owned(found.parts, directory, manifest)
+    wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
+    wanted_ids = None if run_ids is None else pa.array(np.asarray(run_ids, dtype=np.int64))
+    for part, ids in zip(found.parts, owned, strict=True):
+        if wanted_ids is not None and not np.isin(ids, wanted_ids.to_numpy()).any():
+            continue
+        assert part.months is not None  # _checked refuses a missing months part
+        table = _read_part(part.months, wanted, directory, manifest)
+        mask = None
+        if duplicates:
+            mask = pc.is_in(table.column("run_id"), value_set=pa.array(ids))
+        if wanted_ids is not None:
+            chosen = pc.is_in(table.column("run_id"), value_set=wanted_ids)
+            mask = chosen if mask is None else pc.and_(mask, chosen)
+        if months is not None:
+            month = table.column("month")
+            within = pc.and_(pc.greater_equal(month, months[0]), pc.less_equal(month, months[1]))
+            mask = within if mask is None else pc.and_(mask, within)
+        if mask is not None:
+            table = table.filter(mask)
+        if table.num_rows:
+            yield table
 
 
 def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The months table of a sweep (each committed run's monthly series), sorted by run and month.
+    """The months table of a sweep (each committed run's series), sorted by run and month.
 
-    It holds the runs of the runs table only: a months part without the runs part of its number
-    (a sweep killed between writing the two) is not read.
+    It holds the whole table in memory: for large sweeps, read it part by part with
+    :func:`iter_months`, or in blocks of runs with :func:`months_in_blocks`.
+    """
+    tables = list(iter_months(directory, columns))
+    if not tables:
+        names = [] if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
+        return pd.DataFrame(columns=names)
+    frame = pa.concat_tables(tables).to_pandas()
+    return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+
+
+def months_in_blocks(
+    directory: Path | str, columns: Sequence[str] | None = None, *, rows: int = 2_000_000
+) -> Iterator[pd.DataFrame]:
+    """The months table sorted by run and month, in blocks of runs of about ``rows`` rows.
+
+    The same rows as :func:`read_months`, in the same order, with memory bounded by a block:
+    each block of run ids is gathered from every part (runs of one part are spread over the
+    design, so parts cannot simply be read in order).
     """
     directory = Path(directory)
-    read_manifest(directory)
-    wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
-    frame = _read(directory, MONTHS, wanted)
-    if len(frame):
-        frame = frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
-    return frame
+    ids = read_runs(directory, ["run_id"])["run_id"].to_numpy()
+    if not ids.size:
+        return
+    _, found = _checked(directory)
+    total_rows = sum(
+        pq.ParquetFile(part.months).metadata.num_rows for part in found.parts if part.months
+    )
+    per_run = max(1, total_rows // ids.size)
+    step = max(1, rows // per_run)
+    for start in range(0, ids.size, step):
+        block = ids[start : start + step]
+        tables = list(iter_months(directory, columns, run_ids=block))
+        if tables:
+            frame = pa.concat_tables(tables).to_pandas()
+            yield frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
