@@ -181,10 +181,25 @@ def test_csv_replaces_its_own_export_whole(sweep, tmp_path, capsys):
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
     first = snapshot(out)
     assert {"runs.csv", "months.csv"} <= set(first)
-    (out / "stale.csv").write_text("from before\n")
+    (out / "runs.csv").write_text("edited\n")  # a file relsim wrote: replaced
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
-    assert snapshot(out) == first  # replaced whole: nothing stale left
+    assert snapshot(out) == first  # replaced whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csv"]  # no temporary folders
+
+
+def test_csv_export_never_deletes_a_file_a_user_put_in_a_previous_export(
+    sweep, tmp_path, capsys
+):
+    out = tmp_path / "csv"
+    assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
+    (out / "notes.txt").write_text("mine\n")
+    before = snapshot(out)
+    status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
+    assert_refused(status, err, str(out), "notes.txt")
+    assert snapshot(out) == before  # left as it was, the user's file with it
+    beside = tmp_path / "csv.new-1"
+    assert str(beside) in err
+    assert (beside / "months.csv").read_bytes() == before["months.csv"]
 
 
 def test_csv_export_of_a_non_sweep_writes_nothing(tmp_path, capsys):
