@@ -24,11 +24,18 @@ from relsim.scenario.files import (
 from relsim.scenario.overrides import parse_value, schema_type_at
 from relsim.scenario.reference import schema_rows
 from relsim.scenario.schema import GOVERNANCE_MODES, MAX_MONTHS, Scenario, param, required
-from relsim.scenario.validation import Reporter, build_table, check_keys, scenario_from_dict
+from relsim.scenario.validation import (
+    MAX_TITLE,
+    Reporter,
+    build_table,
+    check_keys,
+    scenario_from_dict,
+)
 
 __all__ = [
     "GOVERNANCE_MODES",
     "MAX_MONTHS",
+    "MAX_TITLE",
     "Reporter",
     "Scenario",
     "build_table",
