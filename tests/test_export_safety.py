@@ -187,9 +187,7 @@ def test_csv_replaces_its_own_export_whole(sweep, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csv"]  # no temporary folders
 
 
-def test_csv_export_never_deletes_a_file_a_user_put_in_a_previous_export(
-    sweep, tmp_path, capsys
-):
+def test_csv_export_never_deletes_a_file_a_user_put_in_a_previous_export(sweep, tmp_path, capsys):
     out = tmp_path / "csv"
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
     (out / "notes.txt").write_text("mine\n")
@@ -224,13 +222,13 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(
     def fewer_runs(*args, **kwargs):
         return real_read_runs(*args, **kwargs).head(1)  # a runs.csv unlike the previous one
 
-    class DiskFull:
-        def to_csv(self, *args, **kwargs):
-            raise OSError(errno.ENOSPC, "No space left on device")
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield  # a generator, as the method it stands in for
 
     # The new runs.csv is written; then the disk fills while writing months.csv.
     monkeypatch.setattr(relsim.analysis.export, "read_runs", fewer_runs)
-    monkeypatch.setattr(relsim.analysis.export, "read_months", lambda *args, **kwargs: DiskFull())
+    monkeypatch.setattr(relsim.analysis.export.SweepMonths, "by_run", disk_full)
     status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
     assert_refused(status, err, str(out), "No space left on device")
     assert snapshot(tmp_path) == before

@@ -19,12 +19,13 @@ parts without their runs part are removed, every part is read through, a damaged
 part is set aside (renamed ``*.damaged``, never deleted) and its runs run again, so nothing is
 lost and nothing is duplicated.
 
-The readers (:func:`read_runs`, :func:`iter_months` and those built on them) read committed
+The readers (:func:`read_runs`, :class:`SweepMonths` and those built on them) read committed
 runs only, each run once: a run id found in more than one runs part (a store copied by hand,
 or written by relsim before the lock existed) is read from the first, and
 :func:`saved_runs` says how many were duplicated. A damaged or missing part is one line naming
-the file and the ``--resume`` command that repairs it. :func:`iter_months` reads the months
-table part by part, so that memory does not grow with the number of runs.
+the file and the ``--resume`` command that repairs it. :class:`SweepMonths` reads the months
+table with filters (pyarrow.dataset), in blocks of runs or of months whose size does not grow
+with the number of runs.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from relsim.atomic import MANIFEST, atomic_file, write_json
@@ -55,7 +57,6 @@ from relsim.runs.parts import (
     RUNS,
     SET_ASIDE,
     Inventory,
-    Part,
     damage,
     inventory,
     is_part_name,
@@ -611,35 +612,23 @@ class SavedRuns:
         return max(0, (self.planned or 0) - self.saved)
 
 
-def _owned(
-    parts: Sequence[Part], directory: Path, manifest: Mapping[str, Any]
-) -> tuple[list[np.ndarray], int]:
-    """The run ids each runs part is read for (each run from the first part holding it).
-
-    Returns:
-        One sorted array per part, and the number of rows ignored as duplicates.
-    """
-    owned = []
-    seen: set[int] = set()
-    duplicates = 0
-    for part in parts:
-        ids = _read_part(part.runs, ["run_id"], directory, manifest).column("run_id").to_numpy()
-        fresh = [int(i) for i in ids if int(i) not in seen]
-        duplicates += len(ids) - len(fresh)
-        seen.update(fresh)
-        owned.append(np.unique(np.asarray(fresh, dtype=np.int64)))
-    return owned, duplicates
-
-
 def saved_runs(directory: Path | str) -> SavedRuns:
     """How many runs a sweep holds, and how many rows duplicate a run (read once)."""
     directory = Path(directory)
     manifest, found = _checked(directory)
-    owned, duplicates = _owned(found.parts, directory, manifest)
+    ids = _run_ids(found, directory, manifest)
     total = manifest.get("runs_total")
-    return SavedRuns(
-        int(total) if total is not None else None, sum(len(ids) for ids in owned), duplicates
-    )
+    unique = int(np.unique(ids).size)
+    return SavedRuns(int(total) if total is not None else None, unique, int(ids.size) - unique)
+
+
+def _run_ids(found: Inventory, directory: Path, manifest: Mapping[str, Any]) -> np.ndarray:
+    """The run id of every committed runs row, duplicates included, in part order."""
+    ids = [
+        _read_part(part.runs, ["run_id"], directory, manifest).column("run_id").to_numpy()
+        for part in found.parts
+    ]
+    return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
 
 
 def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -661,88 +650,119 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
     return frame if columns is None else frame[list(columns)]
 
 
-def iter_months(
-    directory: Path | str,
-    columns: Sequence[str] | None = None,
-    *,
-    run_ids: np.ndarray | None = None,
-    months: tuple[int, int] | None = None,
-) -> Iterator[pa.Table]:
-    """The months table of a sweep, one committed part at a time (each run's series once).
+#: Rows of the months table a block reader holds at a time: about 100 MB with a few columns.
+BLOCK_ROWS = 2_000_000
 
-    Memory holds one part at a time, however many runs the sweep has.
 
-    Args:
-        directory: The sweep directory.
-        columns: Columns to read besides ``run_id`` and ``month`` (default: all).
-        run_ids: Read only these runs' series.
-        months: Read only months ``first`` to ``last`` (inclusive).
+class SweepMonths:
+    """The months table of a sweep, read with filters, whole or in blocks of bounded size.
+
+    Only the committed months parts are read (pyarrow.dataset over them), and each run's month
+    once: a run saved twice (see :func:`saved_runs`) is read from its first part. The block
+    readers hold about :data:`BLOCK_ROWS` rows at a time, however many runs the sweep has.
 
     Raises:
         RelsimError: if the directory holds no sweep, or a part is missing or damaged.
     """
-    directory = Path(directory)
-    manifest, found = _checked(directory)
-    owned, duplicates = _owned(found.parts, directory, manifest)
-    wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
-    wanted_ids = None if run_ids is None else pa.array(np.asarray(run_ids, dtype=np.int64))
-    for part, ids in zip(found.parts, owned, strict=True):
-        if wanted_ids is not None and not np.isin(ids, wanted_ids.to_numpy()).any():
-            continue
-        assert part.months is not None  # _checked refuses a missing months part
-        table = _read_part(part.months, wanted, directory, manifest)
-        mask = None
-        if duplicates:
-            mask = pc.is_in(table.column("run_id"), value_set=pa.array(ids))
-        if wanted_ids is not None:
-            chosen = pc.is_in(table.column("run_id"), value_set=wanted_ids)
-            mask = chosen if mask is None else pc.and_(mask, chosen)
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self.manifest, found = _checked(self.directory)
+        ids = _run_ids(found, self.directory, self.manifest)
+        self.run_ids = np.unique(ids)
+        """The committed runs, sorted."""
+        self._duplicates = ids.size > self.run_ids.size
+        paths = [str(part.months) for part in found.parts if part.months is not None]
+        self._dataset = ds.dataset(paths, format="parquet") if paths else None
+
+    def read(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        run_ids: np.ndarray | None = None,
+        months: tuple[int, int] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of the months table sorted by run and month (all of it, by default).
+
+        Args:
+            columns: Columns besides ``run_id`` and ``month`` (default: all).
+            run_ids: Only these runs.
+            months: Only months ``first`` to ``last``, inclusive.
+        """
+        wanted = None if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
+        if self._dataset is None:
+            return pd.DataFrame(columns=wanted or ["run_id", "month"])
+        where = None
+        if run_ids is not None:
+            where = ds.field("run_id").isin(pa.array(np.asarray(run_ids, dtype=np.int64)))
         if months is not None:
-            month = table.column("month")
-            within = pc.and_(pc.greater_equal(month, months[0]), pc.less_equal(month, months[1]))
-            mask = within if mask is None else pc.and_(mask, within)
-        if mask is not None:
-            table = table.filter(mask)
-        if table.num_rows:
-            yield table
+            within = (ds.field("month") >= months[0]) & (ds.field("month") <= months[1])
+            where = within if where is None else where & within
+        try:
+            table = self._dataset.to_table(columns=wanted, filter=where)
+        except (OSError, pa.ArrowException) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RelsimError(
+                f"{self.directory / MONTHS}: a months part could not be read ({reason}); "
+                + _repair_hint(self.directory, self.manifest)
+            ) from None
+        frame = table.to_pandas()
+        if self._duplicates:
+            frame = frame.drop_duplicates(["run_id", "month"], keep="first")
+        return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+
+    def last_month(self) -> int:
+        """The last month any run reached (-1 when there is none)."""
+        if self._dataset is None:
+            return -1
+        month = self._dataset.to_table(columns=["month"]).column("month")
+        return int(pc.max(month).as_py()) if len(month) else -1
+
+    def by_run(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        run_ids: np.ndarray | None = None,
+        rows: int = BLOCK_ROWS,
+    ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """Some runs' series (default all), sorted by run and month, in blocks of whole runs.
+
+        Runs of one part are spread over the design, so each block of run ids is gathered
+        from every part by a filtered scan.
+
+        Yields:
+            Each block's run ids (sorted) and their rows.
+        """
+        ids = self.run_ids if run_ids is None else np.sort(np.asarray(run_ids, dtype=np.int64))
+        if self._dataset is None or not ids.size:
+            return
+        per_run = max(1, self._dataset.count_rows() // max(1, self.run_ids.size))
+        step = max(1, rows // per_run)
+        for start in range(0, ids.size, step):
+            block = ids[start : start + step]
+            yield block, self.read(columns, run_ids=block)
+
+    def by_month(
+        self,
+        columns: Sequence[str],
+        *,
+        run_ids: np.ndarray | None = None,
+        rows: int = BLOCK_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """Some runs' series (default all) in blocks of consecutive months, each sorted."""
+        runs = self.run_ids.size if run_ids is None else len(run_ids)
+        if not runs:
+            return
+        last = self.last_month()
+        step = max(1, rows // runs)
+        for first in range(0, last + 1, step):
+            yield self.read(columns, run_ids=run_ids, months=(first, first + step - 1))
 
 
 def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The months table of a sweep (each committed run's series), sorted by run and month.
 
-    It holds the whole table in memory: for large sweeps, read it part by part with
-    :func:`iter_months`, or in blocks of runs with :func:`months_in_blocks`.
+    It holds the whole table in memory (about 6 KB a run of 120 months per column read): for
+    large sweeps, read it in blocks with :class:`SweepMonths`.
     """
-    tables = list(iter_months(directory, columns))
-    if not tables:
-        names = [] if columns is None else list(dict.fromkeys(["run_id", "month", *columns]))
-        return pd.DataFrame(columns=names)
-    frame = pa.concat_tables(tables).to_pandas()
-    return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
-
-
-def months_in_blocks(
-    directory: Path | str, columns: Sequence[str] | None = None, *, rows: int = 2_000_000
-) -> Iterator[pd.DataFrame]:
-    """The months table sorted by run and month, in blocks of runs of about ``rows`` rows.
-
-    The same rows as :func:`read_months`, in the same order, with memory bounded by a block:
-    each block of run ids is gathered from every part (runs of one part are spread over the
-    design, so parts cannot simply be read in order).
-    """
-    directory = Path(directory)
-    ids = read_runs(directory, ["run_id"])["run_id"].to_numpy()
-    if not ids.size:
-        return
-    _, found = _checked(directory)
-    total_rows = sum(
-        pq.ParquetFile(part.months).metadata.num_rows for part in found.parts if part.months
-    )
-    per_run = max(1, total_rows // ids.size)
-    step = max(1, rows // per_run)
-    for start in range(0, ids.size, step):
-        block = ids[start : start + step]
-        tables = list(iter_months(directory, columns, run_ids=block))
-        if tables:
-            frame = pa.concat_tables(tables).to_pandas()
-            yield frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+    return SweepMonths(directory).read(columns)
