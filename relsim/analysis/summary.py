@@ -42,7 +42,13 @@ from relsim.analysis.stats import (
 from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
-from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
+from relsim.runs.store import (
+    RUN_ID_COLUMNS,
+    STATUS_COLUMNS,
+    read_manifest,
+    read_runs,
+    saved_runs,
+)
 from relsim.scenario import Scenario, scenario_from_dict
 
 MODE = "governance.mode"
@@ -84,6 +90,8 @@ class Summary:
     failed: int
     total: int | None = None
     """Runs the experiment plans (None if the manifest does not say)."""
+    duplicates: int = 0
+    """Runs saved more than once (read once: :func:`relsim.runs.store.saved_runs`)."""
 
     @property
     def unfinished(self) -> bool:
@@ -319,7 +327,8 @@ def summarize(directory: Path | str) -> Summary:
         )
     failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
     total = manifest.get("runs_total")
-    return Summary(cells, comparison, factors, len(runs), failed, total)
+    duplicates = saved_runs(directory).duplicates
+    return Summary(cells, comparison, factors, len(runs), failed, total, duplicates)
 
 
 def write_summary(summary: Summary, directory: Path | str) -> list[Path]:

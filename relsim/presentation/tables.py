@@ -44,6 +44,10 @@ def format_summary(summary: Summary) -> str:
             f"UNFINISHED: {summary.runs} of the experiment's {summary.total} runs are saved; "
             "continue it with relsim sweep EXPERIMENT --out DIR --resume"
         )
+    if summary.duplicates:
+        lines.append(
+            f"NOTE: {summary.duplicates} runs were saved more than once; each is counted once"
+        )
     lines.append(
         f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; "
         "months to full adoption: Kaplan–Meier median from introduction"
