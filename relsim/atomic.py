@@ -89,7 +89,7 @@ def _sync_file(path: Path) -> None:
 
 #: Temporary names, with the name of their destination and their writer's process id.
 _FILE_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
-_DIRECTORY_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-[^.]+)?$")
+_DIRECTORY_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old|scratch)-(?P<pid>\d+)(?:-[^.]+)?$")
 
 
 def _alive(pid: int) -> bool:
@@ -192,6 +192,29 @@ def write_json(path: Path, data: Any, what: str = "the manifest") -> None:
 WRITTEN = "written"
 
 Snapshot = dict[str, tuple[int, int, int, bool]]
+
+
+@contextmanager
+def scratch_directory(path: Path) -> Iterator[Path]:
+    """A private working folder beside ``path`` (``.<name>.scratch-<pid>-<random>``), removed after.
+
+    For intermediate files too large for memory on their way into ``path``. A kill leaves it
+    behind; the next scratch folder, or output directory, made for ``path`` removes it.
+
+    Raises:
+        RelsimError: if it cannot be created.
+    """
+    path = Path(path)
+    name = path.resolve().name
+    try:
+        _remove_leftovers(path.parent, _DIRECTORY_LEFTOVER, name)
+        folder = Path(tempfile.mkdtemp(prefix=f".{name}.scratch-{os.getpid()}-", dir=path.parent))
+    except OSError as exc:
+        raise RelsimError(f"{path}: cannot create a working folder ({exc.strerror})") from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _snapshot(path: Path) -> Snapshot | None:

@@ -32,19 +32,21 @@ import gzip
 import io
 import json
 import os
-import shutil
 import tarfile
-import tempfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
-from relsim.atomic import MANIFEST, atomic_directory, atomic_file, write_json
+from relsim.atomic import (
+    MANIFEST,
+    atomic_directory,
+    atomic_file,
+    scratch_directory,
+    write_json,
+)
 from relsim.errors import RelsimError
 from relsim.runs.store import (
     RUN_ID_COLUMNS,
@@ -117,7 +119,9 @@ def write_series(
     try:
         for stream in streams.values():
             pd.DataFrame(np.zeros((0, width))).to_csv(stream, header=True, index=False)
-        for ids, block in months.by_run(series, run_ids=run_ids):
+        blocks = scratch / "blocks"
+        blocks.mkdir()
+        for ids, block in months.by_run(series, scratch=blocks, run_ids=run_ids):
             for name, stream in streams.items():
                 wide = block.pivot(index="run_id", columns="month", values=name)
                 values = wide.reindex(index=ids, columns=range(width)).to_numpy(float)
@@ -199,25 +203,6 @@ def is_ema_export(path: Path | str) -> bool:
     return isinstance(metadata, dict) and metadata.get("relsim") == KIND
 
 
-@contextmanager
-def _scratch(path: Path) -> Iterator[Path]:
-    """A folder beside ``path`` for files on their way into it, removed after.
-
-    Its name is a temporary name of :func:`relsim.atomic.atomic_file` for ``path``
-    (``.<name>.<pid>.<random>.tmp``): if a kill leaves it, the next write of ``path`` removes it.
-    """
-    try:
-        folder = Path(
-            tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-        )
-    except OSError as exc:
-        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def write_ema(directory: Path | str, path: Path) -> None:
     """Write a sweep's EMA Workbench archive to ``path`` atomically, in bounded memory.
 
@@ -228,7 +213,7 @@ def write_ema(directory: Path | str, path: Path) -> None:
     experiments, outcomes, names = ema_inputs(directory)
     run_ids = experiments["scenario"].astype(int).to_numpy()
     try:
-        with _scratch(path) as scratch:
+        with scratch_directory(path) as scratch:
             series = write_series(directory, run_ids, names, scratch)
             with atomic_file(path, "the archive") as tmp, open(tmp, "wb") as stream:
                 ema_archive(experiments, outcomes, series, stream)
@@ -262,9 +247,12 @@ def _write_csv(directory: Path, out: Path) -> list[Path]:
         with atomic_directory(out, kind=KIND) as tmp:
             read_runs(directory).to_csv(tmp / "runs.csv", index=False, float_format=CSV_FLOAT)
             months = SweepMonths(directory)
-            with open(tmp / "months.csv", "w", newline="") as stream:
+            with (
+                scratch_directory(out) as scratch,
+                open(tmp / "months.csv", "w", newline="") as stream,
+            ):
                 header = True
-                for _, block in months.by_run():
+                for _, block in months.by_run(scratch=scratch):
                     block.to_csv(stream, index=False, header=header, float_format=CSV_FLOAT)
                     header = False
                 if header:  # no run has a series: the header alone

@@ -8,8 +8,9 @@ comparison table does; sampled keys are pooled. A :class:`Cell` holds the runs o
 one stratum.
 
 The runs table is read whole; the months table never is: :meth:`SweepData.monthly` reads it in
-blocks of months (:class:`relsim.runs.store.SweepMonths`) and reduces each block per cell, so
-that memory does not grow with the number of runs.
+blocks of months (:class:`relsim.runs.store.SweepMonths`, through a scratch folder in the sweep
+directory, removed after) and reduces each block per cell, so that memory does not grow with
+the number of runs.
 
 This module only reads and groups data; :mod:`relsim.presentation.labels` names the groups and
 strata, and :mod:`relsim.presentation.sweep_figures` draws them.
@@ -30,9 +31,9 @@ import pandas as pd
 
 from relsim.analysis.stats import censored_times
 from relsim.analysis.summary import MODE, introduction_months
-from relsim.atomic import MANIFEST
+from relsim.atomic import MANIFEST, scratch_directory
 from relsim.errors import RelsimError
-from relsim.runs.store import BLOCK_ROWS, SweepMonths, read_manifest, read_runs
+from relsim.runs.store import SweepMonths, read_manifest, read_runs
 from relsim.scenario import Scenario, scenario_from_dict
 
 #: Strata (rows of panels) at most; with more, the other grid factors are pooled.
@@ -194,20 +195,30 @@ class SweepData:
         found: dict[str, list[list[list[tuple[np.ndarray, T]]]]] = {
             column: [[[] for _ in row] for row in cells] for column in columns
         }
-        rows = BLOCK_ROWS // max(1, len(columns))
-        for block in self.months.by_month(columns, run_ids=ids, rows=rows):
-            for r, row in enumerate(cells):
-                for k, cell in enumerate(row):
-                    mine = block[block["run_id"].isin(cell.run_ids)]
-                    for column in columns:
-                        table = mine.pivot(index="run_id", columns="month", values=column)
-                        if table.shape[1]:
-                            month = table.columns.to_numpy(float)
-                            found[column][r][k].append((month, stat(table)))
+        with scratch_directory(self.directory / "months") as scratch:
+            for block in self.months.by_month(columns, scratch=scratch, run_ids=ids):
+                self._reduce(block, cells, columns, stat, found)
         return {
             column: [[_joined(blocks) for blocks in row] for row in by_row]
             for column, by_row in found.items()
         }
+
+    @staticmethod
+    def _reduce[T](
+        block: pd.DataFrame,
+        cells: list[list[Cell]],
+        columns: Sequence[str],
+        stat: Callable[[pd.DataFrame], T],
+        found: dict[str, list[list[list[tuple[np.ndarray, T]]]]],
+    ) -> None:
+        """Apply ``stat`` to each cell's part of a block of months, for :meth:`monthly`."""
+        for r, row in enumerate(cells):
+            for k, cell in enumerate(row):
+                mine = block[block["run_id"].isin(cell.run_ids)]
+                for column in columns:
+                    table = mine.pivot(index="run_id", columns="month", values=column)
+                    if table.shape[1]:
+                        found[column][r][k].append((table.columns.to_numpy(float), stat(table)))
 
     def time_to_full_adoption(
         self, run_ids: np.ndarray, practice: str

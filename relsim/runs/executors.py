@@ -223,7 +223,13 @@ class LocalPool(Executor):
                     if chunk is None:
                         exhausted = True
                         break
-                pending[self._pool.submit(fn, base, chunk)] = chunk
+                try:
+                    pending[self._pool.submit(fn, base, chunk)] = chunk
+                except BrokenProcessPool:  # a worker died before the pool could say so
+                    suspects = [*pending.values(), chunk, *suspects]
+                    pending.clear()
+                    alone = False
+                    self._restart()
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -650,8 +650,10 @@ def read_runs(directory: Path | str, columns: Sequence[str] | None = None) -> pd
     return frame if columns is None else frame[list(columns)]
 
 
-#: Rows of the months table a block reader holds at a time: about 100 MB with a few columns.
-BLOCK_ROWS = 2_000_000
+#: Values (rows times columns) a block of the months table holds: 32 MB as numbers.
+BLOCK_VALUES = 4_000_000
+#: Most blocks (files open at once while splitting); larger sweeps get larger blocks.
+MAX_BLOCKS = 512
 
 
 class SweepMonths:
@@ -659,7 +661,7 @@ class SweepMonths:
 
     Only the committed months parts are read (pyarrow.dataset over them), and each run's month
     once: a run saved twice (see :func:`saved_runs`) is read from its first part. The block
-    readers hold about :data:`BLOCK_ROWS` rows at a time, however many runs the sweep has.
+    readers hold about :data:`BLOCK_VALUES` values at a time, however many runs the sweep has.
 
     Raises:
         RelsimError: if the directory holds no sweep, or a part is missing or damaged.
@@ -672,8 +674,8 @@ class SweepMonths:
         self.run_ids = np.unique(ids)
         """The committed runs, sorted."""
         self._duplicates = ids.size > self.run_ids.size
-        paths = [str(part.months) for part in found.parts if part.months is not None]
-        self._dataset = ds.dataset(paths, format="parquet") if paths else None
+        self._paths = [str(part.months) for part in found.parts if part.months is not None]
+        self._dataset = ds.dataset(self._paths, format="parquet") if self._paths else None
 
     def read(
         self,
@@ -722,13 +724,17 @@ class SweepMonths:
         self,
         columns: Sequence[str] | None = None,
         *,
+        scratch: Path,
         run_ids: np.ndarray | None = None,
-        rows: int = BLOCK_ROWS,
+        values: int = BLOCK_VALUES,
     ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
         """Some runs' series (default all), sorted by run and month, in blocks of whole runs.
 
-        Runs of one part are spread over the design, so each block of run ids is gathered
-        from every part by a filtered scan.
+        Args:
+            columns: Columns besides ``run_id`` and ``month`` (default: all).
+            scratch: An empty folder on disk for the blocks (:meth:`_split`).
+            run_ids: Only these runs.
+            values: Values (rows times columns) a block may hold.
 
         Yields:
             Each block's run ids (sorted) and their rows.
@@ -736,27 +742,97 @@ class SweepMonths:
         ids = self.run_ids if run_ids is None else np.sort(np.asarray(run_ids, dtype=np.int64))
         if self._dataset is None or not ids.size:
             return
+        wanted = self._wanted(columns)
         per_run = max(1, self._dataset.count_rows() // max(1, self.run_ids.size))
-        step = max(1, rows // per_run)
-        for start in range(0, ids.size, step):
-            block = ids[start : start + step]
-            yield block, self.read(columns, run_ids=block)
+        runs_per_block = max(1, values // len(wanted) // per_run)
+        blocks = min(MAX_BLOCKS, -(-ids.size // runs_per_block))
+        span = -(-(int(ids[-1]) + 1) // blocks)
+        chosen = None if run_ids is None else ids
+        for key, frame in self._split(wanted, "run_id", span, chosen, scratch):
+            yield ids[(ids >= key * span) & (ids < (key + 1) * span)], frame
 
     def by_month(
         self,
         columns: Sequence[str],
         *,
+        scratch: Path,
         run_ids: np.ndarray | None = None,
-        rows: int = BLOCK_ROWS,
+        values: int = BLOCK_VALUES,
     ) -> Iterator[pd.DataFrame]:
-        """Some runs' series (default all) in blocks of consecutive months, each sorted."""
+        """Some runs' series (default all) in blocks of consecutive months, each sorted.
+
+        Args:
+            columns: Columns besides ``run_id`` and ``month``.
+            scratch: An empty folder on disk for the blocks (:meth:`_split`).
+            run_ids: Only these runs.
+            values: Values (rows times columns) a block may hold.
+        """
         runs = self.run_ids.size if run_ids is None else len(run_ids)
-        if not runs:
+        if self._dataset is None or not runs:
             return
-        last = self.last_month()
-        step = max(1, rows // runs)
-        for first in range(0, last + 1, step):
-            yield self.read(columns, run_ids=run_ids, months=(first, first + step - 1))
+        wanted = self._wanted(columns)
+        months = self.last_month() + 1
+        span = max(1, values // len(wanted) // runs)
+        span = max(span, -(-months // MAX_BLOCKS))
+        chosen = None if run_ids is None else np.asarray(run_ids, dtype=np.int64)
+        for _, frame in self._split(wanted, "month", span, chosen, scratch):
+            yield frame
+
+    def _wanted(self, columns: Sequence[str] | None) -> list[str]:
+        assert self._dataset is not None
+        names = self._dataset.schema.names if columns is None else columns
+        return list(dict.fromkeys(["run_id", "month", *names]))
+
+    def _split(
+        self,
+        wanted: list[str],
+        key: str,
+        span: int,
+        run_ids: np.ndarray | None,
+        scratch: Path,
+    ) -> Iterator[tuple[int, pd.DataFrame]]:
+        """The table in blocks of ``span`` consecutive values of ``key``, each sorted by run.
+
+        Runs of one part are spread over the design, and every part holds every month, so a
+        block cannot be read from a few parts: the table is first split in one pass, part by
+        part, each block's rows appended to its own Arrow IPC file in ``scratch``; then each
+        block is read back, sorted and yielded, and its file removed. The months table is read
+        once, and memory holds one part or one block at a time.
+
+        Yields:
+            Each block's number (``key // span``) and rows.
+        """
+        chosen = None if run_ids is None else pa.array(run_ids, pa.int64())
+        writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        try:
+            for part in self._paths:
+                table = _read_part(Path(part), wanted, self.directory, self.manifest)
+                if chosen is not None:
+                    table = table.filter(pc.is_in(table.column("run_id"), value_set=chosen))
+                block = table.column(key).to_numpy() // span
+                order = np.argsort(block, kind="stable")
+                table, block = table.take(order), block[order]
+                starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]]) if block.size else ()
+                for start, end in zip(starts, [*starts[1:], block.size], strict=True):
+                    number = int(block[start])
+                    if number not in writers:
+                        path = scratch / f"{number}.arrow"
+                        writers[number] = pa.ipc.new_file(path, table.schema)
+                    writers[number].write_table(table.slice(start, end - start))
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for number in sorted(writers):
+            spilled = scratch / f"{number}.arrow"
+            with pa.memory_map(str(spilled)) as source:
+                frame = pa.ipc.open_file(source).read_all().to_pandas()
+            spilled.unlink()
+            if self._duplicates:
+                frame = frame.drop_duplicates(["run_id", "month"], keep="first")
+            yield (
+                number,
+                frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True),
+            )
 
 
 def read_months(directory: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
