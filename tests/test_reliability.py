@@ -342,6 +342,22 @@ def test_a_full_disk_is_one_line_and_the_sweep_resumes(small, tmp_path):
         assert_same_tables(out, reference)
 
 
+def test_a_full_disk_under_the_readers_is_one_line_naming_where(damaged, tmp_path):
+    """summarize, report and plot write summaries, blocks of months and figures: each refused."""
+    _, out = damaged
+    for command in (
+        ["summarize", str(out), "--quiet"],
+        ["report", str(out), "--out", str(tmp_path / "report.html"), "--quiet"],
+        ["plot", str(out), "--out", str(tmp_path / "figures"), "--quiet"],
+    ):
+        done = subprocess.run(
+            [*RELSIM, *command], capture_output=True, text=True, preexec_fn=_file_size_limit(1)
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        line = one_line(done.stderr, "File too large")
+        assert str(tmp_path) in line or str(out) in line, line  # names where it could not write
+
+
 # --- a dying worker --------------------------------------------------------------------------
 
 #: The run whose chunk kills its worker, every time it runs (as the OOM killer would).

@@ -196,8 +196,14 @@ class SweepData:
             column: [[[] for _ in row] for row in cells] for column in columns
         }
         with scratch_directory(self.directory / "months") as scratch:
-            for block in self.months.by_month(columns, scratch=scratch, run_ids=ids):
-                self._reduce(block, cells, columns, stat, found)
+            try:
+                for block in self.months.by_month(columns, scratch=scratch, run_ids=ids):
+                    self._reduce(block, cells, columns, stat, found)
+            except OSError as exc:  # the blocks are written beside the store: a full disk
+                reason = exc.strerror or str(exc)
+                raise RelsimError(
+                    f"{scratch}: cannot write the months in blocks ({reason})"
+                ) from None
         return {
             column: [[_joined(blocks) for blocks in row] for row in by_row]
             for column, by_row in found.items()
