@@ -24,6 +24,7 @@ from relsim.dashboard.demo import SHOCK_MAGNITUDE, DemoModel
 from relsim.dashboard.server import SCENARIO_ENV
 from relsim.errors import RelsimError
 from relsim.runs.simulation import months_frame
+from relsim.scenario import with_overrides
 
 PRESETS = [
     "nhs_vmi_partnership",
@@ -91,7 +92,7 @@ def test_twins_share_seed_and_scenario_and_differ_only_in_governance():
         "networked",
         "hierarchical",
     )
-    assert first.config.with_overrides({"governance.mode": "hierarchical"}) == second.config
+    assert with_overrides(first.config, {"governance.mode": "hierarchical"}) == second.config
     for _ in range(24):
         demo.step()
     a, b = months_frame(first), months_frame(second)

@@ -49,7 +49,7 @@ from relsim.runs.store import (
     read_runs,
     saved_runs,
 )
-from relsim.scenario import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 MODE = "governance.mode"
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
@@ -306,7 +306,7 @@ def summarize(directory: Path | str) -> Summary:
     rows = []
     base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
     for cell, group in _groups(ok, grid) if len(ok) else []:
-        start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
+        start = compact_start(with_overrides(base, cell, "experiment") if cell else base)
         rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()

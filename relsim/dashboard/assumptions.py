@@ -17,7 +17,7 @@ from typing import Any
 
 from relsim.errors import RelsimError
 from relsim.model.governance import GOVERNANCE
-from relsim.scenario import Scenario
+from relsim.scenario import Scenario, with_overrides
 
 #: Seeds are whole numbers from 0 to 2^64 - 1, as on the command line.
 MAX_SEED = 2**64 - 1
@@ -89,7 +89,7 @@ class Assumptions:
 
     def apply(self, scenario: Scenario) -> Scenario:
         """The scenario with these assumptions (validated like any scenario file)."""
-        return scenario.with_overrides(self.overrides(scenario), source="dashboard")
+        return with_overrides(scenario, self.overrides(scenario), source="dashboard")
 
 
 def _close(a: float, b: float) -> bool:

@@ -30,6 +30,7 @@ from relsim.scenario.validation import (
     build_table,
     check_keys,
     scenario_from_dict,
+    with_overrides,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "scenario_from_dict",
     "schema_rows",
     "schema_type_at",
+    "with_overrides",
 ]

@@ -24,12 +24,21 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 from relsim.errors import ScenarioError
 from relsim.scenario import population
 from relsim.scenario.overrides import apply_overrides
-from relsim.scenario.schema import DEFAULT_TRUSTS, MAX_TRUSTS, Limits, Scenario, field_types
+from relsim.scenario.schema import (
+    DEFAULT_TRUSTS,
+    MAX_GENERATED_TRUSTS,
+    Limits,
+    Scenario,
+    field_types,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: The most trusts a file may list ([[trusts]]): as many as a population may generate.
+MAX_LISTED_TRUSTS = MAX_GENERATED_TRUSTS
 
 #: The longest name of a trust, region or practice: names label tables, figures and the
 #: dashboard, and a name of a million characters would only exhaust memory drawing them.
@@ -236,9 +245,9 @@ def _check_regions(s: Scenario, rep: Reporter) -> None:
 
 def _check_sizes(s: Scenario, rep: Reporter) -> None:
     """Refuse what would exhaust memory rather than run: too many trusts, names too long."""
-    if len(s.trusts) > MAX_TRUSTS:
+    if len(s.trusts) > MAX_LISTED_TRUSTS:
         raise rep.error(
-            "trusts", f"at most {MAX_TRUSTS} trusts may be listed (got {len(s.trusts)})"
+            "trusts", f"at most {MAX_LISTED_TRUSTS} trusts may be listed (got {len(s.trusts)})"
         )
     if len(s.scenario.name) > MAX_TITLE:
         raise rep.error(
@@ -430,3 +439,24 @@ def scenario_from_dict(
     merged = _merge(Scenario().to_dict(), raw)
     touched = apply_overrides(merged, overrides or {}, override_source)
     return build_scenario(merged, Reporter(source, touched, override_source))
+
+
+def with_overrides(
+    scenario: Scenario, overrides: Mapping[str, Any], source: str = "overrides"
+) -> Scenario:
+    """A validated copy of ``scenario`` with dotted-key overrides applied.
+
+    A function of this module rather than a method of :class:`Scenario`, so that the schema
+    does not import the validation that builds it.
+
+    Args:
+        scenario: The scenario to start from.
+        overrides: Mapping such as ``{"governance.mode": "hierarchical",
+            "trusts[0].readiness": 0.9}``.
+        source: Where the overrides came from, for error messages.
+    """
+    if not overrides:
+        return scenario
+    raw = scenario.to_dict()
+    touched = apply_overrides(raw, overrides, source)
+    return build_scenario(raw, Reporter(source, touched, source))
