@@ -9,12 +9,14 @@ one line and exit status 2 (1 for a sweep that saved runs), or in a sweep that c
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import resource
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +26,10 @@ import psutil
 import pytest
 
 from relsim.cli import main
+from relsim.errors import RelsimError
 from relsim.runs.executors import WORKER_DIED, LocalPool, Serial
 from relsim.runs.experiment import load_experiment
-from relsim.runs.lock import LOCK
+from relsim.runs.lock import LOCK, SweepLock
 from relsim.runs.progress import Silent
 from relsim.runs.runner import chunk_size, run_chunk, run_sweep
 from relsim.runs.store import read_manifest, read_months, read_runs, saved_runs
@@ -180,6 +183,20 @@ def test_two_resumes_started_together_lose_and_duplicate_nothing(tmp_path):
     assert saved_runs(out).duplicates == 0
     assert read_months(out, ["pressure"]).groupby("run_id").size().eq(25).all()
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_a_writer_arriving_before_the_holder_wrote_its_pid_still_names_it(tmp_path):
+    """The window between a holder's flock and its PID write: the contender waits for the PID."""
+    handle = os.open(tmp_path / LOCK, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # held, the PID not written yet
+        timer = threading.Timer(0.2, os.pwrite, (handle, b"4242\n", 0))
+        timer.start()
+        with pytest.raises(RelsimError, match=r"another relsim \(process 4242\)"):
+            SweepLock.acquire(tmp_path)
+        timer.join()
+    finally:
+        os.close(handle)
 
 
 def test_a_directory_left_before_its_manifest_or_with_a_damaged_one_can_be_started_again(

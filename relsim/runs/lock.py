@@ -14,14 +14,20 @@ taken after the worker pool has been forked, so workers never inherit it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from relsim.errors import RelsimError
 
 #: The lock file in a sweep directory.
 LOCK = ".sweep.lock"
+#: Characters of the holder's PID in the lock file (right-aligned): wider than any PID.
+_PID_WIDTH = 20
+#: Seconds a contender waits for a new holder to write its PID.
+_HOLDER_WAIT = 1.0
 
 
 class SweepLock:
@@ -57,11 +63,11 @@ class SweepLock:
                 f"{directory}: another relsim ({who}) is writing this sweep; wait for it to "
                 "finish or stop it, then try again"
             ) from None
-        try:
-            os.ftruncate(handle, 0)
-            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
-        except OSError:
-            pass  # a full disk: the lock holds all the same, only its holder goes unnamed
+        # One write of a fixed width, over whatever an earlier holder wrote, never a truncation
+        # first: a contender reading meanwhile sees a whole PID or none. On a full disk the
+        # lock holds all the same; only its holder goes unnamed.
+        with contextlib.suppress(OSError):
+            os.pwrite(handle, f"{os.getpid():>{_PID_WIDTH}}\n".encode(), 0)
         return cls(directory, handle)
 
     def release(self) -> None:
@@ -72,9 +78,19 @@ class SweepLock:
 
 
 def _holder(handle: int) -> int | None:
-    """The PID the lock's holder wrote into the lock file, if any."""
-    try:
-        text = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+    """The PID the lock's holder wrote into the lock file, if any.
+
+    A holder writes its PID just after taking the lock; a contender arriving in between finds
+    the file still empty, so it looks again for up to :data:`_HOLDER_WAIT` seconds.
+    """
+    deadline = time.monotonic() + _HOLDER_WAIT
+    while True:
+        try:
+            text = os.pread(handle, _PID_WIDTH + 1, 0).decode("ascii", "replace").strip()
+        except OSError:
+            return None
+        if text.isdigit():
+            return int(text)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
