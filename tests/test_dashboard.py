@@ -7,6 +7,7 @@ memory and tests/test_dashboard_browser.py follows the lesson plan in Chromium.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -552,3 +553,16 @@ def test_the_info_tab_explains_the_model_and_holds_the_lesson_and_sources():
     assert html.count("<tr>") == len(LESSON) + 1
     assert "{lesson}" not in html
     assert "BMJ" in html
+
+
+@pytest.mark.parametrize("panels", [[0], [0, 1]])
+def test_every_dataset_a_chart_is_sent_is_one_its_template_draws(panels):
+    """Vega refuses data for a dataset its chart lacks (an overlay has no ghost layer)."""
+    demo, ghost = DemoModel(twin=True), DemoModel(twin=True, seed=2)
+    demo.step()
+    views = (charts.TRUST, charts.ADOPTION, charts.TOLD_EARLY, charts.PRESSURE_VIEW)
+    for view in (*views, charts.ATTENDANCE_VIEW):
+        template, payload = charts.time_chart(view, demo, panels, frame=1, ghost=ghost)
+        spec = json.dumps(template.spec)
+        for name in payload.data:
+            assert f'"name": "{name}"' in spec, (view, name)

@@ -445,12 +445,14 @@ def time_chart(
     if lines.top is None:  # shared by all panels, so that twins side by side compare
         every = [long_columns("", _series(p, "month"), view.values(p)) for p in demo.panels]
         top = top_of([*every, shadow], view.floor)
-    return template, payload(frame, table, events, shadow, top)
+    # An overlaid chart has no ghost layer, and Vega refuses data for a dataset it lacks.
+    return template, payload(frame, table, events, None if overlay else shadow, top)
 
 
 def payload(
-    frame: int, table: Columns, events: Columns, ghost: Columns, top: float | None = None
+    frame: int, table: Columns, events: Columns, ghost: Columns | None, top: float | None = None
 ) -> Payload:
-    """One chart's frame: its data, its events, its ghost and (if shared) the axis' top."""
+    """One chart's frame: its data, its events, its ghost if it has one, and a shared top."""
     signals = {"ymax": top} if top is not None else {}
-    return Payload(frame, {DATA: table, EVENTS: events, GHOST: ghost}, signals)
+    data = {DATA: table, EVENTS: events} | ({GHOST: ghost} if ghost is not None else {})
+    return Payload(frame, data, signals)
