@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check relsim tests benchmarks tools
 	$(BIN)/ruff format --check relsim tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/pytest -q

@@ -26,6 +26,7 @@ import tracemalloc
 
 from relsim import RegulationModel, load_scenario
 from relsim.runs.simulation import simulate
+from relsim.scenario import with_overrides
 
 BASE = load_scenario("england_system")
 SIZES = {"210 trusts / 42 regions": (210, 42), "840 trusts / 168 regions": (840, 168)}
@@ -35,7 +36,7 @@ def scenario(trusts: int, regions: int, mode: str | None = None):
     overrides = {"population.trusts": trusts, "population.regions": regions}
     if mode:
         overrides["governance.mode"] = mode
-    return BASE.with_overrides(overrides)
+    return with_overrides(BASE, overrides)
 
 
 def timed(fn) -> float:

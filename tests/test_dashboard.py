@@ -31,7 +31,7 @@ from relsim.dashboard.settings import Settings, preset_options
 from relsim.errors import RelsimError
 from relsim.model.columns import FIELD
 from relsim.runs.simulation import months_frame
-from relsim.scenario import GOVERNANCE_MODES
+from relsim.scenario import GOVERNANCE_MODES, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = [
@@ -100,7 +100,7 @@ def test_twins_share_seed_and_scenario_and_differ_only_in_governance():
     demo = DemoModel(preset="nhs_vmi_partnership", twin=True, seed=11)
     first, second = demo.panels
     assert demo.labels == ["Networked", "Hierarchical"]
-    assert first.config.with_overrides({"governance.mode": "hierarchical"}) == second.config
+    assert with_overrides(first.config, {"governance.mode": "hierarchical"}) == second.config
     for _ in range(24):
         demo.step()
     a, b = months_frame(first), months_frame(second)

@@ -7,6 +7,7 @@ import pytest
 
 from relsim import RegulationModel, load_scenario
 from relsim.runs.simulation import months_frame
+from relsim.scenario import with_overrides
 
 SCENARIO = load_scenario("nhs_vmi_partnership")
 
@@ -34,8 +35,8 @@ def test_a_shock_applied_now_starts_next_month_and_lasts_its_duration(seed):
 
 
 def test_a_shock_applied_now_equals_the_same_shock_scripted_in_the_scenario():
-    scripted = SCENARIO.with_overrides(
-        {"pressure.shocks": [{"month": 6, "magnitude": 0.5, "duration": 3}]}
+    scripted = with_overrides(
+        SCENARIO, {"pressure.shocks": [{"month": 6, "magnitude": 0.5, "duration": 3}]}
     )
     expected = RegulationModel(scripted, rng=4, record="months")
     expected.run_model()

@@ -26,6 +26,7 @@ from relsim.model.governance.contact import respond
 from relsim.model.interactions import Interactions
 from relsim.model.kernel import update_relations
 from relsim.runs.simulation import months_frame
+from relsim.scenario import with_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +37,10 @@ BASE = load_scenario("nhs_vmi_partnership")
 SHOCK = load_scenario("pressure_shock")
 ARMS = {
     "networked": BASE,
-    "hierarchical": BASE.with_overrides({"governance.mode": "hierarchical"}),
-    "no_compact": BASE.with_overrides({"governance.compact.enabled": False}),
+    "hierarchical": with_overrides(BASE, {"governance.mode": "hierarchical"}),
+    "no_compact": with_overrides(BASE, {"governance.compact.enabled": False}),
     "shock": SHOCK,
-    "shock_no_compact": SHOCK.with_overrides({"governance.compact.enabled": False}),
+    "shock_no_compact": with_overrides(SHOCK, {"governance.compact.enabled": False}),
 }
 
 
@@ -179,7 +180,7 @@ def test_fact7_the_same_intervention_gives_trajectories_ordered_by_readiness():
 
 
 def test_fact9_the_heat_map_evens_coverage():
-    without = BASE.with_overrides({"practices[0].targets_training": False})
+    without = with_overrides(BASE, {"practices[0].targets_training": False})
     assert BASE.practices[0].name == "training_heat_map"
     cv_with, cv_without, adopter_cv, other_cv = [], [], [], []
     for seed in SEEDS[:40]:

@@ -16,6 +16,7 @@ from relsim.errors import RelsimError, ScenarioError
 from relsim.model.agents import ImprovementPartner, Regulator, Trust
 from relsim.model.governance import GovernanceRule
 from relsim.runs.simulation import RunResult, months_frame
+from relsim.scenario import with_overrides
 
 SCENARIO = load_scenario("nhs_vmi_partnership")
 
@@ -124,7 +125,7 @@ def test_each_mechanism_draws_from_its_own_stream():
 
 def test_initial_coverage_is_the_same_whatever_the_governance():
     a = simulate(SCENARIO, seed=3, months=1).coverage
-    b = simulate(SCENARIO.with_overrides({"governance.mode": "hierarchical"}), seed=3, months=1)
+    b = simulate(with_overrides(SCENARIO, {"governance.mode": "hierarchical"}), seed=3, months=1)
     pd.testing.assert_frame_equal(a[a.month == 0], b.coverage[b.coverage.month == 0])
 
 
@@ -174,8 +175,8 @@ def test_a_mandate_makes_every_trust_adopt_at_once_but_shallowly():
 
 
 def test_scripted_governance_change_switches_the_rule():
-    scenario = SCENARIO.with_overrides(
-        {"governance.changes": [{"month": 24, "mode": "hierarchical"}]}
+    scenario = with_overrides(
+        SCENARIO, {"governance.changes": [{"month": 24, "mode": "hierarchical"}]}
     )
     frame = run(scenario, seed=1)
     assert set(frame.loc[:23, "governance"]) == {"networked"}
@@ -185,7 +186,7 @@ def test_scripted_governance_change_switches_the_rule():
 
 
 def test_partner_is_active_only_within_its_months():
-    frame = run(SCENARIO.with_overrides({"partner.start_month": 6, "partner.end_month": 30}))
+    frame = run(with_overrides(SCENARIO, {"partner.start_month": 6, "partner.end_month": 30}))
     active = frame["partner_active"].to_numpy()
     assert not active[:6].any()
     assert active[6:30].all()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from relsim import ScenarioError, load_scenario
+from relsim.scenario import with_overrides
 from relsim.scenario.population import generate, region_count
 from relsim.scenario.schema import Distribution, Population
 
@@ -97,7 +98,7 @@ def test_generated_trusts_are_not_listed_and_read_back_the_same():
             None, {**ORIGINS, "population.trusts": 30, "population.regions": 5}
         ).digest()
     )
-    bigger = scenario.with_overrides({"population.trusts": 40})
+    bigger = with_overrides(scenario, {"population.trusts": 40})
     assert len(bigger.trusts) == 40
 
 

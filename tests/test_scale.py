@@ -24,6 +24,7 @@ from relsim.model.agents import Convener
 from relsim.model.governance.national import learning_sets
 from relsim.model.state import NOT_ADOPTED
 from relsim.runs.simulation import months_frame
+from relsim.scenario import with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 Z99 = NormalDist().inv_cdf(0.995)
@@ -259,8 +260,8 @@ FACT8_SEEDS = range(800, 820)
 def board_run(trusts: int, mode: str, seed: int, months: int = 48) -> tuple[float, float, float]:
     """Per-pair contact, trust growth and adoption among the origin's board mates
     (:func:`relsim.analysis.facts.board_metrics`, which ``relsim validate`` uses for fact 8)."""
-    scenario = BOARD.with_overrides(
-        {"population.trusts": trusts, "governance.mode": mode, "scenario.months": months}
+    scenario = with_overrides(
+        BOARD, {"population.trusts": trusts, "governance.mode": mode, "scenario.months": months}
     )
     return board_metrics(scenario, seed)
 
@@ -318,7 +319,7 @@ def test_board_size_experiment_is_a_sweep_over_valid_scenarios():
     assert min(sizes) == 3
     assert max(sizes) == 40
     for values in product(*factors.values()):
-        point = base.with_overrides(dict(zip(factors, values, strict=True)))
+        point = with_overrides(base, dict(zip(factors, values, strict=True)))
         assert len(point.trusts) == values[0]
         sizes_by_region = pd.Series([t.region for t in point.trusts]).value_counts()
         assert sizes_by_region.max() <= 8

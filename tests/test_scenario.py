@@ -21,6 +21,7 @@ from relsim.scenario import (
     parse_value,
     scenario_from_dict,
     schema_rows,
+    with_overrides,
 )
 
 LAYER = Path(relsim.__file__).parent / "scenario"
@@ -86,7 +87,7 @@ def test_scenarios_are_frozen_and_hash_their_content():
     with pytest.raises(AttributeError):
         s.scenario = None  # type: ignore[misc]
     assert s.digest() == load_scenario().digest()
-    assert s.digest() != s.with_overrides({"pressure.baseline": 0.31}).digest()
+    assert s.digest() != with_overrides(s, {"pressure.baseline": 0.31}).digest()
 
 
 def test_resolved_scenario_round_trips_through_a_dict():
@@ -267,8 +268,8 @@ package = types.ModuleType("relsim")
 package.__path__ = [{str(LAYER.parent)!r}]
 sys.modules["relsim"] = package
 from relsim.errors import ScenarioError
-from relsim.scenario import load_scenario, schema_rows
-load_scenario("england_system").with_overrides({{"governance.mode": "hierarchical"}})
+from relsim.scenario import load_scenario, schema_rows, with_overrides
+with_overrides(load_scenario("england_system"), {{"governance.mode": "hierarchical"}})
 try:
     load_scenario(None, {{"governance.mode": "anarchy"}})
 except ScenarioError:

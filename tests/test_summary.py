@@ -18,7 +18,7 @@ from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_runs
-from relsim.scenario import load_scenario
+from relsim.scenario import load_scenario, with_overrides
 
 EXPERIMENT = """
 [experiment]
@@ -109,11 +109,11 @@ def test_the_summary_of_an_unfinished_sweep_says_so(tmp_path):
 def test_the_compact_is_timed_from_when_a_board_rule_takes_over():
     base = load_scenario("nhs_vmi_partnership")
     assert compact_start(base) == 0
-    assert compact_start(base.with_overrides({"governance.compact.enabled": False})) is None
-    hierarchical = base.with_overrides({"governance.mode": "hierarchical"})
+    assert compact_start(with_overrides(base, {"governance.compact.enabled": False})) is None
+    hierarchical = with_overrides(base, {"governance.mode": "hierarchical"})
     assert compact_start(hierarchical) is None
-    switched = hierarchical.with_overrides(
-        {"governance.changes": [{"month": 30, "mode": "networked"}]}
+    switched = with_overrides(
+        hierarchical, {"governance.changes": [{"month": 30, "mode": "networked"}]}
     )
     assert compact_start(switched) == 30
 

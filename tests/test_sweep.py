@@ -25,6 +25,7 @@ from relsim.runs.outcomes import run_outcomes
 from relsim.runs.progress import Lines, Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_manifest, read_months, read_runs
+from relsim.scenario import with_overrides
 
 RELSIM = [sys.executable, "-m", "relsim.cli"]
 
@@ -92,11 +93,12 @@ def test_outcomes_agree_with_the_stored_series_and_a_direct_run(shared):
     experiment = load_experiment(experiment_file(shared))
     row = runs.iloc[6]
     series = months[months["run_id"] == row["run_id"]]
-    scenario = experiment.base.with_overrides(
+    scenario = with_overrides(
+        experiment.base,
         {
             "governance.mode": row["governance.mode"],
             "governance.compact.enabled": bool(row["governance.compact.enabled"]),
-        }
+        },
     )
     model = RegulationModel(scenario, rng=int(row["seed"]), record="months")
     model.run_model()

@@ -26,7 +26,7 @@ from relsim.model.mesa_model import RegulationModel
 from relsim.model.state import NOT_ADOPTED
 from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import run_seed
-from relsim.scenario import Scenario, load_scenario
+from relsim.scenario import Scenario, load_scenario, with_overrides
 
 #: Seed from which every validation run's seed derives (paired across arms).
 VALIDATION_SEED = 20151001
@@ -44,17 +44,18 @@ def arms() -> dict[str, Scenario]:
     shock = load_scenario("pressure_shock")
     return {
         "networked": base,
-        "hierarchical": base.with_overrides({"governance.mode": "hierarchical"}),
-        "no_compact": base.with_overrides({"governance.compact.enabled": False}),
+        "hierarchical": with_overrides(base, {"governance.mode": "hierarchical"}),
+        "no_compact": with_overrides(base, {"governance.compact.enabled": False}),
         "shock": shock,
-        "shock_no_compact": shock.with_overrides({"governance.compact.enabled": False}),
-        "no_heat_map": base.with_overrides({"practices[0].targets_training": False}),
-        "partner_leaves": base.with_overrides(
-            {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
+        "shock_no_compact": with_overrides(shock, {"governance.compact.enabled": False}),
+        "no_heat_map": with_overrides(base, {"practices[0].targets_training": False}),
+        "partner_leaves": with_overrides(
+            base, {"scenario.months": LONG_HORIZON, "partner.end_month": EXIT_MONTH}
         ),
         **{
-            name: load_scenario("board_size").with_overrides(
-                {"population.trusts": n, "governance.mode": mode, "scenario.months": BOARD_MONTHS}
+            name: with_overrides(
+                load_scenario("board_size"),
+                {"population.trusts": n, "governance.mode": mode, "scenario.months": BOARD_MONTHS},
             )
             for name, n, mode in (
                 ("small_board", SMALL_BOARD, "networked"),
@@ -171,7 +172,7 @@ def _run_chunk(scenarios: dict[str, Scenario], chunk: Sequence[tuple[str, int, i
     return [(arm, r, run_metrics(arm, scenarios[arm], seed)) for arm, r, seed in chunk]
 
 
-def _chunks(specs: Sequence[tuple[str, int, int]], size: int) -> Iterator[list[Any]]:
+def _slices(specs: Sequence[tuple[str, int, int]], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(specs), size):
         yield list(specs[start : start + size])
 
@@ -184,7 +185,7 @@ def collect(replications: int, executor: Executor | None = None) -> dict[str, li
     ex = executor or make_executor(None, None)
     out: dict[str, list[Any]] = {arm: [None] * replications for arm in scenarios}
     try:
-        for results in ex.map_unordered(_run_chunk, scenarios, _chunks(specs, 7)):
+        for results in ex.map_unordered(_run_chunk, scenarios, _slices(specs, 7)):
             for arm, r, metrics in results:
                 out[arm][r] = metrics
     finally:

@@ -43,7 +43,7 @@ from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
-from relsim.scenario import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 MODE = "governance.mode"
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
@@ -298,7 +298,7 @@ def summarize(directory: Path | str) -> Summary:
     rows = []
     base = scenario_from_dict(manifest["scenario"], source=str(Path(directory) / "manifest.json"))
     for cell, group in _groups(ok, grid) if len(ok) else []:
-        start = compact_start(base.with_overrides(cell, "experiment") if cell else base)
+        start = compact_start(with_overrides(base, cell, "experiment") if cell else base)
         rows += [{**cell, **row} for row in cell_rows(group, outcomes, manifest, start)]
     cells = pd.DataFrame(rows)
     comparison = pd.DataFrame()

@@ -29,7 +29,7 @@ from relsim.analysis.summary import MODE, introduction_months
 from relsim.atomic import MANIFEST
 from relsim.errors import RelsimError
 from relsim.runs.store import read_manifest, read_months, read_runs
-from relsim.scenario import Scenario, scenario_from_dict
+from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 #: Strata (rows of panels) at most; with more, the other grid factors are pooled.
 MAX_STRATA = 4
@@ -243,4 +243,4 @@ def point_overrides(data: SweepData, row: pd.Series) -> dict[str, Any]:
 
 def point_scenario(data: SweepData, row: pd.Series) -> Scenario:
     """The scenario a run of the sweep ran: the base scenario with its design point."""
-    return data.scenario.with_overrides(point_overrides(data, row), "experiment")
+    return with_overrides(data.scenario, point_overrides(data, row), "experiment")

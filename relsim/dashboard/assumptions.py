@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relsim.errors import RelsimError
-from relsim.scenario import GOVERNANCE_MODES, Scenario
+from relsim.scenario import GOVERNANCE_MODES, Scenario, with_overrides
 
 #: Seeds are whole numbers from 0 to 2^64 - 1, as on the command line.
 MAX_SEED = 2**64 - 1
@@ -83,7 +83,7 @@ class Assumptions:
 
     def apply(self, scenario: Scenario) -> Scenario:
         """The scenario with these assumptions (validated like any scenario file)."""
-        return scenario.with_overrides(self.overrides(scenario), source="dashboard")
+        return with_overrides(scenario, self.overrides(scenario), source="dashboard")
 
 
 def _close(a: float, b: float) -> bool:

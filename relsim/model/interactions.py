@@ -50,7 +50,6 @@ class Interactions:
         "block_encounters",
         "board_met",
         "board_positive_share",
-        "breaches",
         "contact",
         "disclosures",
         "encounters",
@@ -103,8 +102,6 @@ class Interactions:
         """Share of trusts attending a board this month (NaN: no board met)."""
         self.board_positive_share: Float | float = np.nan
         """Share of positive exchanges at this month's boards with the regulator (NaN: none)."""
-        self.breaches: Int | int = 0
-        """Breaches of a compact in force this month (punitive responses and surprises)."""
         self.repairs: Int | int = 0
         """Boards that held a repair conversation this month."""
         # Regulator-trust exchanges, accumulated as vectors and folded into the pair arrays

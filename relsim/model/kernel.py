@@ -62,7 +62,7 @@ from relsim.model.mechanisms import (
     trusted_exposures,
     update_quality,
 )
-from relsim.model.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State
+from relsim.model.state import EMBEDDED, IMPLEMENTING, MAX_LEVEL, NOT_ADOPTED, State, per_run
 from relsim.model.streams import Draws
 from relsim.scenario import Scenario
 
@@ -140,7 +140,7 @@ def derive(state: State, scenario: Scenario) -> None:
     state.capability = capability(state.coverage, scenario.training.capability_coverage)
     e = scenario.energy
     state.energy = energy(
-        state.level, state.pressure[..., None], e.level_weight, e.pressure_weight, MAX_LEVEL
+        state.level, per_run(state.pressure), e.level_weight, e.pressure_weight, MAX_LEVEL
     )
 
 
@@ -184,7 +184,7 @@ def improvement_work(
         state.energy,
         fixed,
         embedded @ practices.benefit,
-        state.pressure[..., None],
+        per_run(state.pressure),
         q.growth,
         q.fix_gain,
         q.pressure_erosion,
@@ -240,26 +240,23 @@ def exposures(state: State, ix: Interactions, threshold: float) -> Int:
     """
     relations = state.relations
     adopters = state.adoption > NOT_ADOPTED
-    found = np.zeros(adopters.shape, dtype=np.int64)
+    found = []
     if ix.encounters:
         trusted = relations.dense()[..., 1:, 1:] >= threshold
-        found = found + trusted_exposures(ix.encounters, trusted, adopters)
+        found.append(trusted_exposures(ix.encounters, trusted, adopters))
     if ix.block_encounters:
-        layout = relations.layout
-        found = found + block_exposures(
-            ix.block_encounters,
-            relations.blocks >= threshold,
-            adopters,
-            layout.region,
-            layout.position,
-        )
+        at = relations.layout.trust_places
+        trusted_blocks = relations.blocks >= threshold
+        found.append(block_exposures(ix.block_encounters, trusted_blocks, adopters, at))
     if ix.pair_encounters:
         j = np.concatenate([e[0] for e in ix.pair_encounters])
         i = np.concatenate([e[1] for e in ix.pair_encounters])
         trusted_pairs = relations.trusted(j + 1, i + 1) >= threshold
         told = np.concatenate([e[2][e[1]] for e in ix.pair_encounters])
-        found = found + pair_exposures(j, i, trusted_pairs, told, adopters)
-    return found
+        found.append(pair_exposures(j, i, trusted_pairs, told, adopters))
+    if not found:
+        return np.zeros(adopters.shape, dtype=np.int64)
+    return found[0] if len(found) == 1 else np.add.reduce(found)
 
 
 def learn_practices(

@@ -406,8 +406,7 @@ def block_exposures(
     encounters: Sequence[tuple[Bool, Bool]],
     trusted: Bool,
     adopters: Bool,
-    region: Int,
-    position: Int,
+    at: tuple[Any, ...],
 ) -> NDArray[np.int64]:
     """As :func:`trusted_exposures`, for encounters within regions given in block layout (M7).
 
@@ -417,8 +416,9 @@ def block_exposures(
             if trust i talked about practice k at that encounter.
         trusted: ``trusted[r, q, p]`` if q trusts p enough for an exposure to count.
         adopters: ``adopters[i, k]`` if trust i has adopted practice k.
-        region: Each trust's region.
-        position: Each trust's position in its region's block.
+        at: Index of the trusts' places in an array of blocks with a trailing practice axis,
+            ``(..., regions, width, practices)``: ``(..., region, position, slice(None))`` per
+            trust (a slice where the trusts of one region sit in order).
 
     Returns:
         ``exposures[j, k]``, trusts × practices. Leading axes of ``trusted``, ``adopters`` and
@@ -432,7 +432,7 @@ def block_exposures(
         if not np.count_nonzero(told):
             continue
         in_blocks = np.zeros((*blocks, k), dtype=bool)
-        in_blocks[..., region, position, :] = told
+        in_blocks[at] = told
         sources.append((met & trusted, in_blocks))
     if not sources:
         return np.zeros(adopters.shape, dtype=np.int64)
@@ -444,7 +444,7 @@ def block_exposures(
         for seen, told in sources:
             anyone |= seen[..., None] & told[..., None, :, :]
         exposed = np.add.reduce(anyone, axis=-2, dtype=np.int64)
-    return exposed[..., region, position, :]
+    return exposed[at]
 
 
 def pair_exposures(
@@ -638,5 +638,5 @@ def learn_orientation(
     rho = np.where(
         np.isnan(positive_share), orientation, orientation + rate * (positive_share - orientation)
     )
-    rho = np.where(compact_in_force, rho, rho - pressure_sensitivity * pressure * rho)
+    rho = np.where(compact_in_force, rho, rho - pressure_sensitivity * pressure * rho)[()]
     return np.minimum(1.0, np.maximum(0.0, rho))

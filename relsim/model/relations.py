@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -125,6 +126,16 @@ class Layout:
         if self.conveners and actor > self.n_trusts:
             return actor - 1 - self.n_trusts, self.convener_position
         raise ValueError(f"actor {actor} has no block of its own")
+
+    @cached_property
+    def trust_places(self) -> tuple[Any, ...]:
+        """Index of the trusts' places in blocks with one trailing axis, ``(..., R, W, K)``.
+
+        Basic slicing with one region (the trusts sit at positions 1..N), else per trust.
+        """
+        if self.n_regions == 1:
+            return (..., 0, slice(1, self.n_trusts + 1), slice(None))
+        return (..., self.region, self.position, slice(None))
 
     @cached_property
     def cross_region(self) -> Bool:

@@ -140,6 +140,15 @@ class State:
             self.board_norm = np.full((*lead, n_boards), initial_norm)
 
 
+def per_run(value: Float) -> Float:
+    """A value with one entry per run (shape ``lead``), shaped to broadcast over trusts.
+
+    ``value`` is a NumPy array or scalar; one run's value (0-d) broadcasts as it is, and stays a
+    scalar, for which NumPy's arithmetic is cheapest.
+    """
+    return value if value.ndim == 0 else value[..., None]
+
+
 def region_indices(scenario: Scenario) -> Int:
     """Each trust's region as an index into ``scenario.region_names``."""
     index = {name: r for r, name in enumerate(scenario.region_names)}

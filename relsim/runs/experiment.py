@@ -49,6 +49,7 @@ from relsim.scenario import (
     required,
     resolve_scenario_path,
     schema_type_at,
+    with_overrides,
 )
 
 #: Most replications per design point, and most runs an experiment may expand to: a typo such
@@ -312,7 +313,7 @@ def _quoted(key: str) -> str:
 def _check_override(base: Scenario, src: str, path: str, key: str, value: Any) -> Scenario:
     """Apply one override to the base scenario, reporting a bad value at ``path`` in ``src``."""
     try:
-        return base.with_overrides({key: value}, src)
+        return with_overrides(base, {key: value}, src)
     except ScenarioError as exc:
         raise ScenarioError(src, path, exc.message) from None
 
@@ -378,7 +379,7 @@ def _error_in_every_cell(
     error of the first cell that holds it (of the base alone if nothing else is varied).
     """
     try:
-        base.with_overrides({key: level}, src)
+        with_overrides(base, {key: level}, src)
         return None
     except ScenarioError as exc:
         if not others:
@@ -387,7 +388,7 @@ def _error_in_every_cell(
     first: ScenarioError | None = None
     for cell in itertools.product(*(levels for _, levels in others)):
         try:
-            base.with_overrides({**dict(zip(names, cell, strict=True)), key: level}, src)
+            with_overrides(base, {**dict(zip(names, cell, strict=True)), key: level}, src)
         except ScenarioError as exc:
             first = first or exc
             continue
@@ -522,7 +523,7 @@ def _check_design(experiment: Experiment, src: str) -> None:
     ]
     for cell in cells:
         try:
-            base.with_overrides(cell, src)
+            with_overrides(base, cell, src)
         except ScenarioError as exc:
             shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
             raise ScenarioError(
@@ -541,7 +542,7 @@ def _check_design(experiment: Experiment, src: str) -> None:
         for corner in itertools.product(*ends):
             point = dict(zip(sampling.names, corner, strict=True))
             try:
-                base.with_overrides({**cell, **point}, src)
+                with_overrides(base, {**cell, **point}, src)
             except ScenarioError as exc:
                 shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in point.items())
                 where = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())

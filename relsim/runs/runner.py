@@ -31,7 +31,7 @@ from relsim.runs.experiment import Experiment, RunSpec, expand
 from relsim.runs.outcomes import run_outcomes
 from relsim.runs.progress import Progress, make_progress
 from relsim.runs.store import SweepStore
-from relsim.scenario import Scenario
+from relsim.scenario import Scenario, with_overrides
 
 
 @dataclass
@@ -52,7 +52,7 @@ def _scenario(base: Scenario, key: str) -> Scenario:
     exactly the values given, tables and lists of tables included.
     """
     values = json.loads(key)
-    return base.with_overrides(values, "experiment") if values else base
+    return with_overrides(base, values, "experiment") if values else base
 
 
 def _point_key(values: tuple[tuple[str, Any], ...]) -> str:

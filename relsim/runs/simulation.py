@@ -13,7 +13,7 @@ from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.errors import RelsimError
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.provenance import code_digest, scenario_provenance, versions
-from relsim.scenario import Scenario, load_scenario, scenario_from_dict
+from relsim.scenario import Scenario, load_scenario, scenario_from_dict, with_overrides
 
 #: The tables of a run, by file name.
 TABLES = ("months", "trusts", "coverage", "relationships")
@@ -149,7 +149,7 @@ def simulate(
     _check_seed(seed)
     resolved = load_scenario(scenario)
     if months is not None:
-        resolved = resolved.with_overrides({"scenario.months": months}, "months")
+        resolved = with_overrides(resolved, {"scenario.months": months}, "months")
     model = RegulationModel(resolved, rng=seed)
     model.run_model()
     history = model.history

@@ -24,7 +24,13 @@ from relsim.scenario.files import (
 from relsim.scenario.overrides import parse_value, schema_type_at
 from relsim.scenario.reference import schema_rows
 from relsim.scenario.schema import GOVERNANCE_MODES, MAX_MONTHS, Scenario, param, required
-from relsim.scenario.validation import Reporter, build_table, check_keys, scenario_from_dict
+from relsim.scenario.validation import (
+    Reporter,
+    build_table,
+    check_keys,
+    scenario_from_dict,
+    with_overrides,
+)
 
 __all__ = [
     "GOVERNANCE_MODES",
@@ -44,4 +50,5 @@ __all__ = [
     "scenario_from_dict",
     "schema_rows",
     "schema_type_at",
+    "with_overrides",
 ]

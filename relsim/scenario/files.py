@@ -14,7 +14,7 @@ from typing import Any
 
 from relsim.errors import ScenarioError
 from relsim.scenario.schema import Scenario
-from relsim.scenario.validation import scenario_from_dict
+from relsim.scenario.validation import scenario_from_dict, with_overrides
 
 
 def _bundled_dir(kind: str) -> Path:
@@ -132,7 +132,7 @@ def load_scenario(
         ScenarioError: naming the file, the field and what was expected.
     """
     if isinstance(source, Scenario):
-        return source.with_overrides(overrides or {}, override_source)
+        return with_overrides(source, overrides or {}, override_source)
     if source is None:
         return scenario_from_dict(
             {}, source="<defaults>", overrides=overrides, override_source=override_source

@@ -27,7 +27,7 @@ MAX_MONTHS = 600
 
 #: The most trusts a population may generate: England has about 210 NHS trusts, and a scenario of
 #: ten thousand is a typo, not a study.
-MAX_TRUSTS = 10_000
+MAX_GENERATED_TRUSTS = 10_000
 
 #: The governance rules a scenario may name (``governance.mode``), in the order error messages
 #: list them. The model implements one rule per name (``relsim.model.governance.GOVERNANCE``);
@@ -830,7 +830,7 @@ class Population:
         "Number of trusts to generate; 0: the scenario lists its trusts under [[trusts]]. "
         "Generated trusts are named T001, T002, ... and replace the default trusts.",
         lo=0,
-        hi=MAX_TRUSTS,
+        hi=MAX_GENERATED_TRUSTS,
     )
     regions: int = param(
         0,
@@ -838,14 +838,14 @@ class Population:
         "region within region_size (one region when the trusts fit in one). Regions are named "
         "R01, R02, ...",
         lo=0,
-        hi=MAX_TRUSTS,
+        hi=MAX_GENERATED_TRUSTS,
     )
     region_size: tuple[int, int] = param(
         (3, 8),
         "Smallest and largest number of trusts in a region; sizes are drawn between them "
         "(at least 2: a trust alone in its region has no peers).",
         lo=2,
-        hi=MAX_TRUSTS,
+        hi=MAX_GENERATED_TRUSTS,
         source="assumption (integrated care systems have about 3-10 trusts)",
     )
     seed: int = param(
@@ -965,24 +965,6 @@ class Scenario:
         """Return a SHA-256 hash of the resolved scenario, for provenance."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def with_overrides(self, overrides: Mapping[str, Any], source: str = "overrides") -> Scenario:
-        """Return a validated copy with dotted-key overrides applied.
-
-        Args:
-            overrides: Mapping such as ``{"governance.mode": "hierarchical",
-                "trusts[0].readiness": 0.9}``.
-            source: Where the overrides came from, for error messages.
-        """
-        if not overrides:
-            return self
-        raw = self.to_dict()
-        # Validation builds scenarios, so it imports this module: import it when first needed.
-        from relsim.scenario.overrides import apply_overrides
-        from relsim.scenario.validation import Reporter, build_scenario
-
-        touched = apply_overrides(raw, overrides, source)
-        return build_scenario(raw, Reporter(source, touched, source))
 
 
 def _plain(value: Any) -> Any:

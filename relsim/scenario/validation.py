@@ -356,3 +356,24 @@ def scenario_from_dict(
     merged = _merge(Scenario().to_dict(), raw)
     touched = apply_overrides(merged, overrides or {}, override_source)
     return build_scenario(merged, Reporter(source, touched, override_source))
+
+
+def with_overrides(
+    scenario: Scenario, overrides: Mapping[str, Any], source: str = "overrides"
+) -> Scenario:
+    """A validated copy of ``scenario`` with dotted-key overrides applied.
+
+    A function of this module rather than a method of :class:`Scenario`, so that the schema
+    does not import the validation that builds it.
+
+    Args:
+        scenario: The scenario to start from.
+        overrides: Mapping such as ``{"governance.mode": "hierarchical",
+            "trusts[0].readiness": 0.9}``.
+        source: Where the overrides came from, for error messages.
+    """
+    if not overrides:
+        return scenario
+    raw = scenario.to_dict()
+    touched = apply_overrides(raw, overrides, source)
+    return build_scenario(raw, Reporter(source, touched, source))

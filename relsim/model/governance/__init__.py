@@ -1,11 +1,11 @@
 """Governance rules: one strategy object per style, in one registry.
 
-Adding a style means writing one :class:`GovernanceRule` subclass in its own module and adding
-it to :data:`GOVERNANCE`; the scenario schema, the command line and the model pick it up from
-here. The modes of network governance follow Provan & Kenis (2008): shared participant
-governance (``networked``: one board of all; ``regional_boards``: one per region), a lead
-organisation, a network administrative organisation, and a national learning network linking
-regional boards.
+Adding a style means writing one :class:`GovernanceRule` subclass in its own module, adding it
+to :data:`GOVERNANCE`, and naming it in the scenario schema's ``GOVERNANCE_MODES`` (the schema
+does not import the model; ``tests/test_scenario.py`` keeps the two lists equal). The modes of
+network governance follow Provan & Kenis (2008): shared participant governance (``networked``:
+one board of all; ``regional_boards``: one per region), a lead organisation, a network
+administrative organisation, and a national learning network linking regional boards.
 """
 
 from relsim.model.governance.administrative import NetworkAdministrativeOrganisation

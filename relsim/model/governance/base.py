@@ -46,20 +46,13 @@ def symmetric(draws: Float, probability: Float | float) -> Bool:
     return upper | upper.swapaxes(-1, -2)
 
 
-def per_run(value: Float) -> Float:
-    """A value with one entry per run (shape ``lead``), shaped to broadcast over trusts.
-
-    ``value`` is a NumPy array or scalar (a run's value is a NumPy scalar or 0-d array).
-    """
-    return value[..., None]
-
-
 class GovernanceRule(ABC):
     """A style of governance: how the regulator and trusts meet each month.
 
     Subclasses set :attr:`name` (the key used in scenario files and on the command line) and
-    implement :meth:`govern`. To add a style, write one subclass in its own module and add it to
-    :data:`relsim.model.governance.GOVERNANCE`.
+    implement :meth:`govern`. To add a style, write one subclass in its own module, add it to
+    :data:`relsim.model.governance.GOVERNANCE` and name it in the scenario schema's
+    ``GOVERNANCE_MODES``.
     """
 
     name: ClassVar[str]
@@ -94,4 +87,4 @@ class GovernanceRule(ABC):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
-__all__ = ["CompactState", "GovernanceRule", "Interactions", "per_run", "symmetric"]
+__all__ = ["CompactState", "GovernanceRule", "Interactions", "symmetric"]

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.model.governance.base import GovernanceRule, per_run, symmetric
+from relsim.model.governance.base import GovernanceRule, symmetric
 from relsim.model.governance.contact import disclose, surface
 from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import (
@@ -44,7 +44,7 @@ from relsim.model.mechanisms import (
     supportive_probability,
 )
 from relsim.model.relations import REGULATOR, Layout
-from relsim.model.state import State
+from relsim.model.state import State, per_run
 from relsim.model.streams import Draws
 
 
@@ -175,9 +175,19 @@ class Boards(GovernanceRule):
         self._chairing = chairing if np.count_nonzero(chairing) else None
         """Trusts that chair their board and attend every meeting (None: no trust chairs)."""
         members = self.members(seating, layout)
-        self._member_pairs = members[:, :, None] & members[:, None, :] & seating.valid
-        self._member_pair_counts = np.add.reduce(self._member_pairs, axis=(1, 2))
+        member_pairs = members[:, :, None] & members[:, None, :] & seating.valid
+        counts = np.add.reduce(member_pairs, axis=(1, 2))
+        # A board of one member has no pair: its trust counts as 1 (see _board_trust).
+        self._member_pairs = member_pairs.astype(float)
+        self._member_pair_counts = np.maximum(counts, 1)
+        self._lone = np.flatnonzero(counts == 0)
         self._board_sizes = np.maximum(np.add.reduce(seating.onehot, axis=0), 1)
+        board = self.scenario.governance.board
+        seats = np.arange(seating.shape[-1] + 1)
+        # By number of attendees (at most every seat): the weight of each pair's contact, and
+        # the exchanges a meeting holds (two per pair, one each way).
+        self._pair_weight = board_pair_weights(board.hours, seats, board.pair_hours_scale)
+        self._exchanges = seats * (seats - 1)
         state.size_boards(seating.n_boards, self.scenario.governance.board.initial_norm)
         enabled = self.scenario.governance.compact.enabled
         first = CompactState.NEGOTIATING if enabled else CompactState.NONE
@@ -213,12 +223,10 @@ class Boards(GovernanceRule):
             # probability, to a repair conversation at its next meeting (Burgess, Richmond &
             # Kiefer 2020; Burgess et al. 2019: "a frank and honest discussion takes place").
             breaches = (ix.punitive + ix.surprises) @ seating.onehot
-            ix.breaches = np.add.reduce(np.where(in_force, breaches, 0), axis=-1)
             p_repair = 1.0 - (1.0 - gov.compact.repair_probability) ** breaches
             state.board_pending_repair = state.board_pending_repair | (
                 in_force & (u_repair < p_repair)
             )
-        state.compact_of = state.board_compact[..., seating.board]
         return ix.finish()
 
     def _board_trust(self, state: State) -> Float:
@@ -227,31 +235,39 @@ class Boards(GovernanceRule):
         if self.boards.spans_regions:
             return np.array([relations.mean_trust()])
         blocks = relations.blocks
-        total = np.add.reduce(np.where(self._member_pairs, blocks, 0.0), axis=(-2, -1))
-        counts = self._member_pair_counts
-        return np.divide(total, counts, out=np.ones(total.shape), where=counts > 0)
+        total = np.add.reduce(blocks * self._member_pairs, axis=(-2, -1))
+        trust = total / self._member_pair_counts
+        if self._lone.size:
+            trust[..., self._lone] = 1.0
+        return trust
 
     def _advance_compacts(self, state: State, month: int) -> None:
         """One month of each board's compact (M6): negotiation, coming into force, lapses."""
         compact = self.scenario.governance.compact
         codes = state.board_compact
-        if not np.count_nonzero(codes):
-            return
+        if not self.scenario.governance.compact.enabled:
+            return  # no board negotiates a compact
         negotiating = codes == CompactState.NEGOTIATING
-        months = state.board_months_negotiating + negotiating
-        state.board_months_negotiating = months
+        months = state.board_months_negotiating
+        due = False
+        if np.count_nonzero(negotiating):
+            months = state.board_months_negotiating = months + negotiating
+            due = bool(np.count_nonzero(negotiating & (months >= compact.negotiation_months)))
         in_force = codes == CompactState.IN_FORCE
-        if not np.count_nonzero(in_force | (negotiating & (months >= compact.negotiation_months))):
+        if not (due or np.count_nonzero(in_force)):
             return  # too early for any compact, whatever the boards' trust
+        trust = self._board_trust(state)
+        if not due and not np.count_nonzero(trust < compact.lapse_threshold):
+            return  # every compact holds (the state machine below would change nothing)
         new = next_compact_states(
             codes,
             months,
-            self._board_trust(state),
+            trust,
             compact.negotiation_months,
             compact.threshold,
             compact.lapse_threshold,
         )
-        if np.array_equal(new, codes):
+        if not np.count_nonzero(new != codes):
             return  # no compact came into force or lapsed
         now_in_force = new == CompactState.IN_FORCE
         first = now_in_force & ~in_force & (state.board_compact_month < 0)
@@ -261,6 +277,7 @@ class Boards(GovernanceRule):
         state.compact = network_compact(new)
         entered = (state.compact == CompactState.IN_FORCE) & (state.compact_month < 0)
         state.compact_month = np.where(entered, month, state.compact_month)
+        state.compact_of = new[..., self.boards.board]
 
     def _exchange(
         self, ix: Interactions, pair: Bool, weight: Float, positive: Bool, negative: float
@@ -298,7 +315,7 @@ class Boards(GovernanceRule):
         present[...] = self._always
         present[seating.trust_index] = attend
         attendees = np.add.reduce(present, axis=-1)
-        weight = board_pair_weights(board.hours, attendees, board.pair_hours_scale)[..., None, None]
+        weight = self._pair_weight[attendees][..., None, None]
         pi = np.where(in_force, compact.positive_probability, board.positive_probability)
         pair = present[..., :, None] & present[..., None, :] & seating.valid
         positive = symmetric(u_pairs, pi[..., None, None])
@@ -324,12 +341,11 @@ class Boards(GovernanceRule):
         ix.attendance_rate = np.add.reduce(attending, axis=-1) / state.n_trusts
         state.board_norm = attending / self._board_sizes
         if self.regulator_on_boards:
-            exchanges = np.add.reduce(attendees * (attendees - 1), axis=-1)
+            exchanges = np.add.reduce(self._exchanges[attendees], axis=-1)
+            positive = np.add.reduce(good.reshape(*state.lead, -1), axis=-1)
             ix.board_positive_share = np.where(
-                exchanges > 0,
-                np.add.reduce(good.reshape(*state.lead, -1), axis=-1) / np.maximum(exchanges, 1),
-                np.nan,
-            )
+                exchanges > 0, positive / np.maximum(exchanges, 1), np.nan
+            )[()]  # one run's share as a scalar
 
         # Frank talk in a protected space: each attendee presents progress and problems.
         p_board = self.relay(shielded_probability(p_supportive, board.protection))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from relsim.model.governance.base import GovernanceRule, per_run, symmetric
+from relsim.model.governance.base import GovernanceRule, symmetric
 from relsim.model.governance.contact import disclose, surface
 from relsim.model.interactions import Interactions
 from relsim.model.mechanisms import supportive_probability
-from relsim.model.state import MAX_LEVEL, State
+from relsim.model.state import MAX_LEVEL, State, per_run
 from relsim.model.streams import Draws
 
 
