@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import ipaddress
 import json
 import os
 import re
@@ -51,6 +52,30 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+#: Characters that would move a terminal's cursor, recolour it or retitle its window if printed:
+#: C0 controls except newline and tab, DEL, and the C1 controls (the bytes of ESC sequences).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with terminal control characters escaped (``\x1b``), as it is to be printed.
+
+    Names come from files anyone may have written; printed raw, an escape sequence in one
+    could rewrite what the terminal shows.
+    """
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def _say(text: str, *, end: str = "\n") -> None:
+    """Print to stdout, control characters escaped (:func:`printable`)."""
+    print(printable(text), end=end)
+
+
+def _error(message: str) -> None:
+    """Print one line on stderr, as every error is, control characters escaped."""
+    print(f"relsim: {printable(message)}", file=sys.stderr)
 
 
 def _seed(text: str) -> int:
@@ -119,9 +144,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         written = save_run(result, out, source=source)
     if not args.quiet:
-        print(run_summary(result))
+        _say(run_summary(result))
         figures = [p for p in written if p.suffix != ".csv" and p.name != "manifest.json"]
-        print(
+        _say(
             f"wrote {out}/: months.csv, trusts.csv, coverage.csv, relationships.csv, "
             f"manifest.json" + (f" and {len(figures)} figures" if figures else "")
         )
@@ -135,12 +160,12 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     scenarios = {name: load_scenario(path) for name, path in bundled_scenarios().items()}
     width = max(13, *(len(s.governance.mode) for s in scenarios.values()))
     for name, scenario in scenarios.items():
-        print(
+        _say(
             f"{name:24s} {scenario.governance.mode:{width}s} {scenario.months:4d} months  "
             f"{scenario.name}"
         )
         if args.verbose and scenario.scenario.description:
-            print(f"{'':24s} {scenario.scenario.description}")
+            _say(f"{'':24s} {scenario.scenario.description}")
     return 0
 
 
@@ -149,15 +174,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     scenario, source = _load(args)
     data = scenario.to_dict()
     if args.format == "json":
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        _say(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         import tomli_w
 
         from relsim.scenario import resolve_scenario_path
 
         path = resolve_scenario_path(source)
-        print(f"# resolved from {path}; hash {scenario.digest()[:16]}")
-        print(tomli_w.dumps(data), end="")
+        _say(f"# resolved from {path}; hash {scenario.digest()[:16]}")
+        _say(tomli_w.dumps(data), end="")
     return 0
 
 
@@ -179,7 +204,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from relsim.runs.executors import available_cores
     from relsim.runs.experiment import load_experiment, with_base_overrides, with_replications
     from relsim.runs.progress import make_progress
-    from relsim.runs.runner import run_sweep
+    from relsim.runs.runner import SweepError, run_sweep
 
     experiment = load_experiment(args.experiment)
     if args.set:
@@ -193,28 +218,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         workers = 1 if args.scheduler is None and args.workers == 1 else args.workers
         p = plan(experiment, out, workers or available_cores(), resume=args.resume)
-        print(describe(p, out))
+        _say(describe(p, out))
         return 0
-    outcome = run_sweep(
-        experiment,
-        out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        progress=make_progress(quiet=args.quiet),
-        flush_runs=args.flush_every,
-    )
+    try:
+        outcome = run_sweep(
+            experiment,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=make_progress(quiet=args.quiet),
+            flush_runs=args.flush_every,
+        )
+    except SweepError as exc:
+        if not exc.saved:
+            raise
+        _error(
+            f"{exc}; {exc.saved} runs are saved in {out}; when fixed, continue with: "
+            f"relsim sweep {args.experiment} --out {out} --resume"
+        )
+        return 1
+    for repair in outcome.repairs:
+        _error(repair)
     if outcome.interrupted:
-        print(
-            f"relsim: interrupted: {outcome.done} of {outcome.total} runs are saved in {out}; "
-            f"continue with: relsim sweep {args.experiment} --out {out} --resume",
-            file=sys.stderr,
+        _error(
+            f"interrupted: {outcome.done} of {outcome.total} runs are saved in {out}; "
+            f"continue with: relsim sweep {args.experiment} --out {out} --resume"
         )
         return 130
     rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0
     if not args.quiet:
-        print(
+        _say(
             f"sweep {experiment.name!r}: {outcome.done} of {outcome.total} runs saved in {out} "
             f"({outcome.ran} ran now, in {outcome.seconds:.1f} s with start-up, "
             f"{rate:.0f} runs/s overall; "
@@ -232,9 +267,9 @@ def _summarize(directory: Path, *, quiet: bool) -> None:
     summary = summarize(directory)
     written = write_summary(summary, directory)
     if not quiet:
-        print(format_summary(summary))
+        _say(format_summary(summary))
         if written:
-            print("wrote " + ", ".join(str(p) for p in written))
+            _say("wrote " + ", ".join(str(p) for p in written))
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -251,7 +286,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     result = sensitivity(directory, args.outcome or None)
     for note in result.notes:
-        print(f"relsim: warning: {note}", file=sys.stderr)
+        _error(f"warning: {note}")
     written = [write_sensitivity(result, directory)]
     if not args.no_figure:
         from relsim.presentation.figures import save_figure
@@ -262,8 +297,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             save_figure(figure, directory / f"sensitivity{suffix}")
             written.append(directory / f"sensitivity{suffix}")
     if not args.quiet:
-        print(format_sensitivity(result))
-        print("wrote " + ", ".join(str(p) for p in written))
+        _say(format_sensitivity(result))
+        _say("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -274,7 +309,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     # --out as typed: a trailing slash ("gcdir/") means a folder, not an archive name.
     written = export(Path(args.directory), args.format, args.out)
     if not args.quiet:
-        print("wrote " + ", ".join(str(p) for p in written))
+        _say("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -286,7 +321,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     with make_executor(args.workers, None) as executor:
         results = validate(args.replications, executor)
-    print(format_validation(results, args.replications))
+    _say(format_validation(results, args.replications))
     return 0 if all(r.holds for r in results) else 1
 
 
@@ -297,9 +332,9 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     for name, path in bundled_experiments().items():
         # Bundled designs are checked whole by the tests; a sweep checks its own before running.
         experiment = load_experiment(path, check_design=False)
-        print(f"{name:24s} {experiment.n_runs:6d} runs  {experiment.name}")
+        _say(f"{name:24s} {experiment.n_runs:6d} runs  {experiment.name}")
         if args.verbose and experiment.description:
-            print(f"{'':24s} {experiment.description}")
+            _say(f"{'':24s} {experiment.description}")
     return 0
 
 
@@ -310,7 +345,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     out, written = plot_directory(Path(args.directory), args.out, colour_by=args.colour_by)
     if not args.quiet:
         stems = sorted({p.stem for p in written})
-        print(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
+        _say(f"wrote {len(written)} files to {out}/: {', '.join(stems)} (PNG and SVG)")
     return 0
 
 
@@ -320,7 +355,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = write_report(Path(args.directory), args.out)
     if not args.quiet:
-        print(f"wrote the report {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        _say(f"wrote the report {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
@@ -329,6 +364,16 @@ def _port(text: str) -> int:
     if not re.fullmatch(r"\s*\d+\s*", text) or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (got {text!r})")
     return int(text)
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``--host`` listens on this machine only (a host name may resolve anywhere)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -353,8 +398,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from relsim.dashboard.server import check_address, serve
 
     check_address(args.host, args.port)
+    if not _loopback(args.host):
+        _error(
+            f"warning: --host {args.host} lets other machines reach the dashboard, which has no "
+            "login: anyone who can reach this port can use it (the default 127.0.0.1 keeps it "
+            "to this machine)"
+        )
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"relsim demo: {scenario.name} at http://{host}:{args.port}/ (Ctrl+C stops it)")
+    _say(f"relsim demo: {scenario.name} at http://{host}:{args.port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
     serve(source, args.host, args.port)
     return 0
@@ -550,11 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, not at exit, so that a closed pipe is handled below
         return code
     except RelsimError as exc:
-        print(f"relsim: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("relsim: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # The reader went away (``relsim show ... | head``): stop quietly, as a Unix tool ended
         # by SIGPIPE does. Point stdout at devnull so the flush at exit cannot raise again
@@ -562,6 +610,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 128 + signal.SIGPIPE
+    except OSError as exc:
+        # An output that could not be written (a full disk, a lost mount) where no writer
+        # turned it into a RelsimError already: still one line naming the file, no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror or exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

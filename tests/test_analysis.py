@@ -17,7 +17,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
-from relsim.analysis.export import ema_tables
+from relsim.analysis.export import ema_inputs
 from relsim.analysis.sensitivity import analyze, sensitivity
 from relsim.cli import main
 from relsim.presentation.sensitivity_figures import sensitivity_figure
@@ -226,8 +226,8 @@ def test_ema_export_round_trips(sampled, tmp_path, capsys):
     first = months[months["run_id"] == runs["run_id"].iloc[0]]["mean_trust_in_regulator"]
     np.testing.assert_allclose(outcomes["mean_trust_in_regulator"][0], first)
     assert outcomes["mean_trust_in_regulator"].shape == (len(runs), 25)
-    _experiments, theirs = ema_tables(sampled)
-    assert set(theirs) == set(outcomes)
+    _experiments, scalars, series = ema_inputs(sampled)
+    assert {*scalars, *series} == set(outcomes)
     # The same sweep gives the same archive, byte for byte.
     again = tmp_path / "again.tar.gz"
     main(["export", str(sampled), "--format", "ema", "--out", str(again), "--quiet"])

@@ -181,10 +181,23 @@ def test_csv_replaces_its_own_export_whole(sweep, tmp_path, capsys):
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
     first = snapshot(out)
     assert {"runs.csv", "months.csv"} <= set(first)
-    (out / "stale.csv").write_text("from before\n")
+    (out / "runs.csv").write_text("edited\n")  # a file relsim wrote: replaced
     assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
-    assert snapshot(out) == first  # replaced whole: nothing stale left
+    assert snapshot(out) == first  # replaced whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csv"]  # no temporary folders
+
+
+def test_csv_export_never_deletes_a_file_a_user_put_in_a_previous_export(sweep, tmp_path, capsys):
+    out = tmp_path / "csv"
+    assert main(["export", str(sweep), "--format", "csv", "--out", str(out), "--quiet"]) == 0
+    (out / "notes.txt").write_text("mine\n")
+    before = snapshot(out)
+    status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
+    assert_refused(status, err, str(out), "notes.txt")
+    assert snapshot(out) == before  # left as it was, the user's file with it
+    beside = tmp_path / "csv.new-1"
+    assert str(beside) in err
+    assert (beside / "months.csv").read_bytes() == before["months.csv"]
 
 
 def test_csv_export_of_a_non_sweep_writes_nothing(tmp_path, capsys):
@@ -209,16 +222,13 @@ def test_csv_export_failing_half_way_keeps_the_previous_export(
     def fewer_runs(*args, **kwargs):
         return real_read_runs(*args, **kwargs).head(1)  # a runs.csv unlike the previous one
 
-    real_write = relsim.analysis.export.write_spreadsheet_csv
-
-    def disk_fills(table, path):
-        if path.name == "months.csv":
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(table, path)
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield  # a generator, as the method it stands in for
 
     # The new runs.csv is written; then the disk fills while writing months.csv.
     monkeypatch.setattr(relsim.analysis.export, "read_runs", fewer_runs)
-    monkeypatch.setattr(relsim.analysis.export, "write_spreadsheet_csv", disk_fills)
+    monkeypatch.setattr(relsim.analysis.export.SweepMonths, "by_run", disk_full)
     status, err = export(capsys, str(sweep), "--format", "csv", "--out", str(out))
     assert_refused(status, err, str(out), "No space left on device")
     assert snapshot(tmp_path) == before

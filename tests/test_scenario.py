@@ -150,7 +150,11 @@ def test_bad_values_are_named_by_file_and_dotted_field(tmp_path, text, field, ex
         (b"   \n\n", "file is empty"),
         (b"\x00\x01\x02binary", "binary file"),
         (b"[pressure\nbaseline = 1\n", "invalid TOML"),
-        (b"\xff\xfe[pressure]", "not UTF-8"),
+        (b"\xff\xfe[pressure]", "is UTF-16 text"),
+        (
+            "[pressure]\nbaseline = 0.4 # caf\u00e9\n".encode("latin-1"),
+            "not UTF-8 text (byte 0xE9 on line 2",
+        ),
         (b"# only a comment\n", "holds no settings"),
     ],
 )

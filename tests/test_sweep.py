@@ -241,8 +241,8 @@ def test_an_interrupted_sweep_resumes_without_loss_or_duplication(shared, tmp_pa
     experiment = load_experiment(experiment_file(shared))
 
     class Interrupting(Serial):
-        def map_unordered(self, fn, base, chunks):
-            for i, result in enumerate(super().map_unordered(fn, base, chunks)):
+        def map_unordered(self, fn, base, chunks, lost):
+            for i, result in enumerate(super().map_unordered(fn, base, chunks, lost)):
                 if i == 4:
                     raise KeyboardInterrupt
                 yield result

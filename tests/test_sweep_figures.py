@@ -24,6 +24,7 @@ from relsim.analysis.summary import summarize
 from relsim.analysis.sweep_data import load_sweep
 from relsim.analysis.typical import resimulate, typical_runs
 from relsim.cli import main
+from relsim.errors import RelsimError
 from relsim.presentation.figures import RUN_FIGURES, NamedFigure, save_figure
 from relsim.presentation.labels import group_label, stratum_label, trusts_text
 from relsim.presentation.plot import plot_directory
@@ -39,6 +40,7 @@ from relsim.runs.executors import Serial
 from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
+from relsim.runs.store import read_months
 
 MODES = ["hierarchical", "networked"]
 COMPACT = [True, False]
@@ -85,7 +87,7 @@ def runs(data) -> pd.DataFrame:
 def months(data, runs) -> pd.DataFrame:
     """Each run's monthly series with its design cell."""
     cells = runs[["run_id", "governance.mode", "governance.compact.enabled"]]
-    return data.months.merge(cells, on="run_id")
+    return read_months(data.directory).merge(cells, on="run_id")
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +282,8 @@ def test_the_typical_run_is_the_one_closest_to_its_cells_median(data, runs, typi
 def test_a_typical_run_re_simulated_equals_the_stored_series(data, typical):
     for chosen in typical:
         assert chosen.reproduced
-        stored = data.months[data.months["run_id"] == chosen.run_id].drop(columns="run_id")
+        months = read_months(data.directory)
+        stored = months[months["run_id"] == chosen.run_id].drop(columns="run_id")
         pd.testing.assert_frame_equal(
             chosen.result.months.reset_index(drop=True),
             stored.reset_index(drop=True),
@@ -455,10 +458,13 @@ def test_a_figures_directory_is_replaced_whole(small, tmp_path, monkeypatch):
     out = tmp_path / "figs"
     target, written = plot_directory(small, out, formats=("png",))
     assert (target, written) == (out, [out / "only.png"])
-    (out / "stale.png").write_text("from an older plot")
-    plot_directory(small, out, formats=("svg",))
+    plot_directory(small, out, formats=("svg",))  # the older plot's only.png goes with it
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "only.svg"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries
+    (out / "mine.png").write_text("a user's file, never deleted")
+    with pytest.raises(RelsimError, match=r"mine\.png\); the new figures is in .*figs\.new-1"):
+        plot_directory(small, out, formats=("png",))
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "mine.png", "only.svg"]
 
 
 def test_svg_output_is_deterministic(data, tmp_path):
@@ -621,7 +627,9 @@ def test_a_varied_number_of_trusts_is_each_runs_own(tmp_path):
     assert trusts_text(data) == "3 to 12"
 
     fig = adoption_curves_figure(data)
-    months = data.months.merge(data.runs[["run_id", "population.trusts"]], on="run_id")
+    months = read_months(data.directory).merge(
+        data.runs[["run_id", "population.trusts"]], on="run_id"
+    )
     practice = data.scenario.practices[1]  # daily huddles, introduced in month 6
     for size, row in zip([3, 12], panel_rows(fig, 3), strict=True):
         cell = months[months["population.trusts"] == size]

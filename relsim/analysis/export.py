@@ -14,7 +14,12 @@ varied, and ``model`` is ``relsim``.
 spreadsheets, with a ``manifest.json`` that marks the folder as relsim's export.
 
 Nothing is half-written or lost: the sweep is read and the output built beside its destination
-before one rename puts it in place, so a failed export leaves everything as it was. An existing
+before one rename puts it in place, so a failed export leaves everything as it was.
+
+Memory does not grow with the sweep: the months table is read in blocks of runs
+(:class:`relsim.runs.store.SweepMonths`) and written block by block, ``months.csv`` directly and
+each EMA time series to a scratch file beside the archive, from which it is copied into the
+archive; the bytes are the same as if the whole table had been read at once. An existing
 archive or folder is replaced only when it is a previous relsim export, recognised by the mark
 relsim leaves in it (``"relsim": "export"`` in the archive's ``metadata.json``, which EMA
 Workbench ignores, or in the folder's ``manifest.json``), the rule :mod:`relsim.atomic` applies to
@@ -31,13 +36,26 @@ import os
 import tarfile
 import zlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
-from relsim.atomic import MANIFEST, atomic_directory, atomic_write_bytes, write_json
+from relsim.atomic import (
+    MANIFEST,
+    atomic_directory,
+    atomic_file,
+    scratch_directory,
+    write_json,
+)
 from relsim.errors import RelsimError
-from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_months, read_runs
+from relsim.runs.store import (
+    RUN_ID_COLUMNS,
+    STATUS_COLUMNS,
+    SweepMonths,
+    read_manifest,
+    read_runs,
+)
 
 #: Monthly series exported as EMA time-series outcomes (plus ``adopters_<practice>``).
 SERIES = ("mean_trust_in_regulator", "mean_peer_trust", "mean_capability", "pressure")
@@ -50,8 +68,13 @@ KIND = "export"
 _METADATA_LIMIT = 1 << 20
 
 
-def ema_tables(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """A sweep as EMA Workbench's ``(experiments, outcomes)``: finished runs only."""
+def ema_inputs(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarray], list[str]]:
+    """A sweep's finished runs as EMA Workbench's experiments and scalar outcomes.
+
+    Returns:
+        The experiments (one row per finished run, by run id), the scalar outcomes, and the
+        names of the time-series outcomes (:data:`SERIES` and each practice's adopters).
+    """
     manifest = read_manifest(directory)
     runs = read_runs(directory)
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
@@ -74,41 +97,85 @@ def ema_tables(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarra
         c: runs[c].to_numpy(float) for c in runs.columns if c not in skip
     }
     practices = [p["name"] for p in manifest["scenario"]["practices"]]
-    series = [*SERIES, *(f"adopters_{p}" for p in practices)]
-    months = read_months(directory, columns=series)
-    months = months[months["run_id"].isin(runs["run_id"])]
-    for name in series:
-        wide = months.pivot(index="run_id", columns="month", values=name)
-        outcomes[name] = wide.reindex(runs["run_id"]).to_numpy(float)
-    return experiments, outcomes
+    return experiments, outcomes, [*SERIES, *(f"adopters_{p}" for p in practices)]
 
 
-def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def write_series(
+    directory: Path | str, run_ids: np.ndarray, series: list[str], scratch: Path
+) -> dict[str, Path]:
+    """Each time series as EMA's CSV (a row per run, a column per month), block by block.
+
+    Args:
+        directory: The sweep.
+        run_ids: The runs, in the order of the experiments' rows (sorted).
+        series: Monthly columns to write.
+        scratch: A folder for the files.
+
+    Returns:
+        Each series' file.
+    """
+    months = SweepMonths(directory)
+    width = months.last_month() + 1
+    paths = {name: scratch / f"{name}.csv" for name in series}
+    streams = {name: open(path, "w", newline="") for name, path in paths.items()}  # noqa: SIM115
+    try:
+        for stream in streams.values():
+            pd.DataFrame(np.zeros((0, width))).to_csv(stream, header=True, index=False)
+        blocks = scratch / "blocks"
+        blocks.mkdir()
+        for ids, block in months.by_run(series, scratch=blocks, run_ids=run_ids):
+            for name, stream in streams.items():
+                wide = block.pivot(index="run_id", columns="month", values=name)
+                values = wide.reindex(index=ids, columns=range(width)).to_numpy(float)
+                pd.DataFrame(values).to_csv(stream, header=False, index=False)
+    finally:
+        for stream in streams.values():
+            stream.close()
+    return paths
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes | Path) -> None:
     info = tarfile.TarInfo(name)
-    info.size = len(data)
     info.mtime = 0  # the same sweep gives the same archive
-    archive.addfile(info, io.BytesIO(data))
+    if isinstance(data, Path):
+        info.size = data.stat().st_size
+        with open(data, "rb") as stream:
+            archive.addfile(info, stream)
+    else:
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
 
 
-def ema_archive(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> bytes:
-    """EMA Workbench's results archive (``save_results`` layout), the same bytes for a sweep."""
-    buffer = io.BytesIO()
+def ema_archive(
+    experiments: pd.DataFrame,
+    outcomes: dict[str, np.ndarray],
+    series: dict[str, Path],
+    stream: IO[bytes],
+) -> None:
+    """Write EMA Workbench's results archive (``save_results`` layout) to a binary stream.
+
+    The same sweep gives the same bytes.
+
+    Args:
+        experiments: One row per run.
+        outcomes: Scalar outcomes, one value per run.
+        series: Files of time-series outcomes (:func:`write_series`), copied in.
+        stream: Where the archive goes.
+    """
     entries = []
     # No file name or time in the gzip header: the same sweep gives the same bytes.
     with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as compressed,
+        gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0) as compressed,
         tarfile.open(fileobj=compressed, mode="w") as archive,
     ):
         _add(archive, "experiments.csv", experiments.to_csv(index=False).encode())
         for name, values in outcomes.items():
-            if values.ndim == 1:
-                kind, filename = "ScalarOutcome", f"{name}.cls"
-                text = pd.DataFrame(values).to_csv(header=False, index=False)
-            else:
-                kind, filename = "TimeSeriesOutcome", f"{name}.csv"
-                text = pd.DataFrame(values).to_csv(header=True, index=False)
-            _add(archive, filename, text.encode())
-            entries.append((kind, name, filename))
+            text = pd.DataFrame(values).to_csv(header=False, index=False)
+            _add(archive, f"{name}.cls", text.encode())
+            entries.append(("ScalarOutcome", name, f"{name}.cls"))
+        for name, path in series.items():
+            _add(archive, f"{name}.csv", path)
+            entries.append(("TimeSeriesOutcome", name, f"{name}.csv"))
         metadata = {
             "version": EMA_METADATA_VERSION,
             "outcomes": entries,
@@ -116,7 +183,6 @@ def ema_archive(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> b
             "relsim": KIND,  # EMA Workbench reads only the keys above
         }
         _add(archive, "metadata.json", json.dumps(metadata).encode())
-    return buffer.getvalue()
 
 
 def is_ema_export(path: Path | str) -> bool:
@@ -139,13 +205,22 @@ def is_ema_export(path: Path | str) -> bool:
     return isinstance(metadata, dict) and metadata.get("relsim") == KIND
 
 
-def write_ema(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], path: Path) -> None:
-    """Write EMA Workbench's results archive to ``path`` atomically.
+def write_ema(directory: Path | str, path: Path) -> None:
+    """Write a sweep's EMA Workbench archive to ``path`` atomically, in bounded memory.
 
     Raises:
-        RelsimError: if the archive cannot be written.
+        RelsimError: if the sweep cannot be read or the archive cannot be written.
     """
-    atomic_write_bytes(Path(path), ema_archive(experiments, outcomes), "the archive")
+    path = Path(path)
+    experiments, outcomes, names = ema_inputs(directory)
+    run_ids = experiments["scenario"].astype(int).to_numpy()
+    try:
+        with scratch_directory(path) as scratch:
+            series = write_series(directory, run_ids, names, scratch)
+            with atomic_file(path, "the archive") as tmp, open(tmp, "wb") as stream:
+                ema_archive(experiments, outcomes, series, stream)
+    except OSError as exc:
+        raise RelsimError(f"{path}: cannot write the archive ({exc.strerror})") from None
 
 
 def _check_ema_target(out: Path, as_given: str) -> None:
@@ -163,12 +238,17 @@ def _check_ema_target(out: Path, as_given: str) -> None:
         )
 
 
-def write_spreadsheet_csv(table: pd.DataFrame, path: Path) -> None:
+def write_spreadsheet_csv(table: pd.DataFrame, out: Path | IO[str], header: bool = True) -> None:
     """A table as CSV for spreadsheets: text quoted, numbers not, seeds as (quoted) text.
 
     Seeds have up to 19 digits, and a spreadsheet that reads them as numbers keeps 15: quoted,
     they are text to a reader that honours quotes (LibreOffice's "quoted field as text", or a
     column imported as text). Floats keep 8 significant digits, as a run's CSV files do.
+
+    Args:
+        table: The rows to write.
+        out: A file to write, or an open text stream to append to (a block of a long table).
+        header: Whether to write the column names first (only the first block does).
     """
     table = table.copy()
     if "seed" in table:
@@ -176,7 +256,7 @@ def write_spreadsheet_csv(table: pd.DataFrame, path: Path) -> None:
     for column in table.columns:
         if pd.api.types.is_float_dtype(table[column]):
             table[column] = table[column].map(lambda v: v if np.isnan(v) else float(f"{v:.8g}"))
-    table.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    table.to_csv(out, index=False, header=header, quoting=csv.QUOTE_NONNUMERIC)
 
 
 def _write_csv(directory: Path, out: Path) -> list[Path]:
@@ -188,9 +268,19 @@ def _write_csv(directory: Path, out: Path) -> list[Path]:
     # if reading the sweep or writing fails, its temporary folder goes and ``out`` stays as it was.
     try:
         with atomic_directory(out, kind=KIND) as tmp:
-            for name, read in (("runs", read_runs), ("months", read_months)):
-                write_spreadsheet_csv(read(directory), tmp / f"{name}.csv")
-                names.append(f"{name}.csv")
+            write_spreadsheet_csv(read_runs(directory), tmp / "runs.csv")
+            months = SweepMonths(directory)
+            with (
+                scratch_directory(out) as scratch,
+                open(tmp / "months.csv", "w", newline="") as stream,
+            ):
+                header = True
+                for _, block in months.by_run(scratch=scratch):
+                    write_spreadsheet_csv(block, stream, header=header)
+                    header = False
+                if header:  # no run has a series: the header alone
+                    write_spreadsheet_csv(months.read(run_ids=np.zeros(0, dtype=np.int64)), stream)
+            names += ["runs.csv", "months.csv"]
             write_json(
                 tmp / MANIFEST,
                 {
@@ -227,6 +317,5 @@ def export(directory: Path | str, fmt: str, out: Path | str) -> list[Path]:
         raise RelsimError(f"{out}: its folder does not exist")
     if fmt == "csv":
         return _write_csv(directory, out)
-    experiments, outcomes = ema_tables(directory)  # before touching the destination
-    write_ema(experiments, outcomes, out)
+    write_ema(directory, out)
     return [out]

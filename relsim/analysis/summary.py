@@ -32,7 +32,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,13 @@ from relsim.atomic import atomic_file
 from relsim.model.governance import GOVERNANCE
 from relsim.runs.many import ManyRuns
 from relsim.runs.outcomes import outcome_range
-from relsim.runs.store import RUN_ID_COLUMNS, STATUS_COLUMNS, read_manifest, read_runs
+from relsim.runs.store import (
+    RUN_ID_COLUMNS,
+    STATUS_COLUMNS,
+    read_manifest,
+    read_runs,
+    saved_runs,
+)
 from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 #: Columns of ``summary.csv`` besides the grid factors that name its cell.
@@ -84,6 +90,8 @@ class Summary:
     clustered: bool = False
     """Whether some cell holds several runs of one seed (sampled points pooled under common
     random numbers), so that its intervals rest on fewer seeds than runs."""
+    duplicates: int = 0
+    """Runs saved more than once (read once: :func:`relsim.runs.store.saved_runs`)."""
 
     @property
     def unit(self) -> str:
@@ -270,7 +278,8 @@ def summarize(source: Path | str | ManyRuns) -> Summary:
         return summarize_runs(source.runs, source.manifest(), source="simulate_many")
     manifest = read_manifest(source)
     runs = read_runs(source)
-    return summarize_runs(runs, manifest, source=str(Path(source) / "manifest.json"))
+    summary = summarize_runs(runs, manifest, source=str(Path(source) / "manifest.json"))
+    return replace(summary, duplicates=saved_runs(source).duplicates)
 
 
 def summarize_runs(

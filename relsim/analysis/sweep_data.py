@@ -7,6 +7,11 @@ first grid factor, else all runs as one group. Each remaining grid factor splits
 comparison table does; sampled keys are pooled. A :class:`Cell` holds the runs of one group in
 one stratum.
 
+The runs table is read whole; the months table never is: :meth:`SweepData.monthly` reads it in
+blocks of months (:class:`relsim.runs.store.SweepMonths`, through a scratch folder in the sweep
+directory, removed after) and reduces each block per cell, so that memory does not grow with
+the number of runs.
+
 This module only reads and groups data; :mod:`relsim.presentation.labels` names the groups and
 strata, and :mod:`relsim.presentation.sweep_figures` draws them.
 """
@@ -14,7 +19,7 @@ strata, and :mod:`relsim.presentation.sweep_figures` draws them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,9 +31,9 @@ import pandas as pd
 from relsim.analysis.contrasts import MODE, stored_level
 from relsim.analysis.stats import censored_times
 from relsim.analysis.summary import introduction_months
-from relsim.atomic import MANIFEST
+from relsim.atomic import MANIFEST, scratch_directory
 from relsim.errors import RelsimError
-from relsim.runs.store import read_manifest, read_months, read_runs
+from relsim.runs.store import SweepMonths, read_manifest, read_runs
 from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 #: Strata (rows of panels) at most; with more, the other grid factors are pooled.
@@ -68,7 +73,8 @@ class SweepData:
     manifest: dict[str, Any]
     runs: pd.DataFrame
     """The successful runs (``status == "ok"``)."""
-    months: pd.DataFrame
+    months: SweepMonths = field(repr=False)
+    """The monthly series, read in blocks (:meth:`monthly`, :meth:`run_series`)."""
     group: str | None
     """The factor whose levels are compared in every panel (None: all runs as one group)."""
     strata: tuple[str, ...]
@@ -167,10 +173,65 @@ class SweepData:
         """Each run's number of trusts (``population.trusts`` may be a factor)."""
         return self.trusts_per_run.loc[run_ids].to_numpy()
 
-    def series(self, column: str, run_ids: np.ndarray) -> pd.DataFrame:
-        """A monthly column for some runs as a runs × months table."""
-        frame = self.months[self.months["run_id"].isin(run_ids)]
-        return frame.pivot(index="run_id", columns="month", values=column)
+    @cached_property
+    def last_month(self) -> int:
+        """The last month any run reached."""
+        return self.months.last_month()
+
+    def run_series(self, run_id: int) -> pd.DataFrame:
+        """One run's monthly series (the columns of ``months.csv``), in month order."""
+        return self.months.read(run_ids=np.array([run_id])).drop(columns="run_id")
+
+    def monthly[T](
+        self, columns: Sequence[str], stat: Callable[[pd.DataFrame], T]
+    ) -> dict[str, list[list[tuple[np.ndarray, T]]]]:
+        """A statistic of each cell's runs × months table of monthly columns, month by month.
+
+        The months table is read in blocks of months, all cells and columns at once, and
+        ``stat`` is applied to each cell's block (runs × the block's months, indexed by run
+        id); its results are joined along the months. So ``stat`` must treat each month's
+        column on its own, as percentiles and means over runs do, and return an array, or a
+        tuple or dict of arrays, with one value per month.
+
+        Returns:
+            For each column, for each row of :meth:`cells` and each cell in it: the months
+            and ``stat``'s result over them.
+        """
+        cells = self.cells()
+        ids = np.concatenate([c.run_ids for row in cells for c in row])
+        found: dict[str, list[list[list[tuple[np.ndarray, T]]]]] = {
+            column: [[[] for _ in row] for row in cells] for column in columns
+        }
+        with scratch_directory(self.directory / "months") as scratch:
+            try:
+                for block in self.months.by_month(columns, scratch=scratch, run_ids=ids):
+                    self._reduce(block, cells, columns, stat, found)
+            except OSError as exc:  # the blocks are written beside the store: a full disk
+                reason = exc.strerror or str(exc)
+                raise RelsimError(
+                    f"{scratch}: cannot write the months in blocks ({reason})"
+                ) from None
+        return {
+            column: [[_joined(blocks) for blocks in row] for row in by_row]
+            for column, by_row in found.items()
+        }
+
+    @staticmethod
+    def _reduce[T](
+        block: pd.DataFrame,
+        cells: list[list[Cell]],
+        columns: Sequence[str],
+        stat: Callable[[pd.DataFrame], T],
+        found: dict[str, list[list[list[tuple[np.ndarray, T]]]]],
+    ) -> None:
+        """Apply ``stat`` to each cell's part of a block of months, for :meth:`monthly`."""
+        for r, row in enumerate(cells):
+            for k, cell in enumerate(row):
+                mine = block[block["run_id"].isin(cell.run_ids)]
+                for column in columns:
+                    table = mine.pivot(index="run_id", columns="month", values=column)
+                    if table.shape[1]:
+                        found[column][r][k].append((table.columns.to_numpy(float), stat(table)))
 
     def seeds(self, run_ids: np.ndarray) -> np.ndarray:
         """Each run's seed: the unit of inference (runs that share one are clustered)."""
@@ -195,6 +256,20 @@ class SweepData:
         return TimeToAdoption(times, reached, end, rows["seed"].to_numpy()[at_risk])
 
 
+def _joined[T](blocks: list[tuple[np.ndarray, T]]) -> tuple[np.ndarray, T]:
+    """Per-block (months, statistic) pairs joined along the months."""
+    months = np.concatenate([month for month, _ in blocks])
+    parts: list[Any] = [result for _, result in blocks]
+    first = parts[0]
+    if isinstance(first, dict):
+        joined: Any = {key: np.concatenate([p[key] for p in parts]) for key in first}
+    elif isinstance(first, tuple):
+        joined = tuple(np.concatenate(pieces) for pieces in zip(*parts, strict=True))
+    else:
+        joined = np.concatenate(parts)
+    return months, joined
+
+
 def load_sweep(directory: Path | str, colour_by: str | None = None) -> SweepData:
     """Read a sweep directory and decide how its runs are grouped.
 
@@ -215,7 +290,7 @@ def load_sweep(directory: Path | str, colour_by: str | None = None) -> SweepData
     runs = runs[runs["status"] == "ok"].reset_index(drop=True) if len(runs) else runs
     if runs.empty:
         raise RelsimError(f"{directory}: the sweep has no finished runs to plot or report")
-    months = read_months(directory)
+    months = SweepMonths(directory)
     factors = list(manifest["factors"])
     grid = [f for f in factors if f in manifest["experiment"]["factors"]]
     levels = {key: len(manifest["experiment"]["factors"][key]) for key in grid}

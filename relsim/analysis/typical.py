@@ -76,7 +76,7 @@ def resimulate(data: SweepData, run_id: int) -> tuple[RunResult, bool]:
     """
     row = data.runs[data.runs["run_id"] == run_id].iloc[0]
     result = simulate(point_scenario(data, row), seed=int(row["seed"]))
-    stored = data.months[data.months["run_id"] == run_id].drop(columns="run_id")
+    stored = data.run_series(run_id)
     try:
         pd.testing.assert_frame_equal(
             result.months.reset_index(drop=True), stored.reset_index(drop=True), check_exact=True

@@ -1,10 +1,15 @@
 """The dashboard page, as Solara serves it (``relsim demo`` points Solara at this module).
 
-Each browser session gets its own page and so its own model. The page holds the model in a
-reactive variable that it hands to Mesa's SolaraViz: SolaraViz's controller steps it and on
-Reset replaces it; the lesson card replaces it when a preset is chosen; the views read it.
-Choosing a preset also remounts SolaraViz (a new ``key``), because Mesa's parameter inputs
-keep the values they started with, and the new preset's values must show in them.
+Each browser session gets its own page and so its own :class:`~relsim.dashboard.session.Session`.
+The page is the dashboard's own: a header that stays in view (title, the month, the time
+controls, presentation and dark switches), then two tabs: *Model* (the lesson card and the
+assumptions on the left, the views on the right) and *Info* (the model explained for students).
+
+Mesa's SolaraViz is not used for the page: it keeps the values of its parameter inputs in a
+store of its own, filled once (after a preset change Reset built the model from that stale
+store); its controller steps on a timer without waiting for the page to draw; and its sidebar
+always shows developer controls (render interval, threads) that have no place in a lecture.
+The model the page drives is still a Mesa model (:class:`~relsim.dashboard.demo.DemoModel`).
 """
 
 from __future__ import annotations
@@ -13,32 +18,23 @@ import os
 from pathlib import Path
 
 import solara
-from mesa.visualization import SolaraViz
+import solara.lab
 
-from relsim.dashboard.controls import LessonCard, model_params
-from relsim.dashboard.demo import DEFAULT_PRESET, MAX_DASHBOARD_TRUSTS, DemoModel
+from relsim.dashboard.clock import EndNotice, LookBack, MonthReadout, TimeBar
+from relsim.dashboard.connection import ConnectionNotice
+from relsim.dashboard.controls import AssumptionsCard, LessonCard
+from relsim.dashboard.demo import DEFAULT_PRESET
+from relsim.dashboard.info import InfoTab
 from relsim.dashboard.server import SCENARIO_ENV
+from relsim.dashboard.session import Session
 from relsim.dashboard.views import Dashboard
-from relsim.scenario import bundled_scenarios, load_scenario
+from relsim.dashboard.widget import Frames, FramesContext
 
 TITLE = "relsim · regulation, trust and improvement"
-
-
-def preset_options(start: str) -> dict[str, str]:
-    """Preset label → scenario source: the bundled scenarios, and ``start`` if it is a file.
-
-    Systems of more than :data:`~relsim.dashboard.demo.MAX_DASHBOARD_TRUSTS` trusts (the England
-    system) are left out: the dashboard is for watching a board or a few regions, not hundreds of
-    trusts.
-    """
-    options = {
-        name: name
-        for name, path in bundled_scenarios().items()
-        if len(load_scenario(path).trusts) <= MAX_DASHBOARD_TRUSTS
-    }
-    if start not in options:
-        options[Path(start).name] = start
-    return options
+STYLE = Path(__file__).with_name("style.css")
+TABS = ("Model", "Info")
+#: Presentation mode scales every size on the page (Vuetify's sizes are in rem).
+PRESENTATION_STYLE = "html { font-size: 125%; }"
 
 
 def start_preset() -> str:
@@ -46,36 +42,91 @@ def start_preset() -> str:
     return os.environ.get(SCENARIO_ENV) or DEFAULT_PRESET
 
 
-def _label_of(options: dict[str, str], source: str) -> str:
-    return next(label for label, value in options.items() if value == source)
+@solara.component
+def CompareCard(session: Session) -> None:
+    """Whether the previous run is drawn, dashed, under the current one."""
+    with solara.Card("Compare", classes=["relsim-controls"]):
+        solara.Checkbox(
+            label="Show the previous run, dashed",
+            value=session.show_ghost.value,
+            on_value=session.compare,
+        )
+        solara.Text(
+            "After Reset, the run before it stays on the charts as dashed lines: change only "
+            "the seed to see which conclusions survive it.",
+            classes=["relsim-caption"],
+        )
+
+
+@solara.component
+def Header(session: Session) -> None:
+    """The title, the month and the time controls, always in view."""
+    with solara.Div(classes=["relsim-header"]):
+        with solara.Column(gap="0px"):
+            solara.Text(TITLE, classes=["relsim-title"])
+            MonthReadout(session)
+        TimeBar(session)
+
+
+@solara.component
+def Switches(session: Session) -> None:
+    """Presentation mode and the dark theme."""
+    dark = solara.lab.use_dark_effective()
+    with solara.Row(gap="16px", classes=["relsim-switches"]):
+        solara.Switch(
+            label="Presentation",
+            value=session.presentation.value,
+            on_value=session.present,
+        )
+        solara.Switch(
+            label="Dark",
+            value=dark,
+            on_value=lambda on: setattr(solara.lab.theme, "dark", bool(on)),
+        )
+
+
+@solara.component
+def ModelTab(session: Session) -> None:
+    """The controls on the left, the views on the right."""
+    with solara.Div(classes=["relsim-body"]):
+        with solara.Div(classes=["relsim-side"]):
+            LessonCard(session)
+            AssumptionsCard(session)
+            CompareCard(session)
+        with solara.Div(classes=["relsim-main"]):
+            if session.problem.value:
+                solara.Error(session.problem.value, classes=["relsim-problem"])
+            LookBack(session)
+            Dashboard(session)
 
 
 @solara.component
 def Page() -> None:
-    """The whole dashboard: SolaraViz's controls, the lesson card and the views."""
+    """The whole dashboard."""
     start = solara.use_memo(start_preset, [])
-    options = solara.use_memo(lambda: preset_options(start), [start])
-    first = solara.use_memo(lambda: DemoModel(preset=start), [start])
-    model: solara.Reactive[DemoModel] = solara.use_reactive(first)
-    preset = solara.use_reactive(_label_of(options, start))
-    generation = solara.use_reactive(0)
-
-    def choose(label: str) -> None:
-        current = model.value
-        model.value = DemoModel(preset=options[label], twin=current.twin, seed=current.seed)
-        preset.value = label
-        generation.value += 1
+    session = solara.use_memo(lambda: Session.start(start), [start])
+    frames = solara.use_memo(Frames, [])
+    tab, set_tab = solara.use_state(0)
+    FramesContext.provide(frames)
 
     solara.Title(TITLE)
-    with solara.Sidebar():
-        LessonCard(model, options, preset.value, choose)
-    SolaraViz(
-        model,
-        components=[],
-        model_params=model_params(model.value),
-        name=TITLE,
-    ).key(f"viz-{generation.value}")
-    Dashboard(model)
+    solara.Style(STYLE)
+    if session.presentation.value:
+        solara.Style(PRESENTATION_STYLE)
+    classes = ["relsim-page"] + (["relsim-presentation"] if session.presentation.value else [])
+    with solara.Div(classes=classes):
+        ConnectionNotice.element()
+        Header(session)
+        EndNotice(session)
+        with solara.Row(classes=["relsim-tabrow"]):
+            with solara.v.Tabs(v_model=tab, on_v_model=set_tab, class_="relsim-tabs"):
+                for name in TABS:
+                    solara.v.Tab(children=[name])
+            Switches(session)
+        if TABS[tab] == "Model":
+            ModelTab(session)
+        else:
+            InfoTab()
 
 
 page = Page

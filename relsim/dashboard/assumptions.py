@@ -9,15 +9,13 @@ here too.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import string
 from dataclasses import dataclass
 from typing import Any
 
 from relsim.errors import RelsimError
-from relsim.model.governance import GOVERNANCE
-from relsim.scenario import Scenario, with_overrides
+from relsim.scenario import GOVERNANCE_MODES, Scenario, with_overrides
 
 #: Seeds are whole numbers from 0 to 2^64 - 1, as on the command line.
 MAX_SEED = 2**64 - 1
@@ -31,7 +29,7 @@ class Assumptions:
     """The main assumptions of a run, as the dashboard's controls show them.
 
     Attributes:
-        governance: Name of the governance rule (a key of ``GOVERNANCE``).
+        governance: Name of the governance rule (one of ``GOVERNANCE_MODES``).
         trusts: Number of trusts, which is also the size of the networked board.
         meeting_interval: Months between board meetings (networked governance).
         compact: Whether the board negotiates a compact.
@@ -64,10 +62,6 @@ class Assumptions:
             orientation=scenario.regulator.relational_orientation,
             readiness_spread=readiness_spread(scenario),
         )
-
-    def replace(self, **changes: Any) -> Assumptions:
-        """A copy with some assumptions changed; ``None`` values leave an assumption as it is."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def overrides(self, scenario: Scenario) -> dict[str, Any]:
         """Dotted-key overrides that turn ``scenario`` into one with these assumptions."""
@@ -155,8 +149,8 @@ def board_overrides(scenario: Scenario, n: int, spread: float) -> dict[str, Any]
 
 
 def other_governance(mode: str) -> str:
-    """The governance rule a twin runs: the first in the registry that differs from ``mode``."""
-    return next(name for name in GOVERNANCE if name != mode)
+    """The governance rule a twin runs: the first the schema lists that differs from ``mode``."""
+    return next(name for name in GOVERNANCE_MODES if name != mode)
 
 
 def parse_seed(value: int | str) -> int:

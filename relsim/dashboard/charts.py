@@ -1,44 +1,55 @@
-"""The dashboard's charts as Vega-Lite specifications, drawn from what the model recorded.
+"""The dashboard's charts over time, as Vega-Lite templates and the data they plot.
 
-Each view has two halves: a *template* (the chart's marks, encodings and scales, written with
-Altair) and *records* (the rows it plots, read from ``model.datacollector`` and
-``model.history``). Altair validates a chart against the Vega-Lite schema when it turns it into
-a specification, which takes about ten milliseconds a chart; a template is therefore built and
-validated once per shape (single or twin, number of trusts) and cached, and each redraw only
-attaches fresh records to it as a named dataset. The browser draws the result (Vega-Lite in the
-page), so one step and its redraw stay within the 100 ms a lecture can tolerate.
+Each chart has two halves: a *template* (marks, encodings and scales, written with Altair) and
+its *data* (read from ``model.datacollector`` and ``model.history``). Altair validates a chart
+against the Vega-Lite schema when it turns it into a specification, which takes milliseconds; a
+template is therefore built once per shape and cached, and each frame only sends fresh data to
+the browser, where the chart widget (:mod:`relsim.dashboard.widget`) draws it.
 
-Records carry a ``run`` column (the panel's label); in twin mode every chart is faceted by it,
-so the two governance rules stand side by side on the same scales.
+Every chart over time plots rows of ``run, month, series, value`` (dataset ``table``), and
+draws on the same axis what happened when (dataset ``events``: shaded bands for pressure
+shocks; rules where the compact came into force, a mandate fell or governance changed; the
+month being looked back at) and, dashed, the same lines of the previous run (dataset
+``ghost``). One chart shows one panel; in *overlay* mode (presentation, twin) one chart shows
+both panels, coloured by panel, with the series told apart by dashes.
+
+Text is at least 14 pixels (18 in presentation mode), and the colours follow the page's theme.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import altair as alt
 import numpy as np
 
+from relsim.dashboard.events import event_columns
+from relsim.dashboard.widget import Columns, Payload, Template
 from relsim.model.columns import FIELD
 from relsim.presentation.figures import OKABE_ITO
+from relsim.presentation.labels import practice_label
 
 if TYPE_CHECKING:
     from relsim.dashboard.demo import DemoModel
     from relsim.model.mesa_model import RegulationModel
 
-Records = list[dict[str, Any]]
 Spec = dict[str, Any]
 
-#: Name of the dataset every template plots.
-DATA = "table"
-#: Width of one panel's chart, alone or beside its twin (pixels).
-WIDTH = {False: 430, True: 250}
-HEIGHT = 210
-#: Coverage at which the heat map's colour saturates: the model counts a department as fully
-#: capable at 0.3 (c*), and coverage rarely passes 0.5 in five years.
-HEAT_MAX = 0.5
+#: Dataset names every chart over time plots.
+DATA, EVENTS, GHOST = "table", "events", "ghost"
+#: Chart heights (pixels), normal and in presentation mode; widths follow the card.
+HEIGHT = {False: 230, True: 330}
+#: Smallest text on any chart (pixels), normal and in presentation mode.
+FONT = {False: 14, True: 18}
+#: Colours of the two panels when they share one chart.
+RUN_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"])
+SHOCK_COLOUR = OKABE_ITO["orange"]
+PRACTICE_COLOURS = tuple(
+    OKABE_ITO[c] for c in ("vermillion", "blue", "green", "purple", "orange", "sky")
+)
 
 TRUST_SERIES = {
     "mean_trust_in_regulator": ("trusts → regulator", OKABE_ITO["blue"]),
@@ -46,10 +57,62 @@ TRUST_SERIES = {
     "mean_peer_trust": ("among trusts", OKABE_ITO["green"]),
 }
 EACH_TRUST = "each trust → regulator"
-EVENTS = {
+TOLD = {
     "disclosures": ("told early", OKABE_ITO["blue"]),
     "surprises": ("surprises", OKABE_ITO["vermillion"]),
 }
+PRESSURE = {
+    "pressure": ("external pressure", OKABE_ITO["vermillion"]),
+    "relational_orientation": ("regulator's supportiveness ρ", OKABE_ITO["blue"]),
+}
+ATTENDANCE = "share of trusts at the board"
+
+
+# ---------------------------------------------------------------------------------------------
+# Style: the part of a specification that is not validated (it changes with the page's theme)
+# ---------------------------------------------------------------------------------------------
+
+
+def style(spec: Spec, *, dark: bool, large: bool, height: int | None = None) -> Spec:
+    """A template with the page's text size, colours and the chart's height."""
+    font = FONT[large]
+    ink, faint = ("#eeeeee", "#555555") if dark else ("#222222", "#dddddd")
+    axis = {
+        "labelFontSize": font,
+        "titleFontSize": font,
+        "labelColor": ink,
+        "titleColor": ink,
+        "gridColor": faint,
+        "domainColor": ink,
+        "tickColor": ink,
+        "titleFontWeight": "normal",
+    }
+    legend = {
+        "labelFontSize": font,
+        "titleFontSize": font,
+        "labelColor": ink,
+        "titleColor": ink,
+        "orient": "bottom",
+        "symbolStrokeWidth": 3,
+        "labelLimit": 400,
+        "columns": 2,
+    }
+    out = {
+        **spec,
+        # Re-fit on every update: the axis' labels widen as its top grows.
+        "autosize": {"type": "fit", "contains": "padding", "resize": True},
+        "background": None,
+        "config": {
+            "font": "Roboto, Helvetica, Arial, sans-serif",
+            "axis": axis,
+            "legend": legend,
+            "text": {"fontSize": font, "color": ink},
+            "view": {"stroke": None},
+            "style": {"guide-label": {"fontSize": font}, "guide-title": {"fontSize": font}},
+        },
+    }
+    out["height"] = height if height is not None else HEIGHT[large]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,224 +120,148 @@ EVENTS = {
 # ---------------------------------------------------------------------------------------------
 
 
-def _finish(chart: Any, twin: bool, order: tuple[str, ...]) -> Spec:
-    """Facet by run in twin mode, validate once, and return a plain specification."""
-    if twin:
-        chart = chart.facet(column=alt.Column("run:N", title=None, sort=list(order)))
-    spec = chart.to_dict()
-    # Solara's page loads Vega-Lite 5; the features used here are the same in 5 and 6, and
-    # without a $schema Vega-Embed compiles the spec with the Vega-Lite it has.
-    spec.pop("$schema", None)
-    return spec
+@dataclass(frozen=True)
+class Lines:
+    """What a chart over time plots: its series, their colours and its vertical axis.
+
+    Attributes:
+        title: The vertical axis' title, with its unit.
+        series: Names of the series, as the legend shows them.
+        colours: Their colours (one chart, one panel).
+        top: The axis' top, or ``None`` when the data set it (signal ``ymax``, shared by
+            panels so that twins are drawn to the same scale).
+        step: Draw as steps (counts that change in jumps) rather than straight lines.
+        percent: Label the axis in percent.
+    """
+
+    title: str
+    series: tuple[str, ...]
+    colours: tuple[str, ...]
+    top: float | None
+    step: bool = False
+    percent: bool = False
 
 
-def _months_axis(horizon: int) -> alt.X:
+def _months(horizon: int) -> alt.X:
     # A fixed axis to the horizon: time visibly advances to the right as the run goes on.
-    return alt.X("month:Q", title="Month", scale=alt.Scale(domain=[0, horizon], nice=False))
-
-
-@cache
-def trust_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
-    """Mean trust in three directions over time, with each trust's trust in the regulator."""
-    base = alt.Chart(alt.NamedData(name=DATA)).properties(width=WIDTH[twin], height=HEIGHT)
-    y = alt.Y("value:Q", title="Trust (0 none, 1 complete)", scale=alt.Scale(domain=[0, 1]))
-    each = (
-        base.transform_filter(alt.datum.series == EACH_TRUST)
-        .mark_line(strokeWidth=0.8, opacity=0.45, color=OKABE_ITO["sky"])
-        .encode(x=_months_axis(horizon), y=y, detail="trust:N")
+    return alt.X(
+        "month:Q",
+        title="Month",
+        scale=alt.Scale(domain=[0, horizon], nice=False),
+        axis=alt.Axis(tickMinStep=1),
     )
-    names = [label for label, _ in TRUST_SERIES.values()]
-    colours = [colour for _, colour in TRUST_SERIES.values()]
-    means = (
-        base.transform_filter(alt.datum.series != EACH_TRUST)
-        .mark_line(strokeWidth=2.5)
-        .encode(
-            x=_months_axis(horizon),
-            y=y,
-            color=alt.Color(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=names, range=colours),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=["run:N", "month:Q", "series:N", alt.Tooltip("value:Q", format=".2f")],
-        )
+
+
+def event_layers(horizon: int) -> list[Any]:
+    """Shaded bands for shocks, rules for other events and for the month looked back at."""
+    events = alt.Chart(alt.NamedData(name=EVENTS))
+    x = _months(horizon)
+    bands = (
+        events.transform_filter(alt.datum.kind == "shock")
+        .mark_rect(color=SHOCK_COLOUR, opacity=0.22, clip=True)
+        .encode(x=x, x2="end:Q", tooltip=[alt.Tooltip("label:N", title="event")])
     )
-    return _finish(alt.layer(each, means), twin, order)
-
-
-@cache
-def adoption_template(
-    twin: bool, order: tuple[str, ...], horizon: int, trusts: int, practices: tuple[str, ...]
-) -> Spec:
-    """Trusts using each practice, month by month."""
-    colours = [
-        OKABE_ITO[c] for c in ("vermillion", "blue", "green", "purple", "orange", "sky", "black")
-    ]
-    chart = (
-        alt.Chart(alt.NamedData(name=DATA))
-        .mark_line(interpolate="step-after", strokeWidth=2.5)
-        .encode(
-            x=_months_axis(horizon),
-            y=alt.Y(
-                "adopters:Q",
-                title=f"Trusts using it (of {trusts})",
-                scale=alt.Scale(domain=[0, trusts]),
-            ),
-            color=alt.Color(
-                "practice:N",
-                title=None,
-                scale=alt.Scale(domain=list(practices), range=colours[: len(practices)]),
-                legend=alt.Legend(orient="bottom", columns=2),
-            ),
-            tooltip=["run:N", "month:Q", "practice:N", "adopters:Q"],
-        )
-        .properties(width=WIDTH[twin], height=HEIGHT)
-    )
-    return _finish(chart, twin, order)
-
-
-@cache
-def heat_template(twin: bool, order: tuple[str, ...], horizon: int, departments: int) -> Spec:
-    """One trust's training coverage: departments (rows) by months (columns)."""
-    chart = (
-        alt.Chart(alt.NamedData(name=DATA))
-        .mark_rect()  # cividis, as the run figures' heat map (presentation.figures.HEAT_CMAP)
-        .encode(
-            x=alt.X("month:Q", title="Month", scale=alt.Scale(domain=[0, horizon + 1], nice=False)),
-            x2="month_end:Q",
-            y=alt.Y(
-                "department:O",
-                title="Department",
-                sort="descending",
-                axis=alt.Axis(values=[1, departments]),
-            ),
-            color=alt.Color(
-                "coverage:Q",
-                title="staff trained",
-                scale=alt.Scale(scheme="cividis", domain=[0, HEAT_MAX], clamp=True),
-                legend=alt.Legend(format="%", orient="bottom", gradientLength=160),
-            ),
-            tooltip=[
-                "run:N",
-                "month:Q",
-                "department:O",
-                alt.Tooltip("coverage:Q", format=".0%", title="staff trained"),
-            ],
-        )
-        .properties(width=WIDTH[twin], height=HEIGHT)
-    )
-    return _finish(chart, twin, order)
-
-
-@cache
-def events_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
-    """Problems told early and surprises each month, stacked."""
-    names = [label for label, _ in EVENTS.values()]
-    colours = [colour for _, colour in EVENTS.values()]
-    chart = (
-        alt.Chart(alt.NamedData(name=DATA))
-        .mark_bar()
-        .encode(
-            x=_months_axis(horizon),
-            y=alt.Y("count:Q", title="Problems that came to light", stack="zero"),
-            color=alt.Color(
-                "what:N",
-                title=None,
-                scale=alt.Scale(domain=names, range=colours),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=["run:N", "month:Q", "what:N", "count:Q"],
-        )
-        .properties(width=WIDTH[twin], height=HEIGHT - 50)
-    )
-    return _finish(chart, twin, order)
-
-
-@cache
-def attendance_template(twin: bool, order: tuple[str, ...], horizon: int) -> Spec:
-    """Share of trusts at each board meeting (a separate strip: its unit is not a count)."""
-    chart = (
-        alt.Chart(alt.NamedData(name=DATA))
-        .mark_line(color="#555555", point=alt.OverlayMarkDef(size=14, color="#555555"))
-        .encode(
-            x=_months_axis(horizon),
-            y=alt.Y(
-                "share:Q",
-                title="At the board",
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", tickCount=3),
-            ),
-            tooltip=["run:N", "month:Q", alt.Tooltip("share:Q", format=".0%", title="attendance")],
-        )
-        .properties(width=WIDTH[twin], height=70)
-    )
-    return _finish(chart, twin, order)
-
-
-@cache
-def network_template(twin: bool, order: tuple[str, ...]) -> Spec:
-    """The trust network: actors on a ring around the regulator, half-lines coloured by trust."""
-    size = WIDTH[twin] if twin else 330
-    base = alt.Chart(alt.NamedData(name=DATA)).properties(width=size, height=size)
-    hidden = alt.Axis(grid=False, domain=False, ticks=False, labels=False, title=None)
-    scale = alt.Scale(domain=[-1.3, 1.3], nice=False)
-    x = alt.X("x:Q", axis=hidden, scale=scale)
-    y = alt.Y("y:Q", axis=hidden, scale=scale)
-    edges = (
-        base.transform_filter(alt.datum.kind == "edge")
-        .mark_rule(strokeCap="round")
-        .encode(
-            x=x,
-            y=y,
-            x2="x2:Q",
-            y2="y2:Q",
-            color=alt.Color(
-                "trust:Q",
-                title="trust",
-                scale=alt.Scale(scheme="viridis", domain=[0, 1]),
-                legend=alt.Legend(orient="bottom", gradientLength=160),
-            ),
-            strokeWidth=alt.StrokeWidth(
-                "trust:Q", scale=alt.Scale(domain=[0, 1], range=[0.5, 9]), legend=None
-            ),
-            tooltip=["run:N", "from:N", "to:N", alt.Tooltip("trust:Q", format=".2f")],
-        )
-    )
-    nodes = (
-        base.transform_filter(alt.datum.kind == "node")
-        .mark_circle(size=520, opacity=1, stroke="white", strokeWidth=1.5)
-        .encode(
-            x=x,
-            y=y,
-            color=alt.Color(
-                "role:N",
-                scale=alt.Scale(
-                    domain=["regulator", "trust"],
-                    range=[OKABE_ITO["vermillion"], OKABE_ITO["sky"]],
-                ),
-                legend=None,
-            ),
-            tooltip=["run:N", "name:N"],
-        )
+    rules = (
+        events.transform_filter(alt.datum.kind == "rule")
+        .mark_rule(strokeDash=[6, 3], strokeWidth=2, color="#888888")
+        .encode(x=x, tooltip=[alt.Tooltip("label:N", title="event")])
     )
     labels = (
-        base.transform_filter(alt.datum.kind == "node")
-        .mark_text(fontSize=10, fontWeight="bold")
-        .encode(x=x, y=y, text="short:N")
+        events.transform_filter(alt.datum.kind != "cursor")
+        .mark_text(align="left", baseline="top", dx=4, dy=2, clip=True)
+        .encode(x=x, y=alt.value(0), text="short:N")
     )
-    chart = alt.layer(edges, nodes, labels).resolve_scale(color="independent")
-    return _finish(chart, twin, order)
+    cursor = (
+        events.transform_filter(alt.datum.kind == "cursor")
+        .mark_rule(strokeWidth=3, color="#7f7f7f")
+        .encode(x=x)
+    )
+    return [bands, rules, labels, cursor]
+
+
+@cache
+def lines_template(lines: Lines, horizon: int, overlay: bool, runs: tuple[str, ...]) -> Template:
+    """A chart over time: the series of one panel (or, overlaid, of every panel in ``runs``)."""
+    table = alt.Chart(alt.NamedData(name=DATA))
+    scale = (
+        alt.Scale(domain=[0, lines.top], nice=False)
+        if lines.top is not None
+        else alt.Scale(domain=alt.ExprRef("[0, ymax]"), nice=False)
+    )
+    y = alt.Y(
+        "value:Q",
+        title=lines.title,
+        scale=scale,
+        axis=alt.Axis(format="%" if lines.percent else "~s", tickCount=5),
+    )
+    interpolate: Literal["step-after", "linear"] = "step-after" if lines.step else "linear"
+    tooltip = [
+        alt.Tooltip("run:N", title="run"),
+        alt.Tooltip("month:Q"),
+        alt.Tooltip("series:N", title="what"),
+        alt.Tooltip("value:Q", format=".0%" if lines.percent else ".2~f"),
+    ]
+    series = alt.Scale(domain=list(lines.series), range=list(lines.colours))
+    if overlay:
+        main = (
+            table.transform_filter(alt.datum.series != EACH_TRUST)
+            .mark_line(strokeWidth=3, interpolate=interpolate, clip=True)
+            .encode(
+                x=_months(horizon),
+                y=y,
+                color=alt.Color(
+                    "run:N",
+                    title=None,
+                    scale=alt.Scale(domain=list(runs), range=list(RUN_COLOURS[: len(runs)])),
+                ),
+                strokeDash=alt.StrokeDash(
+                    "series:N", title=None, scale=alt.Scale(domain=list(lines.series))
+                ),
+                detail="series:N",
+                tooltip=tooltip,
+            )
+        )
+        layers = [main]
+    else:
+        each = (
+            table.transform_filter(alt.datum.series == EACH_TRUST)
+            .mark_line(strokeWidth=1, opacity=0.4, color=OKABE_ITO["sky"], clip=True)
+            .encode(x=_months(horizon), y=y, detail="trust:N")
+        )
+        main = (
+            table.transform_filter(alt.datum.series != EACH_TRUST)
+            .mark_line(strokeWidth=3, interpolate=interpolate, clip=True)
+            .encode(
+                x=_months(horizon),
+                y=y,
+                color=alt.Color("series:N", title=None, scale=series),
+                tooltip=tooltip,
+            )
+        )
+        ghost = (
+            alt.Chart(alt.NamedData(name=GHOST))
+            .mark_line(
+                strokeWidth=2.5, strokeDash=[5, 4], opacity=0.6, interpolate=interpolate, clip=True
+            )
+            .encode(
+                x=_months(horizon),
+                y=y,
+                # The same colour encoding as the main lines (one legend serves both).
+                color=alt.Color("series:N", title=None, scale=series),
+                detail="series:N",
+                tooltip=[alt.Tooltip("run:N", title="run"), *tooltip[1:]],
+            )
+        )
+        layers = [each, ghost, main]
+    chart = alt.layer(*event_layers(horizon), *layers)
+    if lines.top is None:
+        chart = chart.add_params(alt.param(name="ymax", value=1.0))
+    return Template.of(chart)
 
 
 # ---------------------------------------------------------------------------------------------
-# Records, from what the model recorded
+# Data, from what the model recorded
 # ---------------------------------------------------------------------------------------------
-
-
-def _with_data(template: Spec, records: Records) -> Spec:
-    """A template with its dataset attached (the template itself is shared and not changed)."""
-    return {**template, "datasets": {DATA: records}}
 
 
 def _series(panel: RegulationModel, name: str) -> list[Any]:
@@ -282,146 +269,190 @@ def _series(panel: RegulationModel, name: str) -> list[Any]:
     return panel.datacollector.model_vars[name]
 
 
-def _number(value: float) -> float | None:
-    """JSON has no NaN: a month without a board meeting has no attendance."""
-    return None if value is None or math.isnan(value) else round(float(value), 4)
+def _number(value: Any) -> float | None:
+    """A value for JSON, which has no NaN (a month without a board meeting has no attendance)."""
+    return None if value is None or value != value else round(float(value), 4)
 
 
-def _shape(demo: DemoModel) -> tuple[bool, tuple[str, ...], int]:
-    return demo.twin, tuple(demo.labels), demo.horizon
+def long_columns(run: str, months: Sequence[int], values: Mapping[str, Sequence[Any]]) -> Columns:
+    """Series as the columns ``run, month, series, value`` (rows in series order)."""
+    n = len(months)
+    out: Columns = {"run": [], "month": [], "series": [], "value": []}
+    for series, column in values.items():
+        out["run"] += [run] * n
+        out["month"] += list(months)
+        out["series"] += [series] * n
+        out["value"] += [_number(v) for v in column]
+    return out
 
 
-def trust_spec(demo: DemoModel) -> Spec:
-    """Trust trajectories of every panel, up to the current month."""
-    records: Records = []
-    column = FIELD["trust_in_regulator"]
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        months = _series(panel, "month")
-        for key, (series, _) in TRUST_SERIES.items():
-            records += [
-                {"run": label, "month": m, "series": series, "value": round(v, 4)}
-                for m, v in zip(months, _series(panel, key), strict=True)
-            ]
-        recorded = panel.history.trusts[: len(months), column, :]
-        for i, name in enumerate(panel.config.trust_names):
-            records += [
-                {
-                    "run": label,
-                    "month": m,
-                    "series": EACH_TRUST,
-                    "trust": name,
-                    "value": round(v, 4),
-                }
-                for m, v in zip(months, recorded[:, i].tolist(), strict=True)
-            ]
-    return _with_data(trust_template(*_shape(demo)), records)
+def concat(parts: Sequence[Columns]) -> Columns:
+    """Parts one after the other; a column a part lacks is empty (None) in its rows."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    out: Columns = {name: [] for name in names}
+    for part in parts:
+        rows = len(next(iter(part.values()), []))
+        for name in names:
+            out[name] += part.get(name, [None] * rows)
+    return out
 
 
-def practice_label(name: str) -> str:
-    """A practice's name as a student reads it: ``training_heat_map`` → ``training heat map``."""
-    return name.replace("_", " ")
+def each_trust_columns(panel: RegulationModel, run: str) -> Columns:
+    """Each trust's trust in the regulator, month by month (the thin lines)."""
+    months = _series(panel, "month")
+    recorded = panel.history.trusts[: len(months), FIELD["trust_in_regulator"], :]
+    names = panel.config.trust_names
+    n, m = len(names), len(months)
+    return {
+        "run": [run] * (n * m),
+        "month": list(months) * n,
+        "series": [EACH_TRUST] * (n * m),
+        "value": np.round(recorded.T, 4).reshape(-1).tolist(),
+        "trust": [name for name in names for _ in range(m)],
+    }
 
 
-def adoption_spec(demo: DemoModel) -> Spec:
-    """How many trusts use each practice, month by month, in every panel."""
-    scenario = demo.scenario_used
-    records: Records = []
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        months = _series(panel, "month")
-        for name in scenario.practice_names:
-            records += [
-                {"run": label, "month": m, "practice": practice_label(name), "adopters": a}
-                for m, a in zip(months, _series(panel, f"adopters_{name}"), strict=True)
-            ]
-    practices = tuple(practice_label(n) for n in scenario.practice_names)
-    template = adoption_template(*_shape(demo), len(scenario.trusts), practices)
-    return _with_data(template, records)
+def trust_values(panel: RegulationModel) -> dict[str, list[Any]]:
+    """The three mean trust series of a panel, by their legend names."""
+    return {label: _series(panel, key) for key, (label, _) in TRUST_SERIES.items()}
 
 
-def heat_spec(demo: DemoModel, trust: int) -> Spec:
-    """The training heat map of trust number ``trust`` (0-based) in every panel."""
-    records: Records = []
-    departments = demo.scenario_used.training.departments
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        recorded = panel.history.months_recorded
-        grid = np.round(panel.history.coverage[:recorded, trust, :], 4).tolist()
-        records += [
-            {"run": label, "month": m, "month_end": m + 1, "department": d + 1, "coverage": c}
-            for m, row in enumerate(grid)
-            for d, c in enumerate(row)
-        ]
-    return _with_data(heat_template(*_shape(demo), departments), records)
+def adoption_values(panel: RegulationModel) -> dict[str, list[Any]]:
+    """Trusts using each practice, month by month, by the practice's name in words."""
+    return {
+        practice_label(name): _series(panel, f"adopters_{name}")
+        for name in panel.config.practice_names
+    }
 
 
-def events_spec(demo: DemoModel) -> Spec:
-    """Problems told early and surprises, month by month, in every panel."""
-    records: Records = []
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        months = _series(panel, "month")
-        for key, (what, _) in EVENTS.items():
-            records += [
-                {"run": label, "month": m, "what": what, "count": c}
-                for m, c in zip(months, _series(panel, key), strict=True)
-            ]
-    return _with_data(events_template(*_shape(demo)), records)
+def told_values(panel: RegulationModel) -> dict[str, list[Any]]:
+    """Problems told early and surprises so far (running totals), month by month."""
+    return {label: np.cumsum(_series(panel, key)).tolist() for key, (label, _) in TOLD.items()}
 
 
-def attendance_spec(demo: DemoModel) -> Spec:
-    """Board attendance at every meeting so far, in every panel (none under hierarchy)."""
-    records: Records = []
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        months = _series(panel, "month")
-        records += [
-            {"run": label, "month": m, "share": _number(s)}
-            for m, s in zip(months, _series(panel, "attendance_rate"), strict=True)
-            if _number(s) is not None
-        ]
-    return _with_data(attendance_template(*_shape(demo)), records)
+def pressure_values(panel: RegulationModel) -> dict[str, list[Any]]:
+    """External pressure and the regulator's supportiveness ρ, month by month."""
+    return {label: _series(panel, key) for key, (label, _) in PRESSURE.items()}
 
 
-def ring(n: int) -> np.ndarray:
-    """Positions of ``n`` trusts on a circle around the regulator, the first at the top."""
-    angles = np.pi / 2 - 2 * np.pi * np.arange(n) / n
-    return np.column_stack([np.cos(angles), np.sin(angles)])
+def attendance_values(panel: RegulationModel) -> dict[str, list[Any]]:
+    """The share of trusts at each board meeting (no value in months without one)."""
+    return {ATTENDANCE: _series(panel, "attendance_rate")}
 
 
-def short_name(name: str) -> str:
-    """A label that fits in a node: ``Trust A`` → ``A``, ``regulator`` → ``Reg``."""
-    if name == "regulator":
-        return "Reg"
-    return name.removeprefix("Trust ").strip()[:3]
+def trust_lines(demo: DemoModel) -> Lines:
+    """Trust in three directions, on its 0–1 scale."""
+    names = tuple(label for label, _ in TRUST_SERIES.values())
+    colours = tuple(colour for _, colour in TRUST_SERIES.values())
+    return Lines("Trust (0 none, 1 complete)", names, colours, top=1.0)
 
 
-def network_spec(demo: DemoModel) -> Spec:
-    """The trust matrix of every panel at the current month, as a network."""
-    records: Records = []
-    for label, panel in zip(demo.labels, demo.panels, strict=True):
-        names = ["regulator", *panel.config.trust_names]
-        position = np.vstack([np.zeros((1, 2)), ring(len(names) - 1)])
-        trust = panel.history.relationships[panel.history.months_recorded - 1]
-        for i, name in enumerate(names):
-            x, y = position[i]
-            role = "regulator" if i == 0 else "trust"
-            records.append(
-                {"run": label, "kind": "node", "x": x, "y": y, "name": name, "role": role}
-                | {"short": short_name(name)}
-            )
-            for j, other in enumerate(names):
-                if i == j:
-                    continue
-                # The half of the line next to i shows how much i trusts j (a directed edge).
-                mx, my = (position[i] + position[j]) / 2
-                records.append(
-                    {
-                        "run": label,
-                        "kind": "edge",
-                        "x": x,
-                        "y": y,
-                        "x2": mx,
-                        "y2": my,
-                        "from": name,
-                        "to": other,
-                        "trust": round(float(trust[i, j]), 4),
-                    }
-                )
-    return _with_data(network_template(demo.twin, tuple(demo.labels)), records)
+def adoption_lines(demo: DemoModel) -> Lines:
+    """Trusts using each practice, out of all the board's trusts."""
+    names = tuple(practice_label(n) for n in demo.scenario_used.practice_names)
+    n = len(demo.scenario_used.trusts)
+    colours = PRACTICE_COLOURS[: len(names)]
+    return Lines(f"Trusts using it (of {n})", names, colours, top=float(n), step=True)
+
+
+def told_lines(demo: DemoModel) -> Lines:
+    """Problems told early and surprises so far; the axis grows with the counts."""
+    names = tuple(label for label, _ in TOLD.values())
+    colours = tuple(colour for _, colour in TOLD.values())
+    return Lines("Problems so far", names, colours, top=None, step=True)
+
+
+def pressure_lines(demo: DemoModel) -> Lines:
+    """Pressure and ρ; the axis reaches at least 1 and grows with a shock."""
+    names = tuple(label for label, _ in PRESSURE.values())
+    colours = tuple(colour for _, colour in PRESSURE.values())
+    return Lines("Level", names, colours, top=None)
+
+
+def attendance_lines(demo: DemoModel) -> Lines:
+    """Board attendance, as a share of the trusts."""
+    return Lines("Board", (ATTENDANCE,), ("#7f7f7f",), top=1.0, percent=True)
+
+
+@dataclass(frozen=True)
+class TimeView:
+    """A chart over time: what it plots and how.
+
+    Attributes:
+        lines: Its series and axis, for a run.
+        values: Its series' values in a panel, month by month.
+        each_trust: Whether the thin line of every trust is drawn too.
+        floor: For an axis that grows with the data, the least top it has.
+    """
+
+    lines: Callable[[DemoModel], Lines]
+    values: Callable[[RegulationModel], dict[str, list[Any]]]
+    each_trust: bool = False
+    floor: float = 1.0
+
+
+TRUST = TimeView(trust_lines, trust_values, each_trust=True)
+ADOPTION = TimeView(adoption_lines, adoption_values)
+TOLD_EARLY = TimeView(told_lines, told_values, floor=5.0)
+PRESSURE_VIEW = TimeView(pressure_lines, pressure_values, floor=1.0)
+ATTENDANCE_VIEW = TimeView(attendance_lines, attendance_values)
+
+
+def top_of(columns: Sequence[Columns], floor: float) -> float:
+    """A top for an axis that grows with the data: a little above the largest value."""
+    values = [v for part in columns for v in part.get("value", []) if v is not None]
+    top = max([floor, *values])
+    return float(np.ceil(top * 1.1)) if top > 2 else round(top * 1.1, 2)
+
+
+def time_chart(
+    view: TimeView,
+    demo: DemoModel,
+    panels: Sequence[int],
+    *,
+    frame: int,
+    look: int | None = None,
+    ghost: DemoModel | None = None,
+) -> tuple[Template, Payload]:
+    """One chart over time of ``panels`` (one panel, or every panel overlaid) and its data.
+
+    Args:
+        view: What the chart plots.
+        demo: The run.
+        panels: Indices of the panels drawn: one, or all of them overlaid in one chart.
+        frame: The page's frame number.
+        look: The month looked back at, marked with a rule (None: the latest).
+        ghost: The previous run, drawn dashed under a single panel's lines.
+    """
+    lines = view.lines(demo)
+    overlay = len(panels) > 1
+    runs = tuple(demo.labels[k] for k in panels)
+    template = lines_template(lines, demo.horizon, overlay, runs)
+    parts = []
+    for k in panels:
+        panel = demo.panels[k]
+        if view.each_trust and not overlay:
+            parts.append(each_trust_columns(panel, demo.labels[k]))
+        parts.append(long_columns(demo.labels[k], _series(panel, "month"), view.values(panel)))
+    table = concat(parts)
+    shadow: Columns = {}
+    if ghost is not None and not overlay and panels[0] < len(ghost.panels):
+        old = ghost.panels[panels[0]]
+        values = {s: v for s, v in view.values(old).items() if s in lines.series}
+        shadow = long_columns("previous run", _series(old, "month"), values)
+    events = event_columns(demo, panels, look)
+    top = None
+    if lines.top is None:  # shared by all panels, so that twins side by side compare
+        every = [long_columns("", _series(p, "month"), view.values(p)) for p in demo.panels]
+        top = top_of([*every, shadow], view.floor)
+    # An overlaid chart has no ghost layer, and Vega refuses data for a dataset it lacks.
+    return template, payload(frame, table, events, None if overlay else shadow, top)
+
+
+def payload(
+    frame: int, table: Columns, events: Columns, ghost: Columns | None, top: float | None = None
+) -> Payload:
+    """One chart's frame: its data, its events, its ghost if it has one, and a shared top."""
+    signals = {"ymax": top} if top is not None else {}
+    data = {DATA: table, EVENTS: events} | ({GHOST: ghost} if ghost is not None else {})
+    return Payload(frame, data, signals)

@@ -9,6 +9,7 @@ and the page's title.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 
@@ -20,8 +21,15 @@ APP_MODULE = "relsim.dashboard.app"
 SCENARIO_ENV = "RELSIM_DEMO_SCENARIO"
 
 
+#: Errors of ``bind`` that are the port's fault (in use, or reserved for the administrator);
+#: any other (e.g. "cannot assign requested address") is the host's.
+PORT_ERRORS = frozenset({errno.EADDRINUSE, errno.EACCES})
+#: Seconds the server waits for open pages to let go when stopped (Ctrl+C).
+SHUTDOWN_SECONDS = 1
+
+
 def check_address(host: str, port: int) -> None:
-    """Fail with one clear line if ``host:port`` cannot be listened on."""
+    """Fail with one clear line, naming the flag at fault, if ``host:port`` cannot be used."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -32,9 +40,14 @@ def check_address(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
+            if exc.errno in PORT_ERRORS:
+                raise RelsimError(
+                    f"--port: cannot listen on {host}:{port} ({exc.strerror}); "
+                    "expected a free port, e.g. --port 8766"
+                ) from None
             raise RelsimError(
-                f"--port: cannot listen on {host}:{port} ({exc.strerror}); "
-                "expected a free port, e.g. --port 8766"
+                f"--host: cannot listen on {host} ({exc.strerror}); expected an address of "
+                "this machine, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network)"
             ) from None
 
 
@@ -52,4 +65,11 @@ def serve(scenario: str, host: str, port: int) -> None:
     configure(scenario)
     import uvicorn
 
-    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "solara.server.starlette:app",
+        host=host,
+        port=port,
+        log_level="warning",
+        # Ctrl+C should stop the server at once, not wait for every open page to close.
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+    )

@@ -649,12 +649,18 @@ def build_report(directory: Path | str) -> str:
     question = experiment.get("description") or "(the experiment file states no question)"
     status = manifest.get("status")
     warning = ""
-    if status != "complete":
+    if status != "complete" or summary.unfinished:
+        # The runs counted in the store, not the manifest's count: parts can go missing.
+        shown = status if status != "complete" else "incomplete"
         warning = (
-            f'<p class="warning">This sweep is {_e(status)}: '
-            f"{_e(manifest.get('runs_done', summary.runs))} of "
-            f"{_e(manifest.get('runs_total', '?'))} runs are saved, and the report covers "
-            "only those.</p>"
+            f'<p class="warning">This sweep is {_e(shown)}: '
+            f"{_e(summary.runs)} of {_e(manifest.get('runs_total', '?'))} runs are saved, and "
+            "the report covers only those.</p>"
+        )
+    if summary.duplicates:
+        warning += (
+            f'<p class="warning">{summary.duplicates} runs were saved more than once; each is '
+            "counted once.</p>"
         )
     if data.failed:
         warning += (

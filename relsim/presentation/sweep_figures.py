@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -154,13 +155,12 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
     cells = data.cells()
     colours = group_colours(data)
     fig, axes = _grid(len(cells), len(TRUST_MEASURES), 3.6, 2.9)
+    quantiles = data.monthly([column for column, _ in TRUST_MEASURES], column_percentiles)
     for r, row in enumerate(cells):
         for c, (column, title) in enumerate(TRUST_MEASURES):
             ax = axes[r, c]
-            for cell in row:
-                table = data.series(column, cell.run_ids)
-                month = table.columns.to_numpy(float)
-                q = column_percentiles(table)
+            for k, cell in enumerate(row):
+                month, q = quantiles[column][r][k]
                 for low, high, alpha in BANDS:
                     ax.fill_between(
                         month, q[low], q[high], color=colours[cell.index], alpha=alpha, linewidth=0
@@ -174,7 +174,7 @@ def trust_trajectories_figure(data: SweepData) -> Figure:
                 )
             ax.set_title(_row_title(title, row), fontsize=10)
             ax.set_ylim(0, 1)
-            ax.set_xlim(0, data.months["month"].max())
+            ax.set_xlim(0, data.last_month)
             if c == 0:
                 ax.set_ylabel("Trust (0 = none, 1 = complete)")
             if r == len(cells) - 1:
@@ -195,17 +195,22 @@ def adoption_curves_figure(data: SweepData) -> Figure:
     colours = group_colours(data)
     practices = data.scenario.practices
     fig, axes = _grid(len(cells), len(practices), 3.6, 2.9)
+
+    def shares(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean share of trusts adopting, with its interval: adopters over each run's trusts."""
+        ids = table.index.to_numpy()
+        share = table.to_numpy(float) / data.trust_count(ids)[:, None]
+        # Runs of one seed (sampled points pooled) are one unit; a share stays in [0, 1].
+        mean, low, high = column_mean_intervals(share, clusters=data.seeds(ids))
+        return mean, np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+
+    columns = [f"adopters_{practice.name}" for practice in practices]
+    adoption = data.monthly(columns, shares)
     for r, row in enumerate(cells):
         for c, practice in enumerate(practices):
             ax = axes[r, c]
-            for cell in row:
-                table = data.series(f"adopters_{practice.name}", cell.run_ids)
-                ids = table.index.to_numpy()
-                share = table.to_numpy(float) / data.trust_count(ids)[:, None]
-                month = table.columns.to_numpy(float)
-                # Runs of one seed (sampled points pooled) are one unit; a share stays in [0, 1].
-                mean, low, high = column_mean_intervals(share, clusters=data.seeds(ids))
-                low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+            for k, cell in enumerate(row):
+                month, (mean, low, high) = adoption[columns[c]][r][k]
                 ax.fill_between(month, low, high, color=colours[cell.index], alpha=0.3, linewidth=0)
                 ax.plot(
                     month,
@@ -218,7 +223,7 @@ def adoption_curves_figure(data: SweepData) -> Figure:
             title = _row_title(practice_label(practice.name), row, _introduced(data, practice.name))
             ax.set_title(title, fontsize=10)
             ax.set_ylim(0, 1.02)
-            ax.set_xlim(0, data.months["month"].max())
+            ax.set_xlim(0, data.last_month)
             if c == 0:
                 ax.set_ylabel("Share of trusts that have adopted")
             if r == len(cells) - 1:

@@ -160,6 +160,13 @@ def format_summary(summary: Summary, width: int | None = None) -> str:
                 width,
             )
         )
+    if summary.duplicates:
+        lines.append(
+            _wrap(
+                f"NOTE: {summary.duplicates} runs were saved more than once; each is counted once",
+                width,
+            )
+        )
     lines.append(
         _wrap(
             f"{summary.runs} runs ({summary.failed} failed); mean [95% CI]; share of runs "

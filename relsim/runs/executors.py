@@ -5,6 +5,12 @@ a function to a base scenario and each chunk of run specifications and yields th
 they finish. At most a window of chunks is in flight at a time, so that memory stays bounded
 however many runs a sweep has. Results do not depend on the executor: every run carries its
 own seed.
+
+A worker process that dies (killed by the OOM killer, or by hand) does not end the sweep: the
+local pool is rebuilt and the chunks that were in flight are run again one at a time, so that
+a chunk that kills its worker again is known for certain and handed to the caller's ``lost``
+function (the runner records its runs as failed); a Dask cluster does the same through its
+own retries, ending with ``KilledWorker``.
 """
 
 from __future__ import annotations
@@ -19,11 +25,24 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from relsim.errors import RelsimError
 
 Task = Callable[[Any, Any], Any]
+Lost = Callable[[Any, str], Any]
+"""What to yield for a chunk whose worker died every time it ran: ``lost(chunk, reason)``."""
+
+#: Why a chunk is reported lost, for its runs' error column.
+WORKER_DIED = (
+    "WorkerDied: the worker process running these runs died (killed by the system, perhaps "
+    "for lack of memory)"
+)
+
+
+def _no_loss(chunk: Any, reason: str) -> Any:
+    raise RelsimError(f"a worker process died and could not be replaced: {reason}")
 
 
 def available_cores() -> int:
@@ -42,8 +61,14 @@ class Executor(ABC):
     workers: int = 1
 
     @abstractmethod
-    def map_unordered(self, fn: Task, base: Any, chunks: Iterable[Any]) -> Iterator[Any]:
-        """Yield ``fn(base, chunk)`` for every chunk, in the order they finish."""
+    def map_unordered(
+        self, fn: Task, base: Any, chunks: Iterable[Any], lost: Lost = _no_loss
+    ) -> Iterator[Any]:
+        """Yield ``fn(base, chunk)`` for every chunk, in the order they finish.
+
+        A chunk whose worker process dies each time it runs yields ``lost(chunk, reason)``
+        instead (by default, an error ends the map).
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release workers; called once, also after an interruption."""
@@ -60,8 +85,10 @@ class Serial(Executor):
 
     description = "1 process"
 
-    def map_unordered(self, fn: Task, base: Any, chunks: Iterable[Any]) -> Iterator[Any]:
-        """Yield ``fn(base, chunk)`` for each chunk in turn."""
+    def map_unordered(
+        self, fn: Task, base: Any, chunks: Iterable[Any], lost: Lost = _no_loss
+    ) -> Iterator[Any]:
+        """Yield ``fn(base, chunk)`` for each chunk in turn (no worker here can die alone)."""
         for chunk in chunks:
             yield fn(base, chunk)
 
@@ -125,20 +152,28 @@ class LocalPool(Executor):
         self.workers = workers
         self.window = window or 4 * workers
         self.description = f"{workers} local processes"
+        self._closed = False
+        self._frozen = False
+        self._pool = self._start()
+        self.start_method: str = self._method
+        """How the first workers started: ``"fork"`` from this process, or ``"forkserver"``."""
+
+    def _start(self) -> ProcessPoolExecutor:
+        """Start a pool with every worker running (forked while this process has one thread)."""
         context: multiprocessing.context.BaseContext
         if threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
         else:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["relsim.runs.runner"])
-        self.start_method: str = context.get_start_method()
-        """How workers start: ``"fork"`` from this process, or ``"forkserver"``."""
-        self._closed = False
-        if self.start_method == "fork":
+        self._method = context.get_start_method()
+        if self._method == "fork" and not self._frozen:
             _freeze()
+            self._frozen = True
+        pool = None
         try:
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers,
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers,
                 mp_context=context,
                 initializer=_init_worker,
                 initargs=(os.getpid(),),
@@ -151,31 +186,76 @@ class LocalPool(Executor):
                 warnings.filterwarnings(
                     "ignore", "This process .* is multi-threaded", DeprecationWarning
                 )
-                self._pool.submit(os.getpid).result()
+                pool.submit(os.getpid).result()
         except BaseException:
-            if hasattr(self, "_pool"):
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            if self.start_method == "fork":
-                _unfreeze()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            self._thaw()
             raise
+        return pool
 
-    def map_unordered(self, fn: Task, base: Any, chunks: Iterable[Any]) -> Iterator[Any]:
-        """Submit chunks within the window and yield results as they finish."""
-        pending: set[Future[Any]] = set()
+    def _restart(self) -> None:
+        """Replace a pool broken by a worker's death."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._start()
+
+    def map_unordered(
+        self, fn: Task, base: Any, chunks: Iterable[Any], lost: Lost = _no_loss
+    ) -> Iterator[Any]:
+        """Submit chunks within the window and yield results as they finish.
+
+        When a worker dies, the pool is rebuilt and the chunks that were in flight run again
+        one at a time: one that kills its worker alone yields ``lost(chunk, reason)``.
+        """
+        pending: dict[Future[Any], Any] = {}
+        suspects: list[Any] = []
+        """Chunks in flight when a worker died: each runs again alone."""
+        alone = False
+        """Whether the chunk in flight is a suspect running alone (its death is its own)."""
         source = iter(chunks)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < self.window:
-                chunk = next(source, None)
-                if chunk is None:
-                    exhausted = True
-                    break
-                pending.add(self._pool.submit(fn, base, chunk))
+            while len(pending) < (1 if suspects or alone else self.window):
+                if suspects:
+                    chunk, alone = suspects.pop(0), True
+                else:
+                    chunk = None if exhausted else next(source, None)
+                    if chunk is None:
+                        exhausted = True
+                        break
+                try:
+                    pending[self._pool.submit(fn, base, chunk)] = chunk
+                except BrokenProcessPool:  # a worker died before the pool could say so
+                    suspects = [*pending.values(), chunk, *suspects]
+                    pending.clear()
+                    alone = False
+                    self._restart()
             if not pending:
                 return
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for future in finished:
-                yield future.result()
+                chunk = pending.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if alone:
+                        yield lost(chunk, WORKER_DIED)
+                    else:
+                        suspects.append(chunk)
+                    continue
+                yield result
+            alone = False
+            if broken:
+                suspects += pending.values()
+                pending.clear()
+                self._restart()
+
+    def _thaw(self) -> None:
+        if self._frozen:
+            _unfreeze()
+            self._frozen = False
 
     def close(self) -> None:
         """Stop the pool; chunks not started are cancelled. Closing twice does nothing."""
@@ -185,8 +265,7 @@ class LocalPool(Executor):
         try:
             self._pool.shutdown(wait=True, cancel_futures=True)
         finally:
-            if self.start_method == "fork":
-                _unfreeze()
+            self._thaw()
 
 
 class DaskCluster(Executor):
@@ -227,26 +306,44 @@ class DaskCluster(Executor):
         self.window = window or 4 * self.workers
         self.description = f"Dask at {address} ({self.workers} workers)"
 
-    def map_unordered(self, fn: Task, base: Any, chunks: Iterable[Any]) -> Iterator[Any]:
-        """Submit chunks within the window and yield results as they finish."""
-        from distributed import as_completed
+    def map_unordered(
+        self, fn: Task, base: Any, chunks: Iterable[Any], lost: Lost = _no_loss
+    ) -> Iterator[Any]:
+        """Submit chunks within the window and yield results as they finish.
+
+        Dask runs a chunk whose worker died again elsewhere; one that kills its workers each
+        time (``KilledWorker``) yields ``lost(chunk, reason)``.
+        """
+        from distributed import KilledWorker, as_completed
 
         base_future = self._client.scatter(base, broadcast=True)
         source = iter(chunks)
-        first = [
-            self._client.submit(fn, base_future, chunk, pure=False)
-            for chunk in (next(source, None) for _ in range(self.window))
-            if chunk is not None
-        ]
+        chunk_of: dict[Any, Any] = {}
+
+        def submit(chunk: Any) -> Any:
+            future = self._client.submit(fn, base_future, chunk, pure=False)
+            chunk_of[future.key] = chunk
+            return future
+
+        first = []
+        for _ in range(self.window):
+            chunk = next(source, None)
+            if chunk is None:
+                break
+            first.append(submit(chunk))
         if not first:
             return
         queue = as_completed(first)
         for future in queue:
-            result = future.result()
+            chunk = chunk_of.pop(future.key)
+            try:
+                result = future.result()
+            except KilledWorker:
+                result = lost(chunk, WORKER_DIED)
             future.release()
-            chunk = next(source, None)
-            if chunk is not None:
-                queue.add(self._client.submit(fn, base_future, chunk, pure=False))
+            following = next(source, None)
+            if following is not None:
+                queue.add(submit(following))
             yield result
 
     def close(self) -> None:

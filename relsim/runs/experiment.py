@@ -37,6 +37,7 @@ import numpy as np
 from relsim.errors import ScenarioError
 from relsim.runs.sampling import SAMPLING_METHODS, design_size, sample_unit
 from relsim.scenario import (
+    MAX_TITLE,
     Reporter,
     Scenario,
     build_table,
@@ -59,6 +60,15 @@ MAX_RUNS = 10_000_000
 
 #: SeedSequence spawn key reserved for drawing sampled designs (replications use 0, 1, ...).
 _DESIGN_KEY = 2**32 - 1
+
+
+def sampled_whole(value: float) -> int:
+    """The whole number a sampled value of a whole-number key becomes: rounded half to even.
+
+    The same rounding as the design's (``np.round``), so that the ends of a range are checked
+    as the values that will be run: ``[0.6, 10.6]`` runs 1 to 11, not 0 to 10.
+    """
+    return int(np.round(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +155,7 @@ class Experiment:
         hi = np.array([r[2] for r in sampling.ranges])
         design = lo + unit * (hi - lo)
         whole = np.array(sampling.integer, dtype=bool)
-        design[:, whole] = np.round(design[:, whole])
+        design[:, whole] = np.round(design[:, whole])  # as sampled_whole, on arrays
         return design
 
     @property
@@ -426,7 +436,9 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
             raise ScenarioError(src, path, f"expected finite low < high (got {bounds!r})")
         whole = tp is int
         for i, bound in enumerate((lo, hi)):
-            _check_override(base, src, f"{path}[{i}]", key, int(bound) if whole else bound)
+            _check_override(
+                base, src, f"{path}[{i}]", key, sampled_whole(bound) if whole else bound
+            )
         ranges.append((key, lo, hi))
         integer.append(whole)
     if method == "sobol" and len(ranges) < 2:
@@ -456,6 +468,13 @@ def experiment_from_dict(
     if "experiment" not in raw:
         raise ScenarioError(src, "experiment", "the [experiment] table is required")
     meta = build_table(ExperimentTable, raw["experiment"], "experiment", rep)
+    for key in ("name", "description"):
+        text = getattr(meta, key)
+        limit = MAX_TITLE if key == "name" else MAX_TITLE * 10
+        if len(text) > limit:
+            raise rep.error(
+                f"experiment.{key}", f"must be at most {limit} characters (got {len(text)})"
+            )
     scenario_path = _resolve_base(meta.scenario, file, src)
 
     base_raw = raw.get("base", {})
@@ -535,7 +554,7 @@ def _check_design(experiment: Experiment, src: str) -> None:
     if sampling is None or len(cells) * 2 ** len(sampling.ranges) > MAX_CORNER_CHECKS:
         return
     ends = [
-        (int(lo), int(hi)) if whole else (lo, hi)
+        (sampled_whole(lo), sampled_whole(hi)) if whole else (lo, hi)
         for (_, lo, hi), whole in zip(sampling.ranges, sampling.integer, strict=True)
     ]
     for cell in cells:

@@ -5,7 +5,12 @@ store already holds, cuts the rest into chunks and hands them to an executor
 (:mod:`relsim.runs.executors`). Each worker runs its chunk with :func:`run_chunk` and returns one
 row per run (its outcomes, :mod:`relsim.runs.outcomes`) and the runs' monthly series; the parent
 writes them into the store (:mod:`relsim.runs.store`) as they arrive. A run that raises is recorded
-with its error, and the sweep goes on.
+with its error, and the sweep goes on; so are runs whose worker process died each time they ran
+(:mod:`relsim.runs.executors` rebuilds the pool).
+
+Any other error (a full disk) ends the sweep as an interruption does: finished runs are saved
+if they can be, the manifest is marked ``interrupted``, the directory's lock is released, and
+:class:`SweepError` says how many runs are saved, so that ``--resume`` can go on from them.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from relsim.errors import RelsimError
 from relsim.model.batch import Batch, supports
 from relsim.model.mesa_model import RegulationModel
 from relsim.runs.executors import Executor, make_executor
@@ -162,6 +168,24 @@ def _run_together(
     return done
 
 
+def lost_chunk(specs: Sequence[RunSpec], reason: str) -> ChunkResult:
+    """The result of a chunk whose worker died each time it ran: its runs, failed."""
+    rows = [
+        {
+            "run_id": spec.run_id,
+            "point": spec.point,
+            "replication": spec.replication,
+            "seed": spec.seed,
+            **dict(spec.values),
+            "status": "error",
+            "error": reason,
+            "duration_s": math.nan,
+        }
+        for spec in specs
+    ]
+    return ChunkResult(rows, {})
+
+
 def chunk_size(runs: int, workers: int) -> int:
     """Runs per task: enough tasks to balance the workers, few enough to keep overhead low."""
     return max(1, min(TASK_RUNS, math.ceil(runs / (8 * workers))))
@@ -211,6 +235,16 @@ class SweepOutcome:
     """Runs executed by this invocation (the rest were saved before)."""
     seconds: float
     interrupted: bool = False
+    repairs: tuple[str, ...] = ()
+    """Damaged parts that opening the sweep set aside (their runs ran again), one line each."""
+
+
+class SweepError(RelsimError):
+    """A sweep ended by an error (a full disk); ``saved`` runs are in the store all the same."""
+
+    def __init__(self, message: str, saved: int) -> None:
+        super().__init__(message)
+        self.saved = saved
 
 
 class _StopRequestedError(BaseException):
@@ -241,7 +275,8 @@ def _run(
         if specs:
             progress.start(experiment.n_runs, len(store.done), store.failed, ex.description)
             size = chunk_size(len(specs), ex.workers)
-            for result in ex.map_unordered(run_chunk, experiment.base, point_tasks(specs, size)):
+            tasks = point_tasks(specs, size)
+            for result in ex.map_unordered(run_chunk, experiment.base, tasks, lost_chunk):
                 store.add(result.rows, result.months)
                 ran += len(result.rows)
                 progress.update(*store.finished)
@@ -250,6 +285,9 @@ def _run(
     except (KeyboardInterrupt, _StopRequestedError):
         store.finish(interrupted=True)
         return ran, True
+    except BaseException:
+        store.abandon()
+        raise
     finally:
         progress.close()
         if previous is not None:
@@ -282,6 +320,12 @@ def run_sweep(
         flush_runs: Finished runs buffered before a pair of part files is written.
 
     Ctrl-C or SIGTERM stops the sweep after saving every finished run; the outcome says so.
+
+    Raises:
+        RelsimError: if the sweep cannot start (another process is writing ``out``, it holds
+            something else, ...).
+        SweepError: if it stopped on an error after starting (a full disk), saying how many
+            runs are saved.
     """
     started = time.perf_counter()
     # The executor first: a cluster that cannot be reached is an error before anything is
@@ -292,7 +336,12 @@ def run_sweep(
         store = SweepStore.open(
             out, experiment, resume=resume, overwrite=overwrite, flush_runs=flush_runs
         )
-        ran, interrupted = _run(store, experiment, ex, progress or make_progress())
+        try:
+            ran, interrupted = _run(store, experiment, ex, progress or make_progress())
+        except RelsimError as exc:
+            raise SweepError(str(exc), len(store.done)) from None
+        finally:
+            store.close()
     finally:
         if owns_executor:
             ex.close()
@@ -304,13 +353,16 @@ def run_sweep(
         ran=ran,
         seconds=time.perf_counter() - started,
         interrupted=interrupted,
+        repairs=tuple(store.repairs),
     )
 
 
 __all__ = [
     "ChunkResult",
+    "SweepError",
     "SweepOutcome",
     "chunk_size",
+    "lost_chunk",
     "point_tasks",
     "run_chunk",
     "run_one",

@@ -25,6 +25,7 @@ from relsim.scenario.overrides import parse_value, schema_type_at
 from relsim.scenario.reference import schema_rows
 from relsim.scenario.schema import GOVERNANCE_MODES, MAX_MONTHS, Scenario, param, required
 from relsim.scenario.validation import (
+    MAX_TITLE,
     Reporter,
     build_table,
     check_keys,
@@ -35,6 +36,7 @@ from relsim.scenario.validation import (
 __all__ = [
     "GOVERNANCE_MODES",
     "MAX_MONTHS",
+    "MAX_TITLE",
     "Reporter",
     "Scenario",
     "build_table",

@@ -30,6 +30,9 @@ from relsim.scenario.schema import Distribution, Population, TrustSpec
 Float = NDArray[np.float64]
 Int = NDArray[np.int64]
 
+#: The smallest non-zero standard deviation of a distribution (a smaller one is refused).
+MIN_SD = 1e-6
+
 
 def region_count(population: Population) -> int:
     """Number of regions: as given, or (``regions = 0``) as few as keep regions within size."""
@@ -87,6 +90,9 @@ def distribution_problem(d: Distribution) -> tuple[str, str] | None:
         return "low", f"must not exceed high ({d.high:g}) (got {d.low:g})"
     if not d.low <= d.mean <= d.high:
         return "mean", f"must be between low ({d.low:g}) and high ({d.high:g}) (got {d.mean:g})"
+    if 0 < d.sd < MIN_SD:
+        # A spread this small is every trust at the mean, and its beta parameters overflow.
+        return "sd", f"must be 0 (every trust at the mean) or at least {MIN_SD:g} (got {d.sd:g})"
     if d.sd > 0:
         # A beta distribution on [low, high] with this mean exists only for
         # sd² < (mean - low)(high - mean).

@@ -24,12 +24,33 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 from relsim.errors import ScenarioError
 from relsim.scenario import population
 from relsim.scenario.overrides import apply_overrides
-from relsim.scenario.schema import DEFAULT_TRUSTS, Limits, Scenario, field_types
+from relsim.scenario.schema import (
+    DEFAULT_TRUSTS,
+    MAX_GENERATED_TRUSTS,
+    Limits,
+    Scenario,
+    field_types,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: The most trusts a file may list ([[trusts]]): as many as a population may generate.
+MAX_LISTED_TRUSTS = MAX_GENERATED_TRUSTS
+
+#: The longest name of a trust, region or practice: names label tables, figures and the
+#: dashboard, and a name of a million characters would only exhaust memory drawing them.
+MAX_NAME = 100
+#: The longest scenario name (shown in titles).
+MAX_TITLE = 200
+
+#: Memory one model needs per pair of actors that meet at one board, in bytes: about 200
+#: measured (``networked`` mode, 500 and 1,000 trusts, 3 to 24 months), with a margin.
+BYTES_PER_BOARD_PAIR = 250
+#: The most memory a scenario may be estimated to need (see :func:`_check_memory`).
+MAX_MODEL_BYTES = 4e9
 
 
 class Reporter:
@@ -229,8 +250,69 @@ def _check_regions(s: Scenario, rep: Reporter) -> None:
                 )
 
 
+def _check_sizes(s: Scenario, rep: Reporter) -> None:
+    """Refuse what would exhaust memory rather than run: too many trusts, names too long."""
+    if len(s.trusts) > MAX_LISTED_TRUSTS:
+        raise rep.error(
+            "trusts", f"at most {MAX_LISTED_TRUSTS} trusts may be listed (got {len(s.trusts)})"
+        )
+    if len(s.scenario.name) > MAX_TITLE:
+        raise rep.error(
+            "scenario.name",
+            f"must be at most {MAX_TITLE} characters (got {len(s.scenario.name)})",
+        )
+    for i, t in enumerate(s.trusts):
+        for key, value in (("name", t.name), ("region", t.region)):
+            if len(value) > MAX_NAME:
+                raise rep.error(
+                    f"trusts[{i}].{key}",
+                    f"must be at most {MAX_NAME} characters (got {len(value)})",
+                )
+    for i, p in enumerate(s.practices):
+        if len(p.name) > MAX_NAME:
+            raise rep.error(
+                f"practices[{i}].name", f"must be at most {MAX_NAME} characters (got {len(p.name)})"
+            )
+
+
+def board_size(s: Scenario) -> int:
+    """Trusts at the largest board a scenario's rules convene (all of them for ``networked``).
+
+    ``networked`` seats every trust at one board; otherwise the largest meeting is a region
+    (every trust, when none has a region).
+    """
+    modes = {s.governance.mode, *(change.mode for change in s.governance.changes)}
+    if "networked" in modes:
+        return len(s.trusts)
+    sizes: dict[str, int] = {}
+    for t in s.trusts:
+        sizes[t.region] = sizes.get(t.region, 0) + 1
+    return max(sizes.values(), default=0)
+
+
+def _check_memory(s: Scenario, rep: Reporter) -> None:
+    """Refuse a scenario whose largest board would need more than :data:`MAX_MODEL_BYTES`.
+
+    The state of every pair of actors at one board is held densely, so memory grows with the
+    square of the largest board (:func:`board_size`): 10,000 trusts at one board would need
+    about 25 GB. Found here, it is one line; found by the model, minutes and a crash later.
+    """
+    size = board_size(s)
+    estimate = BYTES_PER_BOARD_PAIR * (size + 2) ** 2
+    if estimate > MAX_MODEL_BYTES:
+        field = "population.trusts" if s.population.trusts else "trusts"
+        raise rep.error(
+            field,
+            f"{size} trusts meeting at one board would need about {estimate / 1e9:.0f} GB of "
+            f"memory (at most {MAX_MODEL_BYTES / 1e9:.0f} GB; use fewer trusts, regions, or a "
+            "governance.mode with regional boards)",
+            ("governance.mode", "population.regions", "population.region_size"),
+        )
+
+
 def _cross_check(s: Scenario, rep: Reporter) -> None:
     """Checks that involve more than one field."""
+    _check_sizes(s, rep)
     last = 0
     for i, change in enumerate(s.governance.changes):
         if change.month <= last:
@@ -298,6 +380,7 @@ def _cross_check(s: Scenario, rep: Reporter) -> None:
             f"must not exceed posture.commitment_trust ({s.posture.commitment_trust:g}) "
             f"(got {s.posture.capitulation_trust:g})",
         )
+    _check_memory(s, rep)
 
 
 def _populate(s: Scenario, rep: Reporter) -> Scenario:
