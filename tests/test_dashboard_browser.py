@@ -220,8 +220,8 @@ def test_the_lesson_plan_end_to_end(demo_url, browser, shots):
     # 0–2: NHS–VMI partnership, Twin, Reset; pause at month 12 and play.
     page.get_by_label("Twin: the other governance alongside").check()
     press_reset(page)
-    expect(page.locator(".relsim-panel-title").first).to_have_text("Networked")
-    assert state_row(page, "Governance") == ["Networked", "Hierarchical"]
+    expect(page.locator(".relsim-panel-title").first).to_have_text("Hybrid")
+    assert state_row(page, "Governance") == ["Hybrid", "Hierarchical"]
     play_to(page, 12)
     page.wait_for_timeout(600)  # play has stopped on the month, not after it
     month(page, 12)
@@ -274,9 +274,9 @@ def test_the_lesson_plan_end_to_end(demo_url, browser, shots):
     page.get_by_label("Board negotiates a compact").uncheck()
     expect(page.locator(".relsim-pending")).to_be_visible()
     press_reset(page)
-    assert state_row(page, "Governance") == ["Networked", "Hierarchical"]
+    assert state_row(page, "Governance") == ["Hybrid", "Hierarchical"]
     assert state_row(page, "Compact") == ["none (switched off)", "none (switched off)"]
-    expect(state(page)).to_contain_text("This run: Pressure shock in year 3; Networked")
+    expect(state(page)).to_contain_text("This run: Pressure shock in year 3; Hybrid")
     expect(state(page)).to_contain_text("compact off")
     step_to(page, HORIZON)
     expect(page.locator(".relsim-end")).to_contain_text("The run has reached month 60, its end")
@@ -366,7 +366,7 @@ def test_charts_fill_their_cards_at_projector_and_full_hd_sizes(demo_url, browse
     # Presentation: larger text, the twins overlaid on one chart per view.
     act(page, lambda: page.get_by_label("Presentation").check())
     (table,) = chart_data(page, "Trust over time", "table")
-    assert {row["run"] for row in table} == {"Networked", "Hierarchical"}
+    assert {row["run"] for row in table} == {"Hybrid", "Hierarchical"}
     caption = page.locator(".relsim-caption").first
     assert caption.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 18
     # KNOWN DEFECT, open: switching presentation on closes widgets that the browser then

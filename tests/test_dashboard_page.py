@@ -156,7 +156,7 @@ def test_twin_mode_puts_the_twins_side_by_side_and_presentation_overlays_them(pa
     assert len(cards["Trust over time"]) == 1
     assert len(cards["Trust network in month 0"]) == 2  # two networks cannot share a drawing
     runs = set(cards["Trust over time"][0].payload["data"]["table"]["run"])
-    assert runs == {"Networked", "Hierarchical"}
+    assert runs == {"Hybrid", "Hierarchical"}
 
 
 def test_the_shock_button_is_disabled_when_no_month_is_left(page):

@@ -16,8 +16,10 @@ from relsim.scenario import GOVERNANCE_MODES
 
 #: What some governance rules are, in a few words, as the governance menu shows them.
 GOVERNANCE_DESCRIPTIONS: dict[str, str] = {
-    "hierarchical": "targets, reviews and enforcement",
-    "networked": "one shared board",
+    "hierarchical": "targets and terror",
+    "responsive": "persuade first, escalate on non-compliance",
+    "hybrid": "the board inside target regulation, as in the case",
+    "networked": "one shared board, no reviews",
     "regional_boards": "one board per region",
     "lead_organisation": "one trust convenes each region",
     "network_administrative_organisation": "a convener",
