@@ -13,6 +13,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -213,6 +214,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         experiment = with_replications(experiment, args.replications, "--replications")
     slug = Path(experiment.source).stem
     out = Path(args.out) if args.out else Path("results") / "sweeps" / slug
+    # The command that continues this sweep: the same --set and --replications, or a resume
+    # would be refused (another experiment) or would extend it (the file's replications).
+    again = shlex.join(
+        [
+            "relsim",
+            "sweep",
+            args.experiment,
+            "--out",
+            str(out),
+            *(x for kv in args.set or () for x in ("--set", kv)),
+            *(("--replications", str(args.replications)) if args.replications is not None else ()),
+            "--resume",
+        ]
+    )
     if args.dry_run:
         from relsim.runs.plan import describe, plan
 
@@ -234,17 +249,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except SweepError as exc:
         if not exc.saved:
             raise
-        _error(
-            f"{exc}; {exc.saved} runs are saved in {out}; when fixed, continue with: "
-            f"relsim sweep {args.experiment} --out {out} --resume"
-        )
+        _error(f"{exc}; {exc.saved} runs are saved in {out}; when fixed, continue with: {again}")
         return 1
     for repair in outcome.repairs:
         _error(repair)
     if outcome.interrupted:
         _error(
             f"interrupted: {outcome.done} of {outcome.total} runs are saved in {out}; "
-            f"continue with: relsim sweep {args.experiment} --out {out} --resume"
+            f"continue with: {again}"
         )
         return 130
     rate = outcome.ran / outcome.seconds if outcome.seconds > 0 else 0.0

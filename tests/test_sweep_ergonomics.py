@@ -98,3 +98,31 @@ def test_resume_with_more_replications_extends_a_finished_sweep(experiment, tmp_
     assert main([*base, "--out", str(small), "--replications", "3", "--resume"]) == 2
     assert "replications 4 there, 3 here" in capsys.readouterr().err
     assert json.loads((small / "manifest.json").read_text())["runs_total"] == 8
+
+
+def test_the_continue_hint_repeats_set_and_replications(tmp_path, capsys, monkeypatch, experiment):
+    """The command printed after an interruption continues *this* sweep: run as printed, it
+    neither extends it to the file's replications nor is refused as another experiment."""
+    import shlex
+    from types import SimpleNamespace
+
+    import relsim.runs.runner as runner
+
+    out = tmp_path / "o"
+    args = ["sweep", str(experiment), "--out", str(out), "--workers", "1", "--quiet"]
+    args += ["--set", "scenario.months=12", "--replications", "1", "--no-summary"]
+    real = runner.run_sweep
+
+    def interrupted(experiment, out, **options):
+        real(experiment, out, **options)  # saves every run, then says it was stopped
+        return SimpleNamespace(interrupted=True, done=2, total=2, repairs=[])
+
+    monkeypatch.setattr(runner, "run_sweep", interrupted)
+    assert main(args) == 130
+    hint = capsys.readouterr().err.strip().split("continue with: ")[1]
+    monkeypatch.setattr(runner, "run_sweep", real)
+    again = shlex.split(hint)
+    assert again[:2] == ["relsim", "sweep"]
+    assert main([*again[1:], "--quiet", "--no-summary"]) == 0
+    assert read_manifest(out)["runs_total"] == 2  # one replication of each mode, as started
+    assert read_months(out)["month"].max() == 12

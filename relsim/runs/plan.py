@@ -95,7 +95,7 @@ def pilot_seconds_per_run(experiment: Experiment) -> float:
     return seconds / max(runs, 1) * months / short
 
 
-def saved_runs(directory: Path) -> int:
+def manifest_runs_done(directory: Path) -> int:
     """Runs a sweep directory says it holds (its manifest's count; 0 if none)."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
@@ -108,7 +108,7 @@ def saved_runs(directory: Path) -> int:
 
 def plan(experiment: Experiment, out: Path, workers: int, *, resume: bool = False) -> Plan:
     """What ``relsim sweep`` would do with this experiment, directory and number of workers."""
-    saved = saved_runs(out) if resume else 0
+    saved = manifest_runs_done(out) if resume else 0
     return Plan(experiment, workers, saved, pilot_seconds_per_run(experiment))
 
 
