@@ -112,7 +112,11 @@ def test_runs_do_not_depend_on_the_executor(small_prior):
 
 def test_a_posterior_sample_can_stand_in_for_the_prior_box():
     posterior = pd.DataFrame(
-        {"governance.board.showcase_probability": [0.0, 0.0], "governance.board.hours": [6.0, 6]}
+        {
+            "governance.board.showcase_probability": [0.0, 0.0],
+            "governance.board.hours": [6.0, 6],
+            "governance.board.meeting_interval_months": [1.0, 1.2],  # whole numbers, as floats
+        }
     )
     with Serial() as ex:
         values = c.collect(posterior, replications=2, seed=3, executor=ex)
@@ -173,3 +177,10 @@ def test_the_intervals_are_those_of_the_statistics_module():
         for j in range(2):
             m, _sd, lo, hi = mean_interval(x[i, j])
             assert (mean[i, j], low[i, j], high[i, j]) == pytest.approx((m, lo, hi))
+
+
+def test_the_commands_defaults_are_the_modules():
+    from relsim.cli import build_parser
+
+    args = build_parser().parse_args(["conclusions"])
+    assert (args.replications, args.seed) == (c.DEFAULT_REPLICATIONS, c.DEFAULT_SEED)

@@ -44,7 +44,8 @@ from relsim.scenario import Scenario, load_scenario, schema_rows, with_overrides
 MODES: tuple[str, ...] = ("networked", "hybrid", "responsive", "hierarchical")
 #: The partner leaves at month 60 of a 120-month horizon (what lasts after it).
 EXIT_MONTH, HORIZON = 60, 120
-DEFAULT_DRAWS, DEFAULT_REPLICATIONS, DEFAULT_SEED = 64, 10, 20150401
+#: The defaults of ``relsim conclusions`` (200 draws): 10 paired seeds a rule and draw.
+DEFAULT_REPLICATIONS, DEFAULT_SEED = 10, 20150401
 #: Besides the assumptions: how often and how long the board meets.
 BOARD_KEYS = ("governance.board.meeting_interval_months", "governance.board.hours")
 #: Assumptions of the scale-up (section 7.11 of the ODD): no effect on one network of five.
@@ -174,9 +175,14 @@ def draw_outcomes(base: Scenario, params: dict[str, Any], seeds: Sequence[int]) 
     return out
 
 
-def _python(value: Any) -> Any:
-    """A NumPy scalar as the Python value the scenario's validation expects."""
-    return value.item() if isinstance(value, np.generic) else value
+def _python(key: str, value: Any, integers: frozenset[str]) -> Any:
+    """A drawn value as the Python value the scenario's validation expects.
+
+    NumPy scalars become Python numbers, and a whole-number parameter drawn as a float (as a
+    posterior sample may give it) is rounded.
+    """
+    value = value.item() if isinstance(value, np.generic) else value
+    return round(value) if key in integers else value
 
 
 def _run_draws(
@@ -195,8 +201,9 @@ def _run_draws(
 
 
 def _chunks(draws: pd.DataFrame) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    integers = _integer_keys()
     for d, row in enumerate(draws.to_dict("records")):
-        yield [(d, {str(k): _python(v) for k, v in row.items()})]
+        yield [(d, {str(k): _python(str(k), v, integers) for k, v in row.items()})]
 
 
 def collect(
