@@ -332,9 +332,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from relsim.runs.executors import make_executor
 
     with make_executor(args.workers, None) as executor:
-        results = validate(args.replications, executor)
-    _say(format_validation(results, args.replications))
-    return 0 if all(r.holds for r in results) else 1
+        validation = validate(args.replications, executor)
+    _say(format_validation(validation, args.replications))
+    return 1 if validation.failed else 0
+
+
+def cmd_conclusions(args: argparse.Namespace) -> int:
+    """``relsim conclusions``: the share of the prior box in which each conclusion holds."""
+    from relsim.analysis import conclusions as c
+    from relsim.presentation.tables import format_conclusions
+    from relsim.runs.executors import make_executor
+
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        c.check_out(out)
+    draws = c.prior_sample(args.draws, args.seed)
+    with make_executor(args.workers, None) as executor:
+        values = c.collect(draws, args.replications, args.seed, executor)
+    table, decided = c.conclusions(values), c.deciders(draws, values)
+    _say(format_conclusions(table, args.replications, decided))
+    if out is not None:
+        c.write_conclusions(out, table, c.per_draw_table(draws, values), decided)
+    return 0
 
 
 def cmd_experiments(args: argparse.Namespace) -> int:
@@ -565,6 +584,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     val.add_argument("--workers", type=_bounded(1, 1024), help="processes (default: all cores)")
     val.set_defaults(func=cmd_validate)
+    con = sub.add_parser(
+        "conclusions",
+        help="how much of the prior box each policy conclusion (rule against rule) holds in",
+    )
+    con.add_argument(
+        "--draws", type=_bounded(2, 100_000), default=200, help="parameter sets (default 200)"
+    )
+    con.add_argument(
+        "--replications",
+        type=_bounded(2, 10_000),
+        default=10,
+        help="paired seeds of every rule at each parameter set (default 10)",
+    )
+    con.add_argument("--workers", type=_bounded(1, 1024), help="processes (default: all cores)")
+    con.add_argument(
+        "--seed", type=_bounded(0, 2**63 - 1), default=20150401, help="seed of design and runs"
+    )
+    con.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write the table (CSV) and, beside it, "
+        "each parameter set's outcomes (FILE with .draws.csv)",
+    )
+    con.set_defaults(func=cmd_conclusions)
     plot = sub.add_parser("plot", help="figures of a sweep or run directory (PNG and SVG)")
     plot.add_argument("directory", help="a directory written by relsim sweep or relsim run")
     plot.add_argument("--out", metavar="FIGDIR", help="figures directory (default DIR/figures/)")

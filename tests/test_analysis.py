@@ -7,6 +7,7 @@ import json
 import math
 import re
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
 from relsim.analysis.export import ema_inputs
+from relsim.analysis.facts import FactResult, PatternResult, Validation
 from relsim.analysis.sensitivity import analyze, sensitivity
 from relsim.cli import main
 from relsim.presentation.sensitivity_figures import sensitivity_figure
@@ -26,6 +28,7 @@ from relsim.runs.experiment import load_experiment
 from relsim.runs.progress import Silent
 from relsim.runs.runner import run_sweep
 from relsim.runs.store import read_months, read_runs
+from relsim.scenario import with_overrides
 
 # --- sensitivity on functions with known answers ---------------------------------------------
 
@@ -262,11 +265,45 @@ def test_export_errors_are_one_line(sampled, tmp_path, capsys):
 
 
 def test_validate_passes_at_the_defaults(capsys):
-    assert main(["validate"]) == 0
+    # 50 paired replications, half the command's default, to keep the suite's time: every fact
+    # and pattern must hold with the wider intervals too.
+    assert main(["validate", "--replications", "50"]) == 0
     printed = capsys.readouterr().out
-    assert "all facts hold" in printed
+    assert "all facts and patterns hold" in printed
     for number in range(1, 13):
         assert f"holds  {number:2d}." in printed
+    for key in ("V1", "V2", "V3"):
+        assert f"holds   {key} " in printed
+    # Each fact is labelled: the five that restate a mechanism, and why; the rest emergent.
+    kinds = re.findall(r"^ +kind: +(mechanism check|emergent)", printed, re.MULTILINE)
+    assert kinds.count("mechanism check") == 5
+    assert kinds.count("emergent") == 7
+    assert printed.count("source:   “") == 3
+
+
+def test_validate_fails_when_a_held_out_pattern_fails(capsys, monkeypatch):
+    import relsim.analysis.facts as validation
+
+    real = validation.arms
+
+    def heat_map_first():
+        arms = real()
+        # The heat map shown from the first month, long before any compact: V1 must fail.
+        arms["case"] = with_overrides(arms["case"], {"practices[0].introduced_month": 0})
+        return arms
+
+    monkeypatch.setattr(validation, "arms", heat_map_first)
+    assert main(["validate", "--replications", "10", "--workers", "1"]) == 1
+    printed = capsys.readouterr().out
+    assert "FAILS   V1 " in printed
+    assert re.search(r"^failed: .*\bV1\b", printed, re.MULTILINE)
+
+
+def test_a_failing_pattern_alone_fails_the_validation():
+    facts = [FactResult(1, "f", "m", (), True, "r")]
+    pattern = PatternResult("V2", "p", "s", "m", (), False, "r")
+    assert Validation(facts, [pattern]).failed == ["V2"]
+    assert Validation(facts, [replace(pattern, holds=True)]).failed == []
 
 
 def test_validate_fails_when_governance_makes_no_difference(capsys, monkeypatch):

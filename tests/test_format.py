@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from relsim.analysis.facts import Effect, FactResult
+from relsim.analysis.facts import Effect, FactResult, PatternResult, Validation
 from relsim.analysis.stats import Estimate, mean_interval
 from relsim.analysis.summary import Summary
 from relsim.presentation.format import (
@@ -133,7 +133,7 @@ def test_the_console_summary_and_the_report_write_a_cell_alike():
 
 
 def test_the_validation_table_writes_each_part_of_an_effect():
-    results = [
+    facts = [
         FactResult(
             1,
             "A fact",
@@ -152,17 +152,34 @@ def test_the_validation_table_writes_each_part_of_an_effect():
             (Effect("", (Estimate("difference", 0.244, 0.199, 0.29), Estimate("value", NAN))),),
             True,
             "another rule",
+            check="M1 writes it in",
         ),
     ]
-    lines = format_validation(results, 10).splitlines()
+    patterns = [
+        PatternResult(
+            "V1",
+            "A pattern",
+            "“words” (a source)",
+            "a share",
+            (Effect("", (Estimate("share", 0.9, 0.8, 0.95),)),),
+            False,
+            "a third rule",
+        )
+    ]
+    lines = format_validation(Validation(facts, patterns), 10).splitlines()
     assert lines[0] == "Stylised facts (MODEL.md §5), 10 paired replications, 95% intervals"
     assert lines[2] == "FAILS   1. A fact"
-    assert lines[4] == (
+    assert lines[3] == "         kind:     emergent"
+    assert lines[5] == (
         "         effect:   networked: 70% [40%, 89%]; hierarchical: 0% [0%, 28%]"
         "   (holds if a rule)"
     )
-    assert lines[7] == "         effect:   +0.244 [+0.199, +0.290] / –   (holds if another rule)"
-    assert lines[-1] == "failed: 1"
+    assert lines[7] == "         kind:     mechanism check (M1 writes it in)"
+    assert lines[9] == "         effect:   +0.244 [+0.199, +0.290] / –   (holds if another rule)"
+    assert lines[11] == "Validation: patterns of the case held out of calibration"
+    assert lines[13] == "FAILS   V1 A pattern"
+    assert lines[14] == "         source:   “words” (a source)"
+    assert lines[-1] == "failed: 1, V1"
 
 
 def _wide_summary(cells: int = 12) -> Summary:

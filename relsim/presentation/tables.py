@@ -11,11 +11,11 @@ import math
 import shutil
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from relsim.analysis.facts import Effect, FactResult
+from relsim.analysis.facts import Effect, Validation
 from relsim.analysis.sensitivity import COLUMNS, RANK_BY, Sensitivity
 from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, Summary
 from relsim.presentation.format import (
@@ -30,6 +30,9 @@ from relsim.presentation.labels import format_level, is_headline, ordered_outcom
 
 #: Terminal width assumed when none can be found (output to a file or a pipe).
 DEFAULT_WIDTH = 100
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def terminal_width() -> int:
@@ -227,28 +230,87 @@ def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
     return "\n".join(lines)
 
 
+def _effects_text(effects: Sequence[Effect]) -> str:
+    return "; ".join(_effect_text(e) for e in effects)
+
+
 def _effect_text(effect: Effect) -> str:
     """``networked: 70% [40%, 89%]``; several estimates of one label joined by `` / ``."""
     estimates = " / ".join(format_estimate(e) for e in effect.estimates)
     return f"{effect.label}: {estimates}" if effect.label else estimates
 
 
-def format_validation(results: Sequence[FactResult], replications: int) -> str:
-    """The validation table as plain text: each fact, what it measures, its effect and rule."""
+def format_validation(validation: Validation, replications: int) -> str:
+    """The validation table as plain text.
+
+    First the stylised facts, each labelled a *mechanism check* (with why) or *emergent*; then
+    the patterns of the case held out of calibration, each with the sources' words. Each row
+    says what it measures, its effect and the rule by which it holds.
+    """
     lines = [
         f"Stylised facts (MODEL.md §5), {replications} paired replications, 95% intervals",
         "",
     ]
-    for r in results:
-        effect = "; ".join(_effect_text(e) for e in r.effect)
+    for r in validation.facts:
+        kind = f"mechanism check ({r.check})" if r.check else "emergent"
         lines += [
             f"{'holds' if r.holds else 'FAILS':5s}  {r.number:2d}. {r.fact}",
+            f"{'':9s}kind:     {kind}",
             f"{'':9s}measured: {r.measured}",
-            f"{'':9s}effect:   {effect}   (holds if {r.rule})",
+            f"{'':9s}effect:   {_effects_text(r.effect)}   (holds if {r.rule})",
         ]
-    failed = [r.number for r in results if not r.holds]
+    if validation.patterns:
+        lines += ["", "Validation: patterns of the case held out of calibration", ""]
+    for p in validation.patterns:
+        lines += [
+            f"{'holds' if p.holds else 'FAILS':5s}  {p.key:>3s} {p.pattern}",
+            f"{'':9s}source:   {p.source}",
+            f"{'':9s}measured: {p.measured}",
+            f"{'':9s}effect:   {_effects_text(p.effect)}   (holds if {p.rule})",
+        ]
+    failed = validation.failed
     lines += [
         "",
-        "all facts hold" if not failed else f"failed: {', '.join(map(str, failed))}",
+        "all facts and patterns hold" if not failed else f"failed: {', '.join(failed)}",
     ]
+    return "\n".join(lines)
+
+
+def format_conclusions(
+    table: pd.DataFrame, replications: int, deciders: pd.DataFrame | None = None
+) -> str:
+    """Each policy conclusion with the share of parameter sets in which it holds, as text.
+
+    Args:
+        table: :func:`relsim.analysis.conclusions.conclusions`'s table.
+        replications: Paired seeds of each rule at each parameter set.
+        deciders: :func:`relsim.analysis.conclusions.deciders`'s table, written under each
+            conclusion (the parameters most partially rank-correlated with its advantage).
+    """
+    population = table["population"].iloc[0]
+    draws = int(table["draws"].iloc[0])
+    lines = [
+        f"Policy conclusions over the {population} ({draws} parameter sets, {replications} "
+        "paired seeds each; the partner leaves at month 60 of 120)",
+        f"holds: share of the {population} where the first rule does better on average "
+        "[95% interval]; clearly: its 95% interval excludes 0; reverse: the second rule "
+        "clearly does better",
+    ]
+    texts = [f"{r['better']} > {r['worse']} on {r['label']}" for _, r in table.iterrows()]
+    width = max(len(t) for t in texts)
+    lines += ["", f"{'conclusion':{width}s} {'holds':>17s} {'clearly':>8s} {'reverse':>8s}"]
+    for text, (_, row) in zip(texts, table.iterrows(), strict=True):
+        holds = f"{row['holds']:.0%} [{row['low']:.0%}, {row['high']:.0%}]"
+        lines.append(
+            f"{text:{width}s} {holds:>17s} {row['clearly']:>8.0%} {row['reverse_clearly']:>8.0%}"
+        )
+        if deciders is not None:
+            mine = deciders[
+                (deciders["better"] == row["better"])
+                & (deciders["worse"] == row["worse"])
+                & (deciders["outcome"] == row["outcome"])
+            ]
+            if len(mine):
+                named = ", ".join(f"{d['parameter']} {d['prcc']:+.2f}" for _, d in mine.iterrows())
+                lines.append(f"    decided by (partial rank correlation): {named}")
     return "\n".join(lines)
