@@ -65,8 +65,10 @@ MAX_POPULATIONS = 100
 MAX_POPULATION_SIZE = 100_000
 MAX_REPLICATIONS = 1_000
 
-#: Most corners of the prior box built as whole scenarios to check the rules between keys.
-MAX_CORNER_CHECKS = 1024
+#: Most corners of the prior box built as whole scenarios to check the rules between keys (a few
+#: milliseconds each): up to eight parameters. Beyond that, a proposal that breaks a rule is
+#: rejected as it is drawn.
+MAX_CORNER_CHECKS = 256
 
 _TOP = ("calibration", "parameters", "targets")
 
