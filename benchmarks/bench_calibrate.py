@@ -2,8 +2,9 @@
 on 2 cores at its default budget; a test-sized one within a minute).
 
 Each calibration runs through the command line into a temporary directory, figures and
-manifest included, on 2 local processes (``--workers 2``). The test-sized calibration is the
-one ``tests/test_calibration.py`` recovers a known parameter with.
+manifest included, on 2 local processes (``--workers 2``). The test-sized calibration has the
+budget of the one ``tests/test_calibration.py`` recovers a known parameter with (one parameter,
+one target, 3 generations of 30 particles, 12 runs an evaluation, a 30-month case).
 
 Run: ``.venv/bin/python benchmarks/bench_calibrate.py [--only-small]`` (or ``make bench``).
 """
@@ -21,7 +22,28 @@ from relsim.cli import main as relsim
 
 WORKERS = "2"
 TARGETS = {"bundled": 15 * 60.0, "test-sized": 60.0}
-SMALL = Path(__file__).resolve().parents[1] / "tests" / "data" / "calibration_small.toml"
+SHORT_CASE = """
+[scenario]
+name = "short case"
+months = 30
+[partner]
+end_month = 30
+"""
+SMALL = """
+[calibration]
+scenario = "short.toml"
+seed = 7
+populations = 3
+population_size = 30
+replications = 12
+[parameters."governance.compact.clause_hours"]
+low = 4
+high = 48
+[targets.compact]
+statistic = "compact_month"
+window = [15.5, 18.5]
+source = "the statistic at clause_hours = 24 (17), +- 1.5 months"
+"""
 
 
 def time_calibration(source: str, out: Path) -> float:
@@ -34,10 +56,12 @@ def time_calibration(source: str, out: Path) -> float:
 
 
 def main() -> None:
-    cases = [("test-sized", str(SMALL))]
-    if "--only-small" not in sys.argv:
-        cases.append(("bundled", "case_calibration"))
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "short.toml").write_text(SHORT_CASE, encoding="utf-8")
+        (Path(tmp) / "small.toml").write_text(SMALL, encoding="utf-8")
+        cases = [("test-sized", str(Path(tmp) / "small.toml"))]
+        if "--only-small" not in sys.argv:
+            cases.append(("bundled", "case_calibration"))
         for name, source in cases:
             out = Path(tmp) / name
             seconds = time_calibration(source, out)

@@ -97,7 +97,10 @@ def test_heat_map_by_month_counts_runs_where_every_trust_adopted_by_then():
 
 def test_attendance_mean_is_over_meetings_only():
     base = CASE.base
-    runs = [series(attendance_rate=[np.nan, 1.0, 0.6]), series(attendance_rate=[np.nan, 0.8, np.nan])]
+    runs = [
+        series(attendance_rate=[np.nan, 1.0, 0.6]),
+        series(attendance_rate=[np.nan, 0.8, np.nan]),
+    ]
     assert STATISTICS["attendance_mean"].compute(runs, base, None) == pytest.approx(0.8)
 
 
@@ -128,7 +131,8 @@ def test_the_bundled_calibration_loads_and_every_target_quotes_its_source():
     calibration = CASE
     assert {t.statistic for t in calibration.targets} == set(STATISTICS)
     for target in calibration.targets:
-        assert '"' in target.source and ("BMJ" in target.source or "Core Insights" in target.source)
+        assert '"' in target.source
+        assert "BMJ" in target.source or "Core Insights" in target.source
     assert len(calibration.priors) >= 8
 
 
@@ -155,7 +159,8 @@ BAD += [
         "unknown key",
     ),
     (
-        GOOD_TOP + '[parameters."governance.compact.clause_hours"]\nlow = 4\nhigh = 2000\n'
+        GOOD_TOP
+        + '[parameters."governance.compact.clause_hours"]\nlow = 4\nhigh = 2000\n'
         + TARGET,
         'parameters."governance.compact.clause_hours".high',
         "1000",
@@ -242,7 +247,8 @@ def test_the_command_line_refuses_a_bad_file_with_status_2_and_one_line(
     path.write_text(GOOD_TOP + PARAM, encoding="utf-8")
     assert relsim(["calibrate", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{path}: targets: " in err
+    assert err.count("\n") == 1
+    assert f"{path}: targets: " in err
     assert not (tmp_path / "out").exists()
 
 
@@ -265,7 +271,8 @@ def test_calibration_recovers_a_known_clause_hours(tmp_path: Path):
     """Simulate at clause_hours = 24, put the window around the statistic, calibrate: the truth
     lies in the 90% posterior interval, and the interval is much narrower than the prior."""
     truth, key, months = 24.0, "governance.compact.clause_hours", 30
-    path = write_calibration(tmp_path, months=months, size=40, populations=4, replications=6)
+    budget = {"size": 30, "populations": 3, "replications": 12}
+    path = write_calibration(tmp_path, months=months, **budget)
     calibration = load_calibration(path)
     at_truth = scenario_at(calibration.base, calibration.priors, {key: truth})
     observed = STATISTICS["compact_month"].compute(
@@ -274,11 +281,9 @@ def test_calibration_recovers_a_known_clause_hours(tmp_path: Path):
     path = write_calibration(
         tmp_path,
         months=months,
-        size=40,
-        populations=4,
-        replications=6,
         low=observed - 1.5,
         high=observed + 1.5,
+        **budget,
     )
     calibration = load_calibration(path)
     calibrate(calibration, tmp_path / "out", Serial())
@@ -350,7 +355,8 @@ def test_the_command_writes_posterior_diagnostics_figures_and_manifest(
         "figures/targets.png",
     } <= names
     manifest = pd.read_json(out / "manifest.json", typ="series")
-    assert manifest["relsim"] == "calibration" and manifest["seed"] == 7
+    assert manifest["relsim"] == "calibration"
+    assert manifest["seed"] == 7
     assert "posterior.parquet" in manifest["files"]
     assert relsim(["calibrate", str(path), "--out", str(out)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err

@@ -286,6 +286,19 @@ def _quiet_pyabc() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def unit_bandwidth(n_samples: float, dimension: int) -> float:
+    """No shrinking of the perturbation kernel by the population's size.
+
+    With ``scaling=2``, the kernel's covariance is twice the weighted sample covariance of the
+    last generation: Beaumont et al.'s (2009) choice (Biometrika 96:983).
+
+    pyABC's default (Silverman's rule) shrinks the kernel as the population grows, which for
+    a stochastic model over several parameters leaves a few far-out particles with most of the
+    weight (an effective sample size of a few per cent).
+    """
+    return 1.0
+
+
 def _abc(calibration: Calibration, sampler: Any) -> Any:
     """The ABC-SMC of pyABC for the calibration, on an :class:`OrderedSampler`."""
     import pyabc
@@ -302,6 +315,9 @@ def _abc(calibration: Calibration, sampler: Any) -> Any:
         prior,
         WindowDistance(calibration.targets),
         population_size=calibration.population_size,
+        transitions=pyabc.MultivariateNormalTransition(
+            scaling=2.0, bandwidth_selector=unit_bandwidth
+        ),
         sampler=sampler,
         eps=pyabc.QuantileEpsilon(alpha=0.5),
     )
