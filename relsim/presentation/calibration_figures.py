@@ -32,7 +32,7 @@ def marginals_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figur
     """Each parameter's weighted posterior histogram over its prior's range."""
     priors = calibration.priors
     rows, cols = _grid(len(priors))
-    fig = Figure(figsize=(3.2 * cols, 2.6 * rows), layout="constrained")
+    fig = Figure(figsize=(max(5.0, 3.2 * cols), 2.6 * rows + 0.5), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, prior in zip(axes, priors, strict=False):
         ax.hist(
@@ -48,7 +48,9 @@ def marginals_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figur
         ax.set_yticks([])
     for ax in axes[len(priors) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{calibration.name}: posterior marginals (dashed: the uniform prior)")
+    fig.suptitle(
+        f"{calibration.name}\nposterior marginals (dashed: the uniform prior)", fontsize=10
+    )
     return fig
 
 
@@ -56,7 +58,7 @@ def pairs_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figure:
     """Every pair of parameters: the posterior's particles, shaded by weight."""
     priors = calibration.priors
     n = len(priors)
-    fig = Figure(figsize=(1.9 * n + 1, 1.9 * n + 1), layout="constrained")
+    fig = Figure(figsize=(max(5.0, 1.9 * n + 1), max(5.0, 1.9 * n + 1)), layout="constrained")
     axes = fig.subplots(n, n, squeeze=False)
     alpha = (posterior["weight"] / posterior["weight"].max()).clip(0.05, 1).to_numpy()
     for i, row in enumerate(priors):
@@ -86,7 +88,7 @@ def pairs_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figure:
                 ax.set_xlabel(col.key.rsplit(".", 1)[-1], fontsize=7)
             if j == 0 and i != j:
                 ax.set_ylabel(row.key.rsplit(".", 1)[-1], fontsize=7)
-    fig.suptitle(f"{calibration.name}: posterior pairs")
+    fig.suptitle(f"{calibration.name}\nposterior pairs", fontsize=10)
     return fig
 
 
@@ -94,7 +96,7 @@ def targets_figure(statistics: pd.DataFrame, calibration: Calibration) -> Figure
     """Each target's statistic at the posterior's particles, against the window of the case."""
     targets = calibration.targets
     rows, cols = _grid(len(targets))
-    fig = Figure(figsize=(3.4 * cols, 2.8 * rows), layout="constrained")
+    fig = Figure(figsize=(max(5.0, 3.4 * cols), 2.8 * rows + 0.5), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, target in zip(axes, targets, strict=False):
         values = statistics[target.name].to_numpy(dtype=float)
@@ -119,7 +121,9 @@ def targets_figure(statistics: pd.DataFrame, calibration: Calibration) -> Figure
         ax.set_yticks([])
     for ax in axes[len(targets) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{calibration.name}: targets at the posterior (green: the case's window)")
+    fig.suptitle(
+        f"{calibration.name}\ntargets at the posterior (green: the case's window)", fontsize=10
+    )
     return fig
 
 
