@@ -369,6 +369,35 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``relsim calibrate``: fit assumption parameters to the case's patterns by ABC-SMC."""
+    import dataclasses
+
+    from relsim.presentation.calibration_figures import save_calibration_figures
+    from relsim.runs.calibration import calibrate, write_manifest
+    from relsim.runs.calibration_file import load_calibration
+    from relsim.runs.executors import make_executor
+
+    calibration = load_calibration(args.calibration)
+    if args.seed is not None:
+        calibration = dataclasses.replace(calibration, seed=args.seed)
+    out = Path(args.out) if args.out else Path("results") / "calibrations" / calibration.name
+    with make_executor(args.workers, args.scheduler) as executor:
+        calibrate(
+            calibration,
+            out,
+            executor,
+            populations=args.budget,
+            resume=args.resume,
+            progress=None if args.quiet else sys.stderr,
+        )
+    save_calibration_figures(out, calibration)
+    write_manifest(out, calibration)
+    if not args.quiet:
+        print(f"calibration {calibration.name!r}: posterior, diagnostics and figures in {out}")
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``relsim plot``: the figures of a sweep or run directory, as PNG and SVG."""
     from relsim.presentation.plot import plot_directory
@@ -629,6 +658,28 @@ def build_parser() -> argparse.ArgumentParser:
     experiments = sub.add_parser("experiments", help="list the bundled experiments")
     experiments.add_argument("-v", "--verbose", action="store_true", help="show descriptions")
     experiments.set_defaults(func=cmd_experiments)
+
+    calib = sub.add_parser(
+        "calibrate", help="fit assumption parameters to the case's patterns (ABC-SMC, pyABC)"
+    )
+    calib.add_argument("calibration", help="a calibration file, or the name of a bundled one")
+    calib.add_argument("--out", help="output directory (default results/calibrations/<name>/)")
+    calib.add_argument(
+        "--budget",
+        type=_bounded(1, 100),
+        metavar="N",
+        help="most generations (default: the file's)",
+    )
+    calib.add_argument(
+        "--workers", type=_bounded(1, 1024), help="processes (default: all cores; 1: serially)"
+    )
+    calib.add_argument(
+        "--scheduler", metavar="ADDRESS|local", help="evaluate on a Dask cluster (as sweep's)"
+    )
+    calib.add_argument("--resume", action="store_true", help="continue the calibration in --out")
+    calib.add_argument("--seed", type=_bounded(0, 2**63 - 1), help="seed (default: the file's)")
+    calib.add_argument("--quiet", action="store_true", help="no progress lines")
+    calib.set_defaults(func=cmd_calibrate)
 
     demo = sub.add_parser("demo", help="serve the teaching dashboard in a browser")
     demo.add_argument(
