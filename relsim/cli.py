@@ -338,7 +338,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_conclusions(args: argparse.Namespace) -> int:
-    """``relsim conclusions``: the share of the prior box in which each conclusion holds."""
+    """``relsim conclusions``: the share of the prior box (or a posterior) where each holds."""
     from relsim.analysis import conclusions as c
     from relsim.presentation.tables import format_conclusions
     from relsim.runs.executors import make_executor
@@ -346,10 +346,13 @@ def cmd_conclusions(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         c.check_out(out)
-    draws = c.prior_sample(args.draws, args.seed)
+    if args.posterior:
+        draws, population = c.posterior_sample(args.posterior, args.draws, args.seed), "posterior"
+    else:
+        draws, population = c.prior_sample(args.draws, args.seed), "prior box"
     with make_executor(args.workers, None) as executor:
         values = c.collect(draws, args.replications, args.seed, executor)
-    table, decided = c.conclusions(values), c.deciders(draws, values)
+    table, decided = c.conclusions(values, population), c.deciders(draws, values)
     _say(format_conclusions(table, args.replications, decided))
     if out is not None:
         c.write_conclusions(out, table, c.per_draw_table(draws, values), decided)
@@ -629,6 +632,12 @@ def build_parser() -> argparse.ArgumentParser:
     con.add_argument("--workers", type=_bounded(1, 1024), help="processes (default: all cores)")
     con.add_argument(
         "--seed", type=_bounded(0, 2**63 - 1), default=20150401, help="seed of design and runs"
+    )
+    con.add_argument(
+        "--posterior",
+        metavar="PATH",
+        help="draw the parameter sets from a posterior (relsim calibrate's output directory or "
+        "its posterior.parquet) instead of the prior box",
     )
     con.add_argument(
         "--out",

@@ -184,3 +184,49 @@ def test_the_commands_defaults_are_the_modules():
 
     args = build_parser().parse_args(["conclusions"])
     assert (args.replications, args.seed) == (c.DEFAULT_REPLICATIONS, c.DEFAULT_SEED)
+
+
+def _posterior_file(path: Path, **columns) -> Path:
+    pd.DataFrame(columns).to_parquet(path)
+    return path
+
+
+def test_posterior_draws_follow_the_weights_and_the_seed(tmp_path: Path):
+    key = "governance.board.showcase_probability"
+    path = _posterior_file(tmp_path / "posterior.parquet", **{key: [0.1, 0.9], "weight": [0, 3.0]})
+    draws = c.posterior_sample(tmp_path, 50, seed=1)  # a calibration's directory will do
+    assert list(draws.columns) == [key]
+    assert (draws[key] == 0.9).all()  # a particle of weight 0 is never drawn
+    path = _posterior_file(path, **{key: [0.1, 0.9], "weight": [1.0, 3.0]})
+    draws = c.posterior_sample(path, 400, seed=1)
+    assert 0.68 < (draws[key] == 0.9).mean() < 0.82  # 3/4, within 3 standard errors
+    assert draws.equals(c.posterior_sample(path, 400, seed=1))
+
+
+def test_the_command_takes_a_posterior_and_says_so(tmp_path: Path, capsys):
+    key = "governance.board.showcase_probability"
+    path = _posterior_file(tmp_path / "p.parquet", **{key: [0.4, 0.6], "weight": [1.0, 1.0]})
+    args = ["conclusions", "--posterior", str(path), "--draws", "2", "--replications", "2"]
+    assert main([*args, "--workers", "1"]) == 0
+    assert "Policy conclusions over the posterior (2 parameter sets" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (None, "no such posterior"),
+        ({"governance.board.hours": [6.0]}, "weight: expected a column of particle weights"),
+        ({"governance.board.hourz": [6.0], "weight": [1.0]}, "unknown key"),
+        ({"governance.board.hours": [6.0], "weight": [0.0]}, "every weight is 0"),
+        ({"governance.board.hours": [6.0], "weight": [-1.0]}, "expected finite weights >= 0"),
+    ],
+)
+def test_a_bad_posterior_is_one_line_naming_the_file(tmp_path: Path, capsys, columns, expected):
+    path = tmp_path / "p.parquet"
+    if columns is not None:
+        _posterior_file(path, **columns)
+    assert main(["conclusions", "--posterior", str(path), "--draws", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(path) in err, err
+    assert expected in err, err
