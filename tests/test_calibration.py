@@ -13,7 +13,7 @@ from relsim import ScenarioError
 from relsim.cli import main as relsim
 from relsim.errors import RelsimError
 from relsim.model.batch import run_replications
-from relsim.runs.calibration import calibrate, read_posterior, scenario_at
+from relsim.runs.calibration import calibrate, read_posterior, scenario_at, write_manifest
 from relsim.runs.calibration_file import bundled_calibrations, load_calibration
 from relsim.runs.executors import LocalPool, Serial
 from relsim.runs.patterns import (
@@ -360,3 +360,43 @@ def test_the_command_writes_posterior_diagnostics_figures_and_manifest(
     assert "posterior.parquet" in manifest["files"]
     assert relsim(["calibrate", str(path), "--out", str(out)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+    # The calibration's report: its targets with their sources, and shares that the weighted
+    # statistics give.
+    assert relsim(["report", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "relsim calibration report" in page
+    assert "Targets: the patterns of the case" in page
+    assert "&quot;nearly 12 months&quot; (test)" in page
+    stats = pd.read_parquet(out / "posterior_statistics.parquet")
+    inside = stats["compact"].between(0, 13)
+    share = stats["weight"][inside].sum() / stats["weight"].sum()
+    assert f"<td>{share:.0%}</td>" in page
+    assert page.count("<svg") == 3
+
+
+def test_a_sweep_drawing_from_a_calibration_reports_it(tmp_path: Path):
+    """The posterior a calibration writes is read as it is (particle column and all) by an
+    experiment's [posterior], and the sweep's report includes the calibration's section."""
+    from relsim.presentation.report import build_report
+    from relsim.runs.experiment import load_experiment
+    from relsim.runs.posterior import read_posterior as read_particles
+    from relsim.runs.progress import Silent
+    from relsim.runs.runner import run_sweep
+
+    path = write_calibration(tmp_path, months=12, populations=1, size=4, low=0, high=13)
+    calibration = load_calibration(path)
+    out = tmp_path / "calibration"
+    calibrate(calibration, out, Serial())
+    write_manifest(out, calibration)
+    assert read_particles(out).names == ("governance.compact.clause_hours",)
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(
+        '[experiment]\nscenario = "short.toml"\nreplications = 3\nseed = 3\n'
+        '[posterior]\nfile = "calibration"\n',
+        encoding="utf-8",
+    )
+    sweep = tmp_path / "sweep"
+    run_sweep(load_experiment(experiment), sweep, executor=Serial(), progress=Silent())
+    page = build_report(sweep)
+    assert "The calibration the parameters came from" in page
+    assert "Parameters from a posterior" in page

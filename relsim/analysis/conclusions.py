@@ -159,46 +159,17 @@ def posterior_sample(source: Path | str, n: int, seed: int = DEFAULT_SEED) -> pd
     """``n`` parameter sets drawn from a posterior sample, with replacement, by its weights.
 
     Args:
-        source: ``posterior.parquet`` as ``relsim calibrate`` writes it (one column per dotted
-            scenario key, and ``weight``), or the calibration's output directory.
+        source: ``posterior.parquet`` as ``relsim calibrate`` writes it, or its directory
+            (:func:`relsim.runs.posterior.read_posterior`).
         n: How many parameter sets.
         seed: Seed of the resampling (the same seed, the same sets).
 
     Raises:
         RelsimError: one line naming the file and what is wrong with it.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from relsim.runs.posterior import read_posterior
 
-    from relsim.errors import ScenarioError
-    from relsim.scenario import schema_type_at
-
-    path = Path(source)
-    if path.is_dir():
-        path = path / "posterior.parquet"
-    try:
-        table = pq.read_table(path).to_pandas()
-    except FileNotFoundError:
-        raise RelsimError(
-            f"{path}: no such posterior (expected relsim calibrate's output)"
-        ) from None
-    except (OSError, pa.ArrowException) as exc:
-        raise RelsimError(f"{path}: not a readable Parquet posterior ({exc})") from None
-    if "weight" not in table.columns:
-        raise RelsimError(f"{path}: weight: expected a column of particle weights")
-    weights = table.pop("weight").to_numpy(float)
-    if not table.columns.size or not np.isfinite(weights).all() or (weights < 0).any():
-        raise RelsimError(f"{path}: weight: expected finite weights >= 0 and a parameter column")
-    if weights.sum() <= 0:
-        raise RelsimError(f"{path}: weight: every weight is 0")
-    for key in table.columns:
-        try:
-            schema_type_at(str(key), str(path))
-        except ScenarioError as exc:
-            raise RelsimError(str(exc)) from None
-    rng = np.random.default_rng(seed)
-    picked = rng.choice(len(table), size=n, replace=True, p=weights / weights.sum())
-    return table.iloc[picked].reset_index(drop=True)
+    return read_posterior(source).sample(n, seed)
 
 
 def base_scenario() -> Scenario:

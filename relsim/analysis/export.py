@@ -53,6 +53,7 @@ from relsim.runs.store import (
     RUN_ID_COLUMNS,
     STATUS_COLUMNS,
     SweepMonths,
+    posterior_columns,
     read_manifest,
     read_runs,
 )
@@ -79,7 +80,8 @@ def ema_inputs(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarra
     runs = read_runs(directory)
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
     factors = list(manifest["factors"])
-    experiments = pd.DataFrame({f: runs[f] for f in factors})
+    drawn = posterior_columns(manifest)  # the posterior's parameters are uncertainties too
+    experiments = pd.DataFrame({f: runs[f] for f in [*factors, *drawn]})
     # Which seed and replication each run had: to pair runs, or to re-run one.
     experiments["seed"] = runs["seed"].astype("int64")
     experiments["replication"] = runs["replication"].astype("int64")
@@ -92,7 +94,7 @@ def ema_inputs(directory: Path | str) -> tuple[pd.DataFrame, dict[str, np.ndarra
     experiments["model"] = "relsim"
     for column in ("scenario", "policy", "model"):
         experiments[column] = experiments[column].astype("category")
-    skip = {*RUN_ID_COLUMNS, *STATUS_COLUMNS, *factors}
+    skip = {*RUN_ID_COLUMNS, *STATUS_COLUMNS, *factors, *drawn}
     outcomes: dict[str, np.ndarray] = {
         c: runs[c].to_numpy(float) for c in runs.columns if c not in skip
     }

@@ -54,6 +54,7 @@ from relsim.runs.outcomes import outcome_range
 from relsim.runs.store import (
     RUN_ID_COLUMNS,
     STATUS_COLUMNS,
+    posterior_columns,
     read_manifest,
     read_runs,
     saved_runs,
@@ -296,7 +297,7 @@ def summarize_runs(
     factors = list(manifest["factors"])  # in file order (the experiment's tables are sorted)
     grid = [f for f in factors if f in experiment["factors"]]
     ok = runs[runs["status"] == "ok"] if len(runs) else runs
-    outcomes = _outcome_columns(runs, factors)
+    outcomes = _outcome_columns(runs, [*factors, *posterior_columns(manifest)])
     rows = []
     base = scenario_from_dict(manifest["scenario"], source=source)
     clustered = False

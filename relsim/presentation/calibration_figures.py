@@ -16,7 +16,10 @@ from matplotlib.figure import Figure
 from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.presentation.figures import OKABE_ITO, NamedFigure, save_figure
 from relsim.runs.calibration import read_posterior
-from relsim.runs.calibration_file import Calibration
+from relsim.runs.calibration_file import Calibration, CalibrationRecord
+
+#: What the figures need of a calibration: its name, priors and targets.
+Design = Calibration | CalibrationRecord
 
 #: Bins of each histogram.
 BINS = 20
@@ -28,7 +31,7 @@ def _grid(n: int) -> tuple[int, int]:
     return -(-n // cols), cols
 
 
-def marginals_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figure:
+def marginals_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
     """Each parameter's weighted posterior histogram over its prior's range."""
     priors = calibration.priors
     rows, cols = _grid(len(priors))
@@ -54,7 +57,7 @@ def marginals_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figur
     return fig
 
 
-def pairs_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figure:
+def pairs_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
     """Every pair of parameters: the posterior's particles, shaded by weight."""
     priors = calibration.priors
     n = len(priors)
@@ -92,7 +95,7 @@ def pairs_figure(posterior: pd.DataFrame, calibration: Calibration) -> Figure:
     return fig
 
 
-def targets_figure(statistics: pd.DataFrame, calibration: Calibration) -> Figure:
+def targets_figure(statistics: pd.DataFrame, calibration: Design) -> Figure:
     """Each target's statistic at the posterior's particles, against the window of the case."""
     targets = calibration.targets
     rows, cols = _grid(len(targets))
@@ -127,7 +130,7 @@ def targets_figure(statistics: pd.DataFrame, calibration: Calibration) -> Figure
     return fig
 
 
-def calibration_figures(out: Path | str, calibration: Calibration) -> list[NamedFigure]:
+def calibration_figures(out: Path | str, calibration: Design) -> list[NamedFigure]:
     """The figures of a calibration directory, with captions."""
     posterior, statistics, _ = read_posterior(out)
     return [
@@ -149,7 +152,7 @@ def calibration_figures(out: Path | str, calibration: Calibration) -> list[Named
     ]
 
 
-def save_calibration_figures(out: Path | str, calibration: Calibration) -> list[Path]:
+def save_calibration_figures(out: Path | str, calibration: Design) -> list[Path]:
     """Write the figures (PNG) into ``out/figures/``, whole or not at all; the paths written."""
     target = Path(out) / "figures"
     figures = calibration_figures(out, calibration)

@@ -12,24 +12,21 @@ links, no files beside it. :func:`write_report` writes it atomically.
 from __future__ import annotations
 
 import base64
-import html
-import io
-import re
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import tomli_w
-from matplotlib import rc_context
-from matplotlib.figure import Figure
 
 from relsim.analysis.contrasts import MODE
 from relsim.analysis.sensitivity import NEGATIVE_DELTA
 from relsim.analysis.summary import CELL_STATS, COMPARISON_STATS, Summary, summarize
 from relsim.analysis.sweep_data import SweepData, load_sweep
-from relsim.atomic import atomic_write_bytes
+from relsim.atomic import MANIFEST, atomic_write_bytes
 from relsim.errors import RelsimError
+from relsim.presentation.calibration_report import build_calibration_report, calibration_section
 from relsim.presentation.format import (
     format_cell,
     format_difference,
@@ -38,6 +35,9 @@ from relsim.presentation.format import (
     format_value,
     row_decimals,
 )
+from relsim.presentation.html import document, escape, inline_svg
+from relsim.presentation.html import facts as _facts
+from relsim.presentation.html import table as _table
 from relsim.presentation.labels import (
     format_level,
     is_headline,
@@ -48,37 +48,14 @@ from relsim.presentation.labels import (
 )
 from relsim.presentation.plot import directory_kind
 from relsim.presentation.sweep_figures import sweep_figures
+from relsim.runs.calibration import SPEC
 from relsim.runs.provenance import citation, code_digest, versions
+
+_e = escape
 
 #: Written by ``relsim sensitivity DIR`` (optional).
 SENSITIVITY_CSV = "sensitivity.csv"
 SENSITIVITY_PNG = "sensitivity.png"
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# HTML pieces
-# ---------------------------------------------------------------------------------------------
-
-
-def _table(
-    header: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", raw: bool = False
-) -> str:
-    """An HTML table; cells are escaped unless ``raw``."""
-    cell = (lambda x: x) if raw else _e
-    head = "".join(f"<th>{cell(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>\n" for row in rows)
-    klass = f' class="{cls}"' if cls else ""
-    return f"<table{klass}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
-
-
-def _facts(pairs: Iterable[tuple[str, str]]) -> str:
-    """A definition list of (term, escaped HTML) pairs."""
-    items = "".join(f"<dt>{_e(term)}</dt><dd>{value}</dd>\n" for term, value in pairs)
-    return f'<dl class="facts">\n{items}</dl>'
 
 
 def _outcome_cell(outcome: str, data: SweepData) -> str:
@@ -94,42 +71,6 @@ def _cell_header(values: dict[str, Any]) -> str:
         text = format_level(value)
         parts.append(_e(text) if key == MODE else f"{_e(short_key(key))} = {_e(text)}")
     return "<br>".join(parts)
-
-
-_SVG_DROP = (
-    re.compile(r"<\?xml[^>]*\?>\s*"),
-    re.compile(r"<!DOCTYPE[^>]*>\s*"),
-    re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL),
-    re.compile(r'\s+xmlns(:xlink)?="[^"]*"'),
-)
-
-
-_SVG_ID = re.compile(r'\bid="([^"]+)"')
-_SVG_REF = re.compile(r'(href="#|url\(#)([^")]+)')
-
-
-def inline_svg(fig: Figure, key: str, title: str) -> str:
-    """A figure as an ``<svg>`` element to place in HTML.
-
-    Text is drawn as paths, so the figure looks the same in every browser; the XML prologue,
-    the metadata and the namespace declarations (URLs, unneeded inside HTML) are dropped; a
-    fixed hash salt keeps element ids the same from one report to the next, and a prefix (the
-    figure's ``key``) keeps them unique in a page that holds several figures.
-    """
-    buffer = io.StringIO()
-    with rc_context({"svg.hashsalt": "relsim", "svg.fonttype": "path"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    for pattern in _SVG_DROP:
-        svg = pattern.sub("", svg)
-    # Glyph ids (e.g. DejaVuSans-41) repeat in every figure: prefix every id with the figure's
-    # key, and every reference to it, so ids stay unique in the page.
-    ids = set(_SVG_ID.findall(svg))
-    svg = _SVG_ID.sub(lambda m: f'id="{key}-{m.group(1)}"', svg)
-    svg = _SVG_REF.sub(
-        lambda m: f"{m.group(1)}{key}-{m.group(2)}" if m.group(2) in ids else m.group(0), svg
-    )
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(title)}" ', 1).strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +231,35 @@ def _design(data: SweepData) -> str:
                 raw=True,
             )
         )
-    if not grid and not sampling:
+    posterior = experiment.get("posterior")
+    if posterior:
+        drawn = data.runs.drop_duplicates("replication")
+        parts.append(
+            f"<p>Parameters from a posterior: replication <em>r</em> of every design point takes "
+            f"one of the {posterior['particles']} weighted parameter sets of "
+            f"<code>{_e(posterior['file'])}</code> (SHA-256 <code>{_e(posterior['sha256'][:12])}"
+            "</code>…), drawn by weight with its own seed, so that the intervals below cover "
+            "the parameters' uncertainty as well as chance. Each run's set is in the runs "
+            "table (<code>draw</code> and the keys).</p>"
+        )
+        parts.append(
+            _table(
+                ["Drawn key", "Median", "5%", "95%"],
+                [
+                    (
+                        f"<code>{_e(k)}</code>",
+                        *(
+                            _e(format_number(float(drawn[k].quantile(q))))
+                            for q in (0.5, 0.05, 0.95)
+                        ),
+                    )
+                    for k in posterior["keys"]
+                    if k in drawn
+                ],
+                raw=True,
+            )
+        )
+    if not grid and not sampling and not posterior:
         parts.append("<p>Nothing was varied: every run uses the base scenario.</p>")
 
     cells = 1
@@ -595,39 +564,17 @@ def _provenance(data: SweepData, summary: Summary) -> str:
     )
 
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-  color: #1a1a1a; background: #fff; margin: 0; line-height: 1.5; }
-main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
-h1 { font-size: 1.8rem; margin: 0.2rem 0 0.6rem; }
-h2 { font-size: 1.35rem; border-bottom: 2px solid #0072B2; padding-bottom: 0.2rem;
-  margin-top: 2.5rem; }
-h3 { font-size: 1.1rem; margin-top: 1.6rem; }
-.kicker { text-transform: uppercase; letter-spacing: 0.08em; color: #555; font-size: 0.8rem;
-  margin: 0; }
-.question { font-size: 1.2rem; border-left: 4px solid #E69F00; padding: 0.4rem 0 0.4rem 1rem;
-  margin: 1rem 0; }
-.warning { background: #fdf1e6; border: 1px solid #D55E00; padding: 0.6rem 1rem; }
-nav ol { columns: 2; padding-left: 1.2rem; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left;
-  vertical-align: top; }
-th { background: #f1f4f8; }
-table.numbers td { font-variant-numeric: tabular-nums; }
-table.numbers td:not(:first-child) { white-space: nowrap; }
-td small, td code { color: #555; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  font-size: 0.85em; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1.2rem; }
-dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-figure { margin: 1.5rem 0 2rem; }
-figure svg, figure img { width: 100%; height: auto; }
-figcaption { font-size: 0.9rem; color: #333; margin-top: 0.4rem; }
-details { margin: 0.6rem 0; }
-pre { background: #f6f6f6; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
-.seeds { font-family: ui-monospace, monospace; font-size: 0.75rem; overflow-wrap: anywhere; }
-"""
+def _calibration(posterior: dict[str, Any] | None) -> str | None:
+    """The calibration section of the posterior a sweep drew from, if its directory is found."""
+    if not posterior or not posterior.get("path"):
+        return None
+    directory = Path(posterior["path"]).parent
+    if not (directory / SPEC).is_file():
+        return None
+    try:
+        return calibration_section(directory)
+    except RelsimError as exc:
+        return f"<p>The calibration at <code>{_e(directory)}</code> cannot be read: {_e(exc)}</p>"
 
 
 def build_report(directory: Path | str) -> str:
@@ -698,35 +645,13 @@ def build_report(directory: Path | str) -> str:
     ]
     if sensitivity is not None:
         sections.append(("sensitivity", "Sensitivity analysis", sensitivity))
+    calibrated = _calibration(experiment.get("posterior"))
+    if calibrated is not None:
+        sections.append(("calibration", "The calibration the parameters came from", calibrated))
     sections.append(("cite", "How to cite", _cite(data)))
     sections.append(("provenance", "Provenance", _provenance(data, summary)))
-    nav = "".join(f'<li><a href="#{key}">{_e(title)}</a></li>' for key, title, _ in sections)
-    body = "\n".join(
-        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
-        for key, title, content in sections
-    )
     title = experiment.get("name") or directory.name
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>relsim report: {_e(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<header>
-<p class="kicker">relsim sweep report</p>
-<h1>{_e(title)}</h1>
-{warning}
-<nav><ol>{nav}</ol></nav>
-</header>
-{body}
-</main>
-</body>
-</html>
-"""
+    return document(title, "relsim sweep report", sections, warning)
 
 
 def default_report_path(directory: Path | str) -> Path:
@@ -747,8 +672,18 @@ def _is_report(path: Path) -> bool:
         return False
 
 
+def _manifest_kind(directory: Path) -> str | None:
+    """What wrote a directory, as its manifest says (None without a readable one)."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = manifest.get("relsim") if isinstance(manifest, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
-    """Write the report of a sweep directory to ``out`` (default ``DIR/report.html``).
+    """Write the report of a sweep (or calibration) directory to ``out`` (``DIR/report.html``).
 
     The file is written beside its destination under a temporary name and renamed into place,
     so a reader sees the old report or the new one, never half of one. An existing file is
@@ -766,12 +701,15 @@ def write_report(directory: Path | str, out: Path | str | None = None) -> Path:
         raise RelsimError(f"{target}: expected a file name ending in .html for the report")
     if target.exists() and not (target.is_file() and _is_report(target)):
         raise RelsimError(f"{target}: refusing to overwrite: it exists and is not a relsim report")
-    document = build_report(directory)  # before touching the destination
+    if _manifest_kind(directory) == "calibration":
+        page = build_calibration_report(directory)
+    else:
+        page = build_report(directory)  # before touching the destination
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RelsimError(f"{target}: cannot write the report ({exc.strerror})") from None
-    atomic_write_bytes(target, document.encode("utf-8"), "the report")
+    atomic_write_bytes(target, page.encode("utf-8"), "the report")
     return target
 
 

@@ -210,6 +210,53 @@ class Calibration:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class CalibrationRecord:
+    """A finished calibration as its ``calibration.json`` records it.
+
+    What the figures and the report of a calibration directory need, without the calibration
+    file and base scenario it was run from (which may have moved or changed since).
+    """
+
+    name: str
+    description: str
+    scenario_source: str
+    seed: int
+    populations: int
+    population_size: int
+    replications: int
+    priors: tuple[Prior, ...]
+    targets: tuple[Target, ...]
+
+
+def record_from_dict(data: Mapping[str, Any]) -> CalibrationRecord:
+    """A calibration's record from :meth:`Calibration.to_dict`'s data (``calibration.json``)."""
+    return CalibrationRecord(
+        name=data["name"],
+        description=data["description"],
+        scenario_source=data["scenario"],
+        seed=int(data["seed"]),
+        populations=int(data["populations"]),
+        population_size=int(data["population_size"]),
+        replications=int(data["replications"]),
+        priors=tuple(
+            Prior(key, float(p["low"]), float(p["high"]), bool(p["integer"]))
+            for key, p in data["parameters"].items()
+        ),
+        targets=tuple(
+            Target(
+                name,
+                t["statistic"],
+                float(t["window"][0]),
+                float(t["window"][1]),
+                t["source"],
+                t["month"],
+            )
+            for name, t in data["targets"].items()
+        ),
+    )
+
+
 def _quoted(key: str) -> str:
     return f'"{key}"'
 
@@ -358,9 +405,11 @@ def load_calibration(source: str | Path) -> Calibration:
 
 __all__ = [
     "Calibration",
+    "CalibrationRecord",
     "Prior",
     "Target",
     "bundled_calibrations",
     "calibration_from_dict",
     "load_calibration",
+    "record_from_dict",
 ]

@@ -30,11 +30,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from relsim.errors import ScenarioError
+from relsim.errors import RelsimError, ScenarioError
 from relsim.runs.sampling import SAMPLING_METHODS, design_size, sample_unit
 from relsim.scenario import (
     MAX_TITLE,
@@ -52,6 +52,9 @@ from relsim.scenario import (
     schema_type_at,
     with_overrides,
 )
+
+if TYPE_CHECKING:
+    from relsim.runs.posterior import Posterior
 
 #: Most replications per design point, and most runs an experiment may expand to: a typo such
 #: as ``replications = 2000000`` should be caught, not started.
@@ -111,11 +114,15 @@ class RunSpec:
     seed: int
     values: tuple[tuple[str, Any], ...]
     """The design point's values of the varied keys, as (dotted key, value)."""
+    draw: int | None = None
+    """The posterior particle this run's parameters come from (None without a posterior)."""
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """The posterior particle's values, as (dotted key, value)."""
 
     @property
     def overrides(self) -> dict[str, Any]:
-        """The design point as scenario overrides."""
-        return dict(self.values)
+        """The run's scenario overrides: the design point's values and the posterior draw's."""
+        return dict(self.values + self.parameters)
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,10 @@ class Experiment:
     common_random_numbers: bool
     factors: tuple[tuple[str, tuple[Any, ...]], ...]
     sampling: Sampling | None
+    posterior: Posterior | None = None
+    """Where replication r of every point takes its parameter set from (``[posterior]``)."""
+    posterior_file: str = ""
+    """The posterior as written in the file."""
 
     @functools.cached_property
     def design(self) -> np.ndarray:
@@ -204,6 +215,9 @@ class Experiment:
                 "problem": self.sampling.problem(),
             },
             "design": self.design.tolist(),
+            "posterior": None
+            if self.posterior is None
+            else self.posterior.to_dict(self.posterior_file),
         }
 
     def digest(self) -> str:
@@ -211,6 +225,9 @@ class Experiment:
         data = self.to_dict()
         for key in ("name", "description", "source", "scenario"):
             data.pop(key)  # naming and paths do not change what is run
+        if data["posterior"] is not None:
+            for key in ("file", "path"):
+                data["posterior"].pop(key)  # its hash decides, not its name or place
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -250,6 +267,21 @@ def design_points(experiment: Experiment) -> list[tuple[tuple[str, Any], ...]]:
     return [tuple(zip(names, cell, strict=True)) + sample for cell in cells for sample in sampled]
 
 
+def replication_draw(
+    experiment: Experiment, replication: int
+) -> tuple[int | None, tuple[tuple[str, Any], ...]]:
+    """The posterior particle replication r of every design point takes, and its values.
+
+    ``(None, ())`` without a ``[posterior]``. Like its seed, replication r's particle depends
+    on the experiment's seed and r only (:meth:`relsim.runs.posterior.Posterior.draw_index`).
+    """
+    posterior = experiment.posterior
+    if posterior is None:
+        return None, ()
+    draw = posterior.draw_index(experiment.seed, replication)
+    return draw, posterior.parameters(draw)
+
+
 def expand(experiment: Experiment) -> list[RunSpec]:
     """Every run of an experiment, replication-major.
 
@@ -261,9 +293,10 @@ def expand(experiment: Experiment) -> list[RunSpec]:
     runs = []
     for r in range(experiment.replications):
         shared = run_seed(experiment.seed, r) if experiment.common_random_numbers else None
+        draw, parameters = replication_draw(experiment, r)
         for p, values in enumerate(points):
             seed = shared if shared is not None else run_seed(experiment.seed, r, p)
-            runs.append(RunSpec(r * len(points) + p, p, r, seed, values))
+            runs.append(RunSpec(r * len(points) + p, p, r, seed, values, draw, parameters))
     return runs
 
 
@@ -274,7 +307,7 @@ def expand(experiment: Experiment) -> list[RunSpec]:
 #: The tables of an experiment file; ``[base]`` and ``[factors]`` are keyed by dotted scenario
 #: keys, ``[experiment]`` and ``[sampling]`` are declared below and checked by the scenario
 #: layer's validation engine, as a scenario's tables are.
-_TOP = ("experiment", "base", "factors", "sampling")
+_TOP = ("experiment", "base", "factors", "sampling", "posterior")
 
 _RANGES_EXAMPLE = '"dotted.key" = [low, high], e.g. "pressure.baseline" = [0.1, 0.6]'
 
@@ -314,6 +347,17 @@ class SamplingTable:
         "The sampled keys and their ranges.", expected=f"a table of {_RANGES_EXAMPLE}"
     )
     levels: int = param(4, "Grid levels of the Morris method.", lo=2, hi=100)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PosteriorTable:
+    """The ``[posterior]`` table of an experiment file, as written."""
+
+    file: str = required(
+        "A posterior sample to draw each replication's parameter set from: relsim calibrate's "
+        "output directory or its posterior.parquet, relative to the experiment file.",
+        expected="a posterior file or calibration directory",
+    )
 
 
 def _quoted(key: str) -> str:
@@ -449,6 +493,35 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
     return Sampling(method, n, tuple(ranges), table.levels, tuple(integer))
 
 
+def _posterior(
+    raw: Any, file: Path, base: Scenario, src: str, varied: set[str]
+) -> tuple[Posterior, str]:
+    """The ``[posterior]`` table's sample, checked against the base scenario and the design."""
+    from relsim.runs.posterior import read_posterior
+
+    table = build_table(PosteriorTable, raw, "posterior", Reporter(src))
+    path = (file.parent / Path(table.file)).resolve()
+    try:
+        posterior = read_posterior(path, table.file)
+    except RelsimError as exc:
+        raise ScenarioError(src, "posterior.file", str(exc)) from None
+    for key in posterior.names:
+        if key in varied:
+            raise ScenarioError(
+                src, "posterior.file", f"{key} is drawn from the posterior and varied; vary it once"
+            )
+    for i in range(posterior.size):
+        try:
+            with_overrides(base, dict(posterior.parameters(i)), src)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                src,
+                "posterior.file",
+                f"particle {i} of {table.file} is not a valid scenario: {exc.field}: {exc.message}",
+            ) from None
+    return posterior, table.file
+
+
 def experiment_from_dict(
     raw: Mapping[str, Any], *, file: Path, source: str, check_design: bool = True
 ) -> Experiment:
@@ -497,6 +570,10 @@ def experiment_from_dict(
         unit_size = design_size(sampling.method, sampling.n, len(sampling.ranges))
         if unit_size > MAX_RUNS:
             raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
+    posterior, posterior_file = None, ""
+    if "posterior" in raw:
+        varied = {k for k, _ in factors} | set(sampling.names if sampling else ())
+        posterior, posterior_file = _posterior(raw["posterior"], file, base, src, varied)
     experiment = Experiment(
         name=meta.name or file.stem,
         description=meta.description,
@@ -508,6 +585,8 @@ def experiment_from_dict(
         common_random_numbers=meta.common_random_numbers,
         factors=factors,
         sampling=sampling,
+        posterior=posterior,
+        posterior_file=posterior_file,
     )
     if experiment.n_runs > MAX_RUNS:
         raise ScenarioError(
@@ -677,9 +756,12 @@ def with_base_overrides(
     factor_keys = {k for k, _ in experiment.factors} | set(
         experiment.sampling.names if experiment.sampling else ()
     )
+    drawn = set(experiment.posterior.names if experiment.posterior else ())
     for key in overrides:
         if key in factor_keys:
             raise ScenarioError(source, key, "is varied by the experiment; --set cannot fix it")
+        if key in drawn:
+            raise ScenarioError(source, key, "is drawn from the posterior; --set cannot fix it")
     base = with_overrides(experiment.base, dict(overrides), source)
     changed = dataclasses.replace(experiment, base=base)
     _check_design(changed, source)
@@ -689,6 +771,7 @@ def with_base_overrides(
 __all__ = [
     "Experiment",
     "ExperimentTable",
+    "PosteriorTable",
     "RunSpec",
     "Sampling",
     "SamplingTable",
@@ -697,6 +780,7 @@ __all__ = [
     "expand",
     "grid_experiment",
     "load_experiment",
+    "replication_draw",
     "run_seed",
     "with_base_overrides",
     "with_replications",

@@ -9,6 +9,7 @@ Nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -17,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relsim.atomic import MANIFEST
-from relsim.runs.experiment import Experiment, RunSpec, design_points, run_seed
+from relsim.runs.experiment import (
+    Experiment,
+    RunSpec,
+    design_points,
+    replication_draw,
+    run_seed,
+)
 from relsim.runs.runner import run_chunk
 from relsim.scenario import with_overrides
 
@@ -61,7 +68,8 @@ def _pilot_specs(experiment: Experiment) -> list[list[RunSpec]]:
         for r in range(reps):
             crn = experiment.common_random_numbers
             seed = run_seed(experiment.seed, r, None if crn else p)
-            task.append(RunSpec(r * len(points) + p, p, r, seed, points[p]))
+            draw, parameters = replication_draw(experiment, r)
+            task.append(RunSpec(r * len(points) + p, p, r, seed, points[p], draw, parameters))
         tasks.append(task)
     return tasks
 
@@ -80,12 +88,11 @@ def pilot_seconds_per_run(experiment: Experiment) -> float:
     for task in _pilot_specs(experiment):
         # A design point may vary the horizon itself: the pilot keeps it short too.
         task = [
-            RunSpec(
-                s.run_id,
-                s.point,
-                s.replication,
-                s.seed,
-                tuple((k, min(v, short) if k == "scenario.months" else v) for k, v in s.values),
+            dataclasses.replace(
+                s,
+                values=tuple(
+                    (k, min(v, short) if k == "scenario.months" else v) for k, v in s.values
+                ),
             )
             for s in task
         ]
@@ -135,6 +142,11 @@ def describe(p: Plan, out: Path) -> str:
     if e.sampling is not None:
         keys = ", ".join(f"{k} [{lo:g}, {hi:g}]" for k, lo, hi in e.sampling.ranges)
         lines.append(f"sampled ({e.sampling.method}, n = {e.sampling.n}): {keys}")
+    if e.posterior is not None:
+        lines.append(
+            f"posterior ({e.posterior_file}, {e.posterior.size} particles): each replication "
+            f"draws {', '.join(e.posterior.names)}"
+        )
     cells = list(itertools.product(*(levels for _, levels in e.factors)))
     names = [name for name, _ in e.factors]
     if names:

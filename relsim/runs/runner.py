@@ -36,7 +36,7 @@ from relsim.runs.executors import Executor, make_executor
 from relsim.runs.experiment import Experiment, RunSpec, expand
 from relsim.runs.outcomes import board_mate_outcomes, origin_boards, run_outcomes
 from relsim.runs.progress import Progress, make_progress
-from relsim.runs.store import SweepStore
+from relsim.runs.store import POSTERIOR_DRAW, SweepStore
 from relsim.scenario import Scenario, with_overrides
 
 
@@ -61,22 +61,34 @@ def _scenario(base: Scenario, key: str) -> Scenario:
     return with_overrides(base, values, "experiment") if values else base
 
 
-def _point_key(values: tuple[tuple[str, Any], ...]) -> str:
-    return json.dumps(dict(values), sort_keys=True)
+def _point_key(spec: RunSpec) -> str:
+    """The run's scenario overrides (design point and posterior draw) as canonical JSON."""
+    return json.dumps(spec.overrides, sort_keys=True)
 
 
-def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
-    """Run one specification: its row, and its monthly series (None if it raised)."""
-    row: dict[str, Any] = {
+def spec_columns(spec: RunSpec) -> dict[str, Any]:
+    """A run's identifying columns: ids, seed, the design point's values, the posterior draw."""
+    columns: dict[str, Any] = {
         "run_id": spec.run_id,
         "point": spec.point,
         "replication": spec.replication,
         "seed": spec.seed,
         **dict(spec.values),
     }
+    if spec.draw is not None:
+        columns[POSTERIOR_DRAW] = spec.draw
+        columns.update(spec.parameters)
+    return columns
+
+
+def run_one(base: Scenario, spec: RunSpec) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
+    """Run one specification: its row, and its monthly series (None if it raised)."""
+    row: dict[str, Any] = {
+        **spec_columns(spec),
+    }
     start = time.perf_counter()
     try:
-        scenario = _scenario(base, _point_key(spec.values))
+        scenario = _scenario(base, _point_key(spec))
         model = RegulationModel(scenario, rng=spec.seed, record="months")
         model.run_model()
         series = model.datacollector.model_vars
@@ -125,7 +137,7 @@ def _by_point(specs: Sequence[RunSpec]) -> list[tuple[str, list[RunSpec]]]:
     """The specifications grouped by design point, in order of first appearance."""
     groups: dict[str, list[RunSpec]] = {}
     for spec in specs:
-        groups.setdefault(_point_key(spec.values), []).append(spec)
+        groups.setdefault(_point_key(spec), []).append(spec)
     return list(groups.items())
 
 
@@ -154,11 +166,7 @@ def _run_together(
     done: list[tuple[dict[str, Any], dict[str, list[Any]] | None]] = []
     for spec, series, outcome in zip(specs, runs, outcomes, strict=True):
         row: dict[str, Any] = {
-            "run_id": spec.run_id,
-            "point": spec.point,
-            "replication": spec.replication,
-            "seed": spec.seed,
-            **dict(spec.values),
+            **spec_columns(spec),
             **outcome,
             "status": "ok",
             "error": None,
@@ -172,11 +180,7 @@ def lost_chunk(specs: Sequence[RunSpec], reason: str) -> ChunkResult:
     """The result of a chunk whose worker died each time it ran: its runs, failed."""
     rows = [
         {
-            "run_id": spec.run_id,
-            "point": spec.point,
-            "replication": spec.replication,
-            "seed": spec.seed,
-            **dict(spec.values),
+            **spec_columns(spec),
             "status": "error",
             "error": reason,
             "duration_s": math.nan,

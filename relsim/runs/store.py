@@ -71,6 +71,18 @@ from relsim.runs.provenance import code_commit, code_digest, scenario_provenance
 #: Columns every run row has before its factors and outcomes.
 RUN_ID_COLUMNS = ("run_id", "point", "replication", "seed")
 STATUS_COLUMNS = ("status", "error", "duration_s")
+#: The column naming the posterior particle a run drew its parameters from (``[posterior]``).
+POSTERIOR_DRAW = "draw"
+
+
+def posterior_columns(manifest: dict[str, Any]) -> list[str]:
+    """The runs table's columns of the posterior draw: ``draw`` and the drawn keys (or none).
+
+    They describe a run, as its seed does: neither factors (the runs of a point differ in them)
+    nor outcomes.
+    """
+    posterior = manifest.get("experiment", {}).get("posterior")
+    return [POSTERIOR_DRAW, *posterior["keys"]] if posterior else []
 
 
 def _now() -> str:
@@ -117,6 +129,13 @@ def runs_schema(experiment: Experiment) -> pa.Schema:
         for name, whole in zip(experiment.sampling.names, experiment.sampling.integer, strict=True):
             levels[name] = [1] if whole else [1.0]
     fields += [pa.field(name, _arrow_type(values)) for name, values in levels.items()]
+    posterior = experiment.posterior
+    if posterior is not None:
+        fields.append(pa.field(POSTERIOR_DRAW, pa.int64()))
+        fields += [
+            pa.field(name, pa.int64() if whole else pa.float64())
+            for name, whole in zip(posterior.names, posterior.integer, strict=True)
+        ]
     fields += [
         pa.field("status", pa.string()),
         pa.field("error", pa.string()),
@@ -141,6 +160,7 @@ _EXPERIMENT_PARTS = {
     "factors": "factors",
     "sampling": "sampling",
     "design": "the sampled design",
+    "posterior": "the posterior",
 }
 
 
@@ -883,7 +903,8 @@ def read_months(
     months = SweepMonths(directory)
     frame = months.read(columns)
     if with_factors:
-        frame = with_run_columns(frame, Path(directory), list(months.manifest["factors"]))
+        described = [*months.manifest["factors"], *posterior_columns(months.manifest)]
+        frame = with_run_columns(frame, Path(directory), described)
     return frame
 
 
