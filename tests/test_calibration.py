@@ -371,7 +371,7 @@ def test_the_command_writes_posterior_diagnostics_figures_and_manifest(
     inside = stats["compact"].between(0, 13)
     share = stats["weight"][inside].sum() / stats["weight"].sum()
     assert f"<td>{share:.0%}</td>" in page
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 2  # marginals and targets; pairs stays a file
 
 
 def test_a_sweep_drawing_from_a_calibration_reports_it(tmp_path: Path):
@@ -400,3 +400,31 @@ def test_a_sweep_drawing_from_a_calibration_reports_it(tmp_path: Path):
     page = build_report(sweep)
     assert "The calibration the parameters came from" in page
     assert "Parameters from a posterior" in page
+
+
+def test_the_defaults_of_informed_parameters_are_the_bundled_posteriors_medians():
+    """Deliverable 3: a parameter the case calibration informs (its posterior 90% interval
+    under 0.6 of the prior's) has the posterior median as its default, to the precision
+    written, and says "calibrated"; one it leaves at its prior says so."""
+    from relsim.presentation.calibration_report import INFORMED, parameter_table, read_record
+    from relsim.scenario.reference import schema_rows
+
+    directory = bundled_calibrations()["case_calibration"].parent / "case_calibration"
+    record = read_record(directory)
+    assert record.name == CASE.name
+    assert {p.key for p in record.priors} == {p.key for p in CASE.priors}
+    table = parameter_table(read_posterior(directory)[0], record)
+    rows = {r["key"]: r for r in schema_rows()}
+    informed = table[table["contraction"] < INFORMED]
+    assert set(informed["key"]) == {
+        "governance.compact.clause_hours",
+        "governance.board.showcase_probability",
+    }
+    for entry in table.to_dict("records"):
+        row = rows[entry["key"]]
+        if entry["contraction"] < INFORMED:
+            assert str(row["source"]).startswith("calibrated"), entry["key"]
+            assert row["default"] == pytest.approx(entry["median"], rel=0.005), entry["key"]
+            assert f"{row['default']:g}" in str(row["source"]), entry["key"]
+        else:
+            assert "the case calibration leaves it at its prior" in str(row["source"])

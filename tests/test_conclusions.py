@@ -23,7 +23,8 @@ def test_the_prior_box_is_every_assumption_acting_on_the_case_and_the_boards_tim
     assumed = {
         k
         for k, r in rows.items()
-        if str(r["source"]).startswith("assumption") and not k.startswith(c.SCALE_UP_PREFIXES)
+        if str(r["source"]).startswith(("assumption", "calibrated"))
+        and not k.startswith(c.SCALE_UP_PREFIXES)
     }
     assert set(box) == assumed | set(c.BOARD_KEYS)
     for key, (lo, hi) in box.items():

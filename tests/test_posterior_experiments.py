@@ -251,6 +251,8 @@ def test_the_report_says_the_parameters_came_from_a_posterior(tmp_path):
     assert "Parameters from a posterior" in html
     assert "calib/posterior.parquet" in html
     assert f"<code>{HOURS}</code>" in html
+    # Typical runs are re-simulated with their drawn parameters, and reproduce bit for bit.
+    assert "each re-simulated run reproduces the monthly series the sweep stored" in html
 
 
 def test_a_dry_run_names_the_posterior_and_its_keys(tmp_path):

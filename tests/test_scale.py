@@ -276,7 +276,8 @@ def fact8(trusts: int, mode: str) -> np.ndarray:
 def test_fact8_one_shared_board_thins_contact_trust_and_adoption_as_it_grows():
     """Observed means (20 seeds): contact 0.81, 0.58, 0.22, 0.06 for boards of 5, 10, 20 and
     40 trusts; trust growth 0.64, 0.63, 0.50, 0.17; adoption among the origin's board mates
-    0.94, 0.98, 0.99, 0.25."""
+    0.98, 0.98, 0.99, 0.39 (0.94, 0.98, 0.99, 0.25 before `showcase_probability` was
+    calibrated from 0.5 to 0.68: more showcasing reaches more of a thin board)."""
     runs = {n: fact8(n, "networked") for n in (5, 10, 20, 40)}
     for smaller, larger in ((5, 10), (10, 20), (20, 40)):
         low, _ = interval(runs[smaller][:, 0] - runs[larger][:, 0])
@@ -287,16 +288,18 @@ def test_fact8_one_shared_board_thins_contact_trust_and_adoption_as_it_grows():
         low, _ = interval(runs[smaller][:, 1] - runs[larger][:, 1])
         assert low > 0.02, (smaller, larger)
     # Adoption: complex contagion still works on a board of twenty (more adopters reinforce
-    # each other), but a board of forty is too thin for most to trust the origin enough.
+    # each other), but on a board of forty most board mates never trust the origin enough:
+    # 0.59 fewer adopt than on a board of five (99% interval [0.38, 0.79]).
     for smaller in (5, 10, 20):
         low, _ = interval(runs[smaller][:, 2] - runs[40][:, 2])
-        assert low > 0.4, smaller
+        assert low > 0.3, smaller
+    assert runs[40][:, 2].mean() < 0.5
 
 
 def test_fact8_regional_boards_restore_them():
     """The same 40 trusts in regional boards of 5 to 8: observed contact 0.70, trust growth
-    0.63, adoption among the origin's board mates 0.98, against 0.06, 0.17 and 0.25 on one
-    board of 40: about what a board of five gives. At 20 trusts (regional 0.76, 0.64, 0.92
+    0.63, adoption among the origin's board mates 0.99, against 0.06, 0.17 and 0.39 on one
+    board of 40: about what a board of five gives. At 20 trusts (regional 0.76, 0.64, 0.97
     against shared 0.22, 0.50, 0.99) regions restore contact and trust growth; adoption on a
     shared board of twenty is not yet thinned, so there is nothing to restore."""
     five = fact8(5, "networked")

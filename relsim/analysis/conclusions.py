@@ -56,6 +56,11 @@ POSITIVITY_SPLIT = 0.65
 _EXCEPTIONS = {
     "governance.board.positivity_floor": (0.2, POSITIVITY_SPLIT),
     "governance.board.positivity_ceiling": (POSITIVITY_SPLIT, 1.0),
+    # Calibrated parameters keep the box of the default assumed before calibration (16 hours
+    # and 0.5): the box is the plausible world the data then narrow, not a box around the
+    # posterior, and the conclusions over it stay comparable.
+    "governance.compact.clause_hours": (8.0, 32.0),
+    "governance.board.showcase_probability": (0.25, 1.0),
 }
 
 
@@ -120,16 +125,17 @@ OUTCOMES: tuple[Outcome, ...] = (
 def prior_box() -> dict[str, tuple[float, float]]:
     """The plausible range of every assumption parameter and of the board's interval and hours.
 
-    Each parameter of the schema whose source starts with "assumption" (but not those of the
-    scale-up, which do nothing in one network of five trusts), and the board's meeting interval
-    and hours, range from half to twice the default, within the parameter's admissible range.
-    The board's positivity floor and ceiling meet at :data:`POSITIVITY_SPLIT` instead, so that
-    no draw puts the floor above the ceiling.
+    Each parameter of the schema whose source starts with "assumption" or "calibrated" (not
+    those of the scale-up, which do nothing in one network of five trusts), and the board's
+    meeting interval and hours, range from half to twice the default, within the parameter's
+    admissible range. The board's positivity floor and ceiling meet at
+    :data:`POSITIVITY_SPLIT` instead, so that no draw puts the floor above the ceiling, and
+    calibrated parameters keep the box of their default before calibration.
     """
     box: dict[str, tuple[float, float]] = {}
     for row in schema_rows():
         key, default = row["key"], row["default"]
-        assumed = str(row["source"]).startswith("assumption")
+        assumed = str(row["source"]).startswith(("assumption", "calibrated"))
         if not (assumed or key in BOARD_KEYS) or key.startswith(SCALE_UP_PREFIXES):
             continue
         lo, hi = (float(v) for v in row["range"].strip("[]()").split(","))

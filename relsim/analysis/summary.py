@@ -93,16 +93,27 @@ class Summary:
     random numbers), so that its intervals rest on fewer seeds than runs."""
     duplicates: int = 0
     """Runs saved more than once (read once: :func:`relsim.runs.store.saved_runs`)."""
+    posterior: bool = False
+    """Whether each replication drew its parameters from a posterior (``[posterior]``)."""
 
     @property
     def unit(self) -> str:
         """The unit of inference, in words, for the tables and the report."""
+        drawn = " (with its draw from the posterior)" if self.posterior else ""
+        covers = (
+            "; intervals cover the calibrated parameters' uncertainty as well as chance"
+            if self.posterior
+            else ""
+        )
         if self.clustered:
             return (
-                "the seed: runs that share a seed (sampled points pooled under common random "
-                "numbers) count as one unit, and intervals are clustered by seed"
+                f"the seed{drawn}: runs that share a seed (sampled points pooled under common "
+                f"random numbers) count as one unit, and intervals are clustered by seed{covers}"
             )
-        return "the seed: each run in a cell has its own seed, so runs are independent units"
+        return (
+            f"the seed{drawn}: each run in a cell has its own seed, so runs are independent "
+            f"units{covers}"
+        )
 
     def _repr_html_(self) -> str:
         """The cells' estimates and intervals as a table, for notebooks (numbers as stored).
@@ -322,7 +333,16 @@ def summarize_runs(
         )
     failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
     total = manifest.get("runs_total")
-    return Summary(cells, comparison, factors, len(runs), failed, total, clustered)
+    return Summary(
+        cells,
+        comparison,
+        factors,
+        len(runs),
+        failed,
+        total,
+        clustered,
+        posterior=bool(experiment.get("posterior")),
+    )
 
 
 def write_summary(summary: Summary, directory: Path | str) -> list[Path]:

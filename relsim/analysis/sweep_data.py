@@ -33,7 +33,13 @@ from relsim.analysis.stats import censored_times
 from relsim.analysis.summary import introduction_months
 from relsim.atomic import MANIFEST, scratch_directory
 from relsim.errors import RelsimError
-from relsim.runs.store import SweepMonths, read_manifest, read_runs
+from relsim.runs.store import (
+    POSTERIOR_DRAW,
+    SweepMonths,
+    posterior_columns,
+    read_manifest,
+    read_runs,
+)
 from relsim.scenario import Scenario, scenario_from_dict, with_overrides
 
 #: Strata (rows of panels) at most; with more, the other grid factors are pooled.
@@ -323,10 +329,15 @@ def load_sweep(directory: Path | str, colour_by: str | None = None) -> SweepData
 
 
 def point_overrides(data: SweepData, row: pd.Series) -> dict[str, Any]:
-    """A run's design point as scenario overrides, with the levels the experiment wrote."""
+    """A run's scenario overrides: its design point and any parameters drawn from a posterior.
+
+    Grid levels are given as the experiment wrote them; the parameter set comes from the runs
+    table's columns of a ``[posterior]`` draw.
+    """
     grid = data.manifest["experiment"]["factors"]
+    drawn = [c for c in posterior_columns(data.manifest) if c != POSTERIOR_DRAW]
     values: dict[str, Any] = {}
-    for key in data.manifest["factors"]:
+    for key in [*data.manifest["factors"], *drawn]:
         stored = row[key]
         if key in grid:
             values[key] = next(level for level in grid[key] if stored_level(level) == stored)

@@ -151,7 +151,9 @@ def calibration_section(directory: Path | str) -> str:
                 (
                     f"<strong>{escape(t['target'])}</strong>",
                     f"<code>{escape(t['statistic'])}</code>"
-                    + (f" (month {t['month']})" if t["month"] else ""),
+                    + (
+                        f" (month {int(t['month'])})" if pd.notna(t["month"]) and t["month"] else ""
+                    ),
                     f"[{_n(t['low'])}, {_n(t['high'])}]",
                     _n(t["median"]),
                     f"{t['inside']:.0%}",
@@ -159,7 +161,6 @@ def calibration_section(directory: Path | str) -> str:
                 )
                 for t in targets.to_dict("records")
             ],
-            cls="numbers",
             raw=True,
         ),
         "<h3>Parameters: prior and posterior</h3>",
@@ -189,7 +190,10 @@ def calibration_section(directory: Path | str) -> str:
         ),
         "</details>",
     ]
-    for k, named in enumerate(calibration_figures(directory, record), start=1):
+    # The pairs figure (a scatter per pair of parameters) would weigh megabytes as inline SVG:
+    # it stays in the directory's figures/ (relsim calibrate writes it).
+    shown = [f for f in calibration_figures(directory, record) if f.stem != "pairs"]
+    for k, named in enumerate(shown, start=1):
         parts.append(
             f'<figure id="calibration-{escape(named.stem)}">\n'
             f"{inline_svg(named.figure, 'calibration-' + named.stem, named.caption)}\n"

@@ -532,8 +532,9 @@ def experiment_from_dict(
         file: The file, to resolve a base scenario named relative to it.
         source: The file as shown in messages.
         check_design: Also build the grid's cells and the corners of sampled ranges as whole
-            scenarios, for the rules between keys (hundreds of scenarios for a large design).
-            Only listing known-good experiments skips it: a sweep must not start without it.
+            scenarios, for the rules between keys (hundreds of scenarios for a large design),
+            and read and check the ``[posterior]``. Only listing known-good experiments skips
+            it: a sweep must not start without it.
     """
     src = source
     rep = Reporter(src)
@@ -571,7 +572,11 @@ def experiment_from_dict(
         if unit_size > MAX_RUNS:
             raise ScenarioError(src, "sampling.n", f"gives {unit_size} points (at most {MAX_RUNS})")
     posterior, posterior_file = None, ""
-    if "posterior" in raw:
+    if "posterior" in raw and not check_design:
+        # Listing known-good experiments: the file is named, not read (reading it imports
+        # pandas and pyarrow, which listing does not need).
+        posterior_file = build_table(PosteriorTable, raw["posterior"], "posterior", rep).file
+    elif "posterior" in raw:
         varied = {k for k, _ in factors} | set(sampling.names if sampling else ())
         posterior, posterior_file = _posterior(raw["posterior"], file, base, src, varied)
     experiment = Experiment(
