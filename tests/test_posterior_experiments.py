@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +268,12 @@ def test_a_dry_run_names_the_posterior_and_its_keys(tmp_path):
         f"posterior (calib/posterior.parquet, 4 particles): each replication draws {HOURS}, {GAIN}"
         in proc.stdout
     )
+
+
+def test_a_posterior_that_is_not_a_regular_file_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "p.parquet"
+    os.mkfifo(fifo)
+    with pytest.raises(RelsimError, match="not a regular file"):
+        read_posterior(fifo)
+    with pytest.raises(RelsimError, match="not a regular file"):
+        read_posterior("/dev/zero")

@@ -41,8 +41,10 @@ PARTICLE, WEIGHT = "particle", "weight"
 #: 0, 1, ...; a sampled design 2**32 - 1).
 POSTERIOR_KEY = 2**32 - 2
 
-#: Most particles a posterior file may hold: a typo or a wrong file should be refused, not read.
+#: Most particles a posterior file may hold, and its largest size: a wrong file should be
+#: refused, not read into memory.
 MAX_PARTICLES = 1_000_000
+MAX_POSTERIOR_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,9 +123,18 @@ def read_posterior(source: Path | str, shown: str | None = None) -> Posterior:
     where = shown or str(path)
     if not path.exists():
         raise RelsimError(f"{where}: no such posterior (expected relsim calibrate's output)")
-    if not path.is_file():
+    if not path.is_file():  # a FIFO would block, a device never end
         raise RelsimError(f"{where}: not a regular file (expected a Parquet posterior)")
-    data = path.read_bytes()
+    size = path.stat().st_size
+    if size > MAX_POSTERIOR_BYTES:
+        raise RelsimError(
+            f"{where}: is {size / 1e6:.0f} MB; a posterior may be at most "
+            f"{MAX_POSTERIOR_BYTES / 1e6:.0f} MB"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RelsimError(f"{where}: cannot be read ({exc.strerror})") from None
     try:
         table = pq.read_table(pa.BufferReader(data)).to_pandas()
     except (OSError, pa.ArrowException) as exc:
