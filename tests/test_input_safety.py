@@ -65,6 +65,8 @@ def test_a_fifo_or_a_device_is_refused_at_once(fifo, tmp_path, capsys):
         ["run", str(fifo), "--out", str(tmp_path / "run")],
         ["sweep", str(fifo), "--out", str(tmp_path / "sweep")],
         ["show", "/dev/zero"],
+        ["calibrate", str(fifo), "--out", str(tmp_path / "calibration")],
+        ["calibrate", "/dev/zero", "--out", str(tmp_path / "calibration")],
     ):
         code, _, err = relsim(capsys, *args)
         one_line_error(code, err, args[1], "not a regular file")
@@ -75,6 +77,7 @@ def test_a_fifo_or_a_device_is_refused_at_once(fifo, tmp_path, capsys):
     code, _, err = relsim(capsys, "sweep", str(experiment), "--out", str(tmp_path / "s"))
     one_line_error(code, err, str(fifo), "not a regular file")
     assert not (tmp_path / "s").exists()
+    assert not (tmp_path / "calibration").exists()
 
 
 def test_a_file_over_the_size_cap_is_refused_unread(tmp_path):
