@@ -49,8 +49,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# On every core: the suite's tests are independent (each in its own temporary directory).
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 format: $(STAMP)
 	$(BIN)/ruff format relsim tests benchmarks tools
