@@ -277,3 +277,18 @@ def test_a_posterior_that_is_not_a_regular_file_is_refused_without_reading(tmp_p
         read_posterior(fifo)
     with pytest.raises(RelsimError, match="not a regular file"):
         read_posterior("/dev/zero")
+
+
+def test_set_that_makes_a_particle_invalid_is_refused_before_running(tmp_path):
+    """--set changes the base every particle is applied to, so each is checked again: a
+    ceiling of 0.5 is valid beside the base's floor of 0.4 but not beside a drawn floor of 0.6."""
+    floor = "governance.board.positivity_floor"
+    (tmp_path / "calib").mkdir()
+    posterior_file(
+        tmp_path / "calib" / "posterior.parquet", weights=(1.0, 1.0), **{floor: [0.3, 0.6]}
+    )
+    exp = load_experiment(experiment(tmp_path))
+    ceiling = {"governance.board.positivity_ceiling": 0.5}
+    with_overrides(exp.base, ceiling, "--set")  # valid on the base alone
+    with pytest.raises(RelsimError, match=r"particle 1 of calib/posterior\.parquet"):
+        with_base_overrides(exp, ceiling, "--set")

@@ -510,6 +510,12 @@ def _posterior(
             raise ScenarioError(
                 src, "posterior.file", f"{key} is drawn from the posterior and varied; vary it once"
             )
+    _check_particles(posterior, base, src, table.file)
+    return posterior, table.file
+
+
+def _check_particles(posterior: Posterior, base: Scenario, src: str, shown: str) -> None:
+    """Check every particle of a posterior as a whole scenario on ``base`` (about 1 ms each)."""
     for i in range(posterior.size):
         try:
             with_overrides(base, dict(posterior.parameters(i)), src)
@@ -517,9 +523,8 @@ def _posterior(
             raise ScenarioError(
                 src,
                 "posterior.file",
-                f"particle {i} of {table.file} is not a valid scenario: {exc.field}: {exc.message}",
+                f"particle {i} of {shown} is not a valid scenario: {exc.field}: {exc.message}",
             ) from None
-    return posterior, table.file
 
 
 def experiment_from_dict(
@@ -770,6 +775,8 @@ def with_base_overrides(
     base = with_overrides(experiment.base, dict(overrides), source)
     changed = dataclasses.replace(experiment, base=base)
     _check_design(changed, source)
+    if experiment.posterior is not None:
+        _check_particles(experiment.posterior, base, source, experiment.posterior_file)
     return changed
 
 
