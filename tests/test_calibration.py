@@ -400,6 +400,14 @@ def test_a_sweep_drawing_from_a_calibration_reports_it(tmp_path: Path):
     page = build_report(sweep)
     assert "The calibration the parameters came from" in page
     assert "Parameters from a posterior" in page
+    assert "Targets: the patterns of the case" in page
+    # A calibration run again into the same place is another one: not shown as the source.
+    particles = pd.read_parquet(out / "posterior.parquet")
+    particles["weight"] = np.arange(1.0, len(particles) + 1.0)
+    particles.to_parquet(out / "posterior.parquet", index=False)
+    page = build_report(sweep)
+    assert "has changed since the sweep drew from it" in page
+    assert "Targets: the patterns of the case" not in page
 
 
 def test_the_defaults_of_informed_parameters_are_the_bundled_posteriors_medians():

@@ -220,6 +220,7 @@ def test_the_command_takes_a_posterior_and_says_so(tmp_path: Path, capsys):
         ({"governance.board.hourz": [6.0], "weight": [1.0]}, "unknown key"),
         ({"governance.board.hours": [6.0], "weight": [0.0]}, "every weight is 0"),
         ({"governance.board.hours": [6.0], "weight": [-1.0]}, "expected finite weights >= 0"),
+        ({"governance.board.hours": [-6.0], "weight": [1.0]}, "particle 0 is not a valid scenario"),
     ],
 )
 def test_a_bad_posterior_is_one_line_naming_the_file(tmp_path: Path, capsys, columns, expected):

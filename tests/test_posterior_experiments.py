@@ -192,7 +192,12 @@ def test_set_cannot_fix_a_drawn_key(tmp_path):
             'file = "calib/bad.parquet"',
             "only numeric keys",
         ),
-        ({HOURS: [2.0], "weight": [1.0]}, 'fil = "calib/bad.parquet"', "posterior"),
+        (
+            {HOURS: [2.0], "weight": [1.0]},
+            'fil = "calib/bad.parquet"',
+            "posterior.fil: unknown key",
+        ),
+        ({HOURS: [2.0], "weight": [True]}, 'file = "calib/bad.parquet"', "not true/false"),
         ({HOURS: [2.0], "weight": [1.0]}, 'file = "calib/bad.parquet"', "varied"),
     ],
 )
@@ -292,3 +297,71 @@ def test_set_that_makes_a_particle_invalid_is_refused_before_running(tmp_path):
     with_overrides(exp.base, ceiling, "--set")  # valid on the base alone
     with pytest.raises(RelsimError, match=r"particle 1 of calib/posterior\.parquet"):
         with_base_overrides(exp, ceiling, "--set")
+
+
+def test_a_particle_that_breaks_a_rule_beside_a_cells_level_is_refused_before_running(tmp_path):
+    """A drawn floor of 0.6 is valid beside the base's ceiling but not beside a varied one of
+    0.5: refused at load, naming the particle and the cell, before any run fails."""
+    floor, ceiling = "governance.board.positivity_floor", "governance.board.positivity_ceiling"
+    (tmp_path / "calib").mkdir()
+    posterior_file(tmp_path / "calib" / "p.parquet", weights=(1.0, 1.0), **{floor: [0.3, 0.6]})
+    path = tmp_path / "e.toml"
+    path.write_text(
+        '[experiment]\nscenario = "nhs_vmi_partnership"\n'
+        f'[factors]\n"{ceiling}" = [0.9, 0.5]\n[posterior]\nfile = "calib/p.parquet"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RelsimError, match=r"particle 1 of calib/p\.parquet .* in the cell"):
+        load_experiment(path)
+
+
+def test_base_cannot_fix_a_drawn_key(tmp_path):
+    (tmp_path / "calib").mkdir()
+    posterior_file(tmp_path / "calib" / "posterior.parquet")
+    path = tmp_path / "e.toml"
+    path.write_text(
+        EXPERIMENT.format(reps=2, file="calib/posterior.parquet").replace(
+            "[base]\n", f'[base]\n"{HOURS}" = 5.0\n'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RelsimError, match="drawn from the posterior"):
+        load_experiment(path)
+
+
+def test_a_posterior_sweep_extended_by_resume_is_the_sweep_run_whole(tmp_path):
+    """Two replications, then --replications 5 --resume on two workers: the same runs table
+    (draws included) as five replications run at once on one."""
+    exp = load_experiment(experiment(tmp_path, reps=5))
+    whole, grown = tmp_path / "whole", tmp_path / "grown"
+    run_sweep(exp, whole, executor=Serial(), progress=Silent())
+    run_sweep(with_replications(exp, 2, "test"), grown, executor=Serial(), progress=Silent())
+    with LocalPool(2) as pool:
+        run_sweep(exp, grown, executor=pool, progress=Silent(), resume=True)
+    pd.testing.assert_frame_equal(
+        read_runs(whole).drop(columns="duration_s"), read_runs(grown).drop(columns="duration_s")
+    )
+
+
+def test_sensitivity_of_a_posterior_sweep_leaves_the_drawn_columns_out(tmp_path):
+    from relsim.analysis.sensitivity import sensitivity
+
+    (tmp_path / "calib").mkdir()
+    posterior_file(tmp_path / "calib" / "posterior.parquet")
+    path = tmp_path / "m.toml"
+    path.write_text(
+        '[experiment]\nscenario = "nhs_vmi_partnership"\nreplications = 2\nseed = 3\n'
+        '[base]\n"scenario.months" = 12\n'
+        '[sampling]\nmethod = "morris"\nn = 2\n[sampling.ranges]\n'
+        '"pressure.baseline" = [0.1, 0.6]\n"trust_dynamics.loss_ratio" = [1.5, 5.0]\n'
+        '[posterior]\nfile = "calib/posterior.parquet"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    run_sweep(load_experiment(path), out, executor=Serial(), progress=Silent())
+    result = sensitivity(out)
+    shown = set(result.table["outcome"]) | {k.split(" ")[0] for k in result.skipped}
+    assert "trust_in_regulator_final" in shown
+    assert not {"draw", HOURS, GAIN} & shown
+    with pytest.raises(RelsimError, match="unknown outcome 'draw'"):
+        sensitivity(out, outcomes=["draw"])

@@ -173,9 +173,20 @@ def posterior_sample(source: Path | str, n: int, seed: int = DEFAULT_SEED) -> pd
     Raises:
         RelsimError: one line naming the file and what is wrong with it.
     """
+    from relsim.errors import ScenarioError
     from relsim.runs.posterior import read_posterior
 
-    return read_posterior(source).sample(n, seed)
+    posterior = read_posterior(source)
+    base = base_scenario()
+    for i in posterior.distinct():  # before anything runs, naming the file and the particle
+        try:
+            with_overrides(base, dict(posterior.parameters(i)), "a posterior")
+        except ScenarioError as exc:
+            raise RelsimError(
+                f"{posterior.path}: particle {i} is not a valid scenario: {exc.field}: "
+                f"{exc.message}"
+            ) from None
+    return posterior.sample(n, seed)
 
 
 def base_scenario() -> Scenario:

@@ -33,7 +33,13 @@ from numpy.typing import ArrayLike
 from relsim.atomic import atomic_file
 from relsim.errors import RelsimError
 from relsim.runs.outcomes import MID_MONTH
-from relsim.runs.store import read_manifest, read_runs
+from relsim.runs.store import (
+    RUN_ID_COLUMNS,
+    STATUS_COLUMNS,
+    posterior_columns,
+    read_manifest,
+    read_runs,
+)
 
 #: The index each method ranks parameters by, with its interval column.
 RANK_BY = {
@@ -378,14 +384,8 @@ def sensitivity(directory: Path | str, outcomes: Sequence[str] | None = None) ->
     runs["sample"] = runs["point"] % n_samples
     grid = [f for f in manifest["factors"] if f in experiment["factors"]]
     names = set(problem["names"])
-    candidates = [
-        c
-        for c in runs.columns
-        if c
-        not in {"run_id", "point", "replication", "seed", "status", "error", "duration_s", "sample"}
-        and c not in names
-        and c not in grid
-    ]
+    described = {*RUN_ID_COLUMNS, *STATUS_COLUMNS, "sample", *posterior_columns(manifest)}
+    candidates = [c for c in runs.columns if c not in described and c not in names | set(grid)]
     wanted = list(outcomes) if outcomes else candidates
     unknown = [o for o in wanted if o not in candidates]
     if unknown:

@@ -49,6 +49,7 @@ from relsim.presentation.labels import (
 from relsim.presentation.plot import directory_kind
 from relsim.presentation.sweep_figures import sweep_figures
 from relsim.runs.calibration import SPEC
+from relsim.runs.posterior import read_posterior
 from relsim.runs.provenance import citation, code_digest, versions
 
 _e = escape
@@ -565,15 +566,26 @@ def _provenance(data: SweepData, summary: Summary) -> str:
 
 
 def _calibration(posterior: dict[str, Any] | None) -> str | None:
-    """The calibration section of the posterior a sweep drew from, if its directory is found."""
+    """The calibration section of the posterior a sweep drew from, if its directory is found.
+
+    Only if its ``posterior.parquet`` is still the file the sweep drew from (same SHA-256): a
+    calibration run again into the same place is another calibration.
+    """
     if not posterior or not posterior.get("path"):
         return None
-    directory = Path(posterior["path"]).parent
+    path = Path(posterior["path"])
+    directory = path.parent
     if not (directory / SPEC).is_file():
         return None
     try:
+        found = read_posterior(path)
+        if found.sha256 != posterior.get("sha256"):
+            return (
+                f"<p>The calibration at <code>{_e(directory)}</code> has changed since the sweep "
+                "drew from it (its posterior's SHA-256 differs), so it is not shown.</p>"
+            )
         return calibration_section(directory)
-    except RelsimError as exc:
+    except (RelsimError, KeyError, ValueError, OSError) as exc:
         return f"<p>The calibration at <code>{_e(directory)}</code> cannot be read: {_e(exc)}</p>"
 
 

@@ -494,7 +494,7 @@ def _sampling(raw: Any, base: Scenario, src: str, factor_keys: set[str]) -> Samp
 
 
 def _posterior(
-    raw: Any, file: Path, base: Scenario, src: str, varied: set[str]
+    raw: Any, file: Path, src: str, varied: set[str], fixed: set[str]
 ) -> tuple[Posterior, str]:
     """The ``[posterior]`` table's sample, checked against the base scenario and the design."""
     from relsim.runs.posterior import read_posterior
@@ -510,21 +510,49 @@ def _posterior(
             raise ScenarioError(
                 src, "posterior.file", f"{key} is drawn from the posterior and varied; vary it once"
             )
-    _check_particles(posterior, base, src, table.file)
+        if key in fixed:
+            raise ScenarioError(
+                src, f"base.{_quoted(key)}", "is drawn from the posterior; [base] cannot fix it"
+            )
     return posterior, table.file
 
 
-def _check_particles(posterior: Posterior, base: Scenario, src: str, shown: str) -> None:
-    """Check every particle of a posterior as a whole scenario on ``base`` (about 1 ms each)."""
-    for i in range(posterior.size):
-        try:
-            with_overrides(base, dict(posterior.parameters(i)), src)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                src,
-                "posterior.file",
-                f"particle {i} of {shown} is not a valid scenario: {exc.field}: {exc.message}",
-            ) from None
+#: Most scenarios built to check a posterior's particles in the design's cells (about 1 ms each).
+MAX_PARTICLE_CHECKS = 4096
+
+
+def _check_particles(experiment: Experiment, src: str) -> None:
+    """Check every distinct particle of the posterior in every grid cell, as a whole scenario.
+
+    A particle valid beside the base can break a rule beside a cell's levels (a drawn floor
+    above a varied ceiling). Beyond :data:`MAX_PARTICLE_CHECKS` scenarios, each particle is
+    checked in the first cell only, and one that breaks a rule elsewhere fails as its run does,
+    as a sampled point does.
+    """
+    posterior = experiment.posterior
+    if posterior is None:
+        return
+    names = [k for k, _ in experiment.factors]
+    cells = [
+        dict(zip(names, cell, strict=True))
+        for cell in itertools.product(*(levels for _, levels in experiment.factors))
+    ]
+    distinct = posterior.distinct()
+    if len(distinct) * len(cells) > MAX_PARTICLE_CHECKS:
+        cells = cells[:1]
+    for cell in cells:
+        for i in distinct:
+            try:
+                with_overrides(experiment.base, {**cell, **dict(posterior.parameters(i))}, src)
+            except ScenarioError as exc:
+                where = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
+                raise ScenarioError(
+                    src,
+                    "posterior.file",
+                    f"particle {i} of {experiment.posterior_file} is not a valid scenario"
+                    + (f" in the cell {where}" if where else "")
+                    + f": {exc.field}: {exc.message}",
+                ) from None
 
 
 def experiment_from_dict(
@@ -583,7 +611,7 @@ def experiment_from_dict(
         posterior_file = build_table(PosteriorTable, raw["posterior"], "posterior", rep).file
     elif "posterior" in raw:
         varied = {k for k, _ in factors} | set(sampling.names if sampling else ())
-        posterior, posterior_file = _posterior(raw["posterior"], file, base, src, varied)
+        posterior, posterior_file = _posterior(raw["posterior"], file, src, varied, set(base_raw))
     experiment = Experiment(
         name=meta.name or file.stem,
         description=meta.description,
@@ -606,6 +634,7 @@ def experiment_from_dict(
         )
     if check_design:
         _check_design(experiment, src)
+        _check_particles(experiment, src)
     return experiment
 
 
@@ -775,8 +804,7 @@ def with_base_overrides(
     base = with_overrides(experiment.base, dict(overrides), source)
     changed = dataclasses.replace(experiment, base=base)
     _check_design(changed, source)
-    if experiment.posterior is not None:
-        _check_particles(experiment.posterior, base, source, experiment.posterior_file)
+    _check_particles(changed, source)
     return changed
 
 

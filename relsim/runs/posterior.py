@@ -20,6 +20,7 @@ its seed: ``--replications`` and ``--resume`` can extend a sweep.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ POSTERIOR_KEY = 2**32 - 2
 
 #: Most particles a posterior file may hold, and its largest size: a wrong file should be
 #: refused, not read into memory.
-MAX_PARTICLES = 1_000_000
+MAX_PARTICLES = 100_000
 MAX_POSTERIOR_BYTES = 64 << 20
 
 
@@ -69,13 +70,22 @@ class Posterior:
         """Particles in the sample."""
         return len(self.weights)
 
+    @functools.cached_property
+    def _cumulative(self) -> np.ndarray:
+        return np.cumsum(self.weights)
+
     def draw_index(self, seed: int, replication: int) -> int:
         """The particle replication ``replication`` of an experiment with ``seed`` takes."""
         stream = np.random.SeedSequence(seed, spawn_key=(POSTERIOR_KEY, replication))
         u = np.random.default_rng(stream).random()
-        cumulative = np.cumsum(self.weights)
+        cumulative = self._cumulative
         index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
         return int(min(index, self.size - 1))
+
+    def distinct(self) -> list[int]:
+        """The first particle of each distinct parameter set (ABC samples repeat some)."""
+        _, first = np.unique(self.values, axis=0, return_index=True)
+        return sorted(int(i) for i in first)
 
     def parameters(self, index: int) -> tuple[tuple[str, Any], ...]:
         """Particle ``index`` as (dotted key, value) scenario overrides."""
@@ -143,7 +153,10 @@ def read_posterior(source: Path | str, shown: str | None = None) -> Posterior:
         raise RelsimError(f"{where}: {WEIGHT}: expected a column of particle weights")
     if not 0 < len(table) <= MAX_PARTICLES:
         raise RelsimError(f"{where}: expected 1 to {MAX_PARTICLES} particles (got {len(table)})")
-    weights = pd.to_numeric(table.pop(WEIGHT), errors="coerce").to_numpy(float)
+    weight = table.pop(WEIGHT)
+    if pd.api.types.is_bool_dtype(weight):
+        raise RelsimError(f"{where}: {WEIGHT}: expected numbers, not true/false")
+    weights = pd.to_numeric(weight, errors="coerce").to_numpy(float)
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise RelsimError(f"{where}: {WEIGHT}: expected finite weights >= 0")
     if weights.sum() <= 0:
