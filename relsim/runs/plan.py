@@ -16,6 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from relsim.atomic import MANIFEST
 from relsim.runs.experiment import (
@@ -74,6 +75,11 @@ def _pilot_specs(experiment: Experiment) -> list[list[RunSpec]]:
     return tasks
 
 
+def _short(pairs: tuple[tuple[str, Any], ...], months: int) -> tuple[tuple[str, Any], ...]:
+    """Overrides with ``scenario.months`` cut to at most ``months``."""
+    return tuple((k, min(v, months) if k == "scenario.months" else v) for k, v in pairs)
+
+
 def pilot_seconds_per_run(experiment: Experiment) -> float:
     """Seconds per run of the full horizon, from a pilot of at most 12 months.
 
@@ -86,13 +92,11 @@ def pilot_seconds_per_run(experiment: Experiment) -> float:
     runs = 0
     start = time.perf_counter()
     for task in _pilot_specs(experiment):
-        # A design point may vary the horizon itself: the pilot keeps it short too.
+        # A design point (or a posterior draw) may vary the horizon itself: the pilot keeps it
+        # short too.
         task = [
             dataclasses.replace(
-                s,
-                values=tuple(
-                    (k, min(v, short) if k == "scenario.months" else v) for k, v in s.values
-                ),
+                s, values=_short(s.values, short), parameters=_short(s.parameters, short)
             )
             for s in task
         ]
