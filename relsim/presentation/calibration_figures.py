@@ -16,10 +16,7 @@ from matplotlib.figure import Figure
 from relsim.atomic import MANIFEST, atomic_directory, write_json
 from relsim.presentation.figures import OKABE_ITO, NamedFigure, save_figure
 from relsim.runs.calibration import read_posterior
-from relsim.runs.calibration_file import Calibration, CalibrationRecord
-
-#: What the figures need of a calibration: its name, priors and targets.
-Design = Calibration | CalibrationRecord
+from relsim.runs.calibration_file import CalibrationRecord
 
 #: Bins of each histogram.
 BINS = 20
@@ -31,7 +28,7 @@ def _grid(n: int) -> tuple[int, int]:
     return -(-n // cols), cols
 
 
-def marginals_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
+def marginals_figure(posterior: pd.DataFrame, calibration: CalibrationRecord) -> Figure:
     """Each parameter's weighted posterior histogram over its prior's range."""
     priors = calibration.priors
     rows, cols = _grid(len(priors))
@@ -57,7 +54,7 @@ def marginals_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
     return fig
 
 
-def pairs_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
+def pairs_figure(posterior: pd.DataFrame, calibration: CalibrationRecord) -> Figure:
     """Every pair of parameters: the posterior's particles, shaded by weight."""
     priors = calibration.priors
     n = len(priors)
@@ -95,7 +92,7 @@ def pairs_figure(posterior: pd.DataFrame, calibration: Design) -> Figure:
     return fig
 
 
-def targets_figure(statistics: pd.DataFrame, calibration: Design) -> Figure:
+def targets_figure(statistics: pd.DataFrame, calibration: CalibrationRecord) -> Figure:
     """Each target's statistic at the posterior's particles, against the window of the case."""
     targets = calibration.targets
     rows, cols = _grid(len(targets))
@@ -130,7 +127,7 @@ def targets_figure(statistics: pd.DataFrame, calibration: Design) -> Figure:
     return fig
 
 
-def calibration_figures(out: Path | str, calibration: Design) -> list[NamedFigure]:
+def calibration_figures(out: Path | str, calibration: CalibrationRecord) -> list[NamedFigure]:
     """The figures of a calibration directory, with captions."""
     posterior, statistics, _ = read_posterior(out)
     return [
@@ -152,7 +149,7 @@ def calibration_figures(out: Path | str, calibration: Design) -> list[NamedFigur
     ]
 
 
-def save_calibration_figures(out: Path | str, calibration: Design) -> list[Path]:
+def save_calibration_figures(out: Path | str, calibration: CalibrationRecord) -> list[Path]:
     """Write the figures (PNG) into ``out/figures/``, whole or not at all; the paths written."""
     target = Path(out) / "figures"
     figures = calibration_figures(out, calibration)

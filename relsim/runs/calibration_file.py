@@ -154,21 +154,31 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A validated calibration: base scenario, priors, targets and budget."""
+class CalibrationRecord:
+    """A finished calibration as its ``calibration.json`` records it.
+
+    What the figures and the report of a calibration directory need, without the calibration
+    file and base scenario it was run from (which may have moved or changed since).
+    """
 
     name: str
     description: str
-    source: str
-    """The calibration file, as shown in messages."""
     scenario_source: str
-    base: Scenario
     seed: int
     populations: int
     population_size: int
     replications: int
     priors: tuple[Prior, ...]
     targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class Calibration(CalibrationRecord):
+    """A validated calibration: its record, with the file and the base scenario it runs on."""
+
+    source: str
+    """The calibration file, as shown in messages."""
+    base: Scenario
 
     def to_dict(self) -> dict[str, Any]:
         """The calibration as plain data (JSON-ready)."""
@@ -208,25 +218,6 @@ class Calibration:
             data.pop(key)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class CalibrationRecord:
-    """A finished calibration as its ``calibration.json`` records it.
-
-    What the figures and the report of a calibration directory need, without the calibration
-    file and base scenario it was run from (which may have moved or changed since).
-    """
-
-    name: str
-    description: str
-    scenario_source: str
-    seed: int
-    populations: int
-    population_size: int
-    replications: int
-    priors: tuple[Prior, ...]
-    targets: tuple[Target, ...]
 
 
 def record_from_dict(data: Mapping[str, Any]) -> CalibrationRecord:

@@ -517,44 +517,6 @@ def _posterior(
     return posterior, table.file
 
 
-#: Most scenarios built to check a posterior's particles in the design's cells (about 1 ms each).
-MAX_PARTICLE_CHECKS = 4096
-
-
-def _check_particles(experiment: Experiment, src: str) -> None:
-    """Check every distinct particle of the posterior in every grid cell, as a whole scenario.
-
-    A particle valid beside the base can break a rule beside a cell's levels (a drawn floor
-    above a varied ceiling). Beyond :data:`MAX_PARTICLE_CHECKS` scenarios, each particle is
-    checked in the first cell only, and one that breaks a rule elsewhere fails as its run does,
-    as a sampled point does.
-    """
-    posterior = experiment.posterior
-    if posterior is None:
-        return
-    names = [k for k, _ in experiment.factors]
-    cells = [
-        dict(zip(names, cell, strict=True))
-        for cell in itertools.product(*(levels for _, levels in experiment.factors))
-    ]
-    distinct = posterior.distinct()
-    if len(distinct) * len(cells) > MAX_PARTICLE_CHECKS:
-        cells = cells[:1]
-    for cell in cells:
-        for i in distinct:
-            try:
-                with_overrides(experiment.base, {**cell, **dict(posterior.parameters(i))}, src)
-            except ScenarioError as exc:
-                where = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
-                raise ScenarioError(
-                    src,
-                    "posterior.file",
-                    f"particle {i} of {experiment.posterior_file} is not a valid scenario"
-                    + (f" in the cell {where}" if where else "")
-                    + f": {exc.field}: {exc.message}",
-                ) from None
-
-
 def experiment_from_dict(
     raw: Mapping[str, Any], *, file: Path, source: str, check_design: bool = True
 ) -> Experiment:
@@ -634,12 +596,18 @@ def experiment_from_dict(
         )
     if check_design:
         _check_design(experiment, src)
-        _check_particles(experiment, src)
     return experiment
 
 
-#: Most scenarios built to check the corners of a sampled design's ranges (about 1 ms each).
+#: Most scenarios built to check the corners of a sampled design's ranges, and a posterior's
+#: particles in the grid's cells (about 1 ms each).
 MAX_CORNER_CHECKS = 1024
+MAX_PARTICLE_CHECKS = 4096
+
+
+def _shown(values: Mapping[str, Any]) -> str:
+    """Overrides as messages show them: ``key = value, ...`` (values as JSON)."""
+    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in values.items())
 
 
 def _check_design(experiment: Experiment, src: str) -> None:
@@ -650,7 +618,9 @@ def _check_design(experiment: Experiment, src: str) -> None:
     pair a partner's start after its end. Every grid cell is checked. Sampled points are too
     many to build one by one (a Sobol design has tens of thousands), so the corners of the
     ranges are checked in each cell, which catches rules between keys that hold or break
-    monotonically, as those do; a point that still breaks a rule fails as its run does.
+    monotonically, as those do; a point that still breaks a rule fails as its run does. Every
+    distinct particle of a posterior is checked in every cell (a drawn floor above a varied
+    ceiling), or in the first cell only beyond :data:`MAX_PARTICLE_CHECKS`.
     """
     base = experiment.base
     names = [k for k, _ in experiment.factors]
@@ -662,12 +632,17 @@ def _check_design(experiment: Experiment, src: str) -> None:
         try:
             with_overrides(base, cell, src)
         except ScenarioError as exc:
-            shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
             raise ScenarioError(
                 src,
                 "factors",
-                f"the cell {shown} is not a valid scenario: {exc.field}: {exc.message}",
+                f"the cell {_shown(cell)} is not a valid scenario: {exc.field}: {exc.message}",
             ) from None
+    _check_corners(experiment, cells, src)
+    _check_particles(experiment, cells, src)
+
+
+def _check_corners(experiment: Experiment, cells: list[dict[str, Any]], src: str) -> None:
+    """Check the corners of the sampled ranges in each cell (within :data:`MAX_CORNER_CHECKS`)."""
     sampling = experiment.sampling
     if sampling is None or len(cells) * 2 ** len(sampling.ranges) > MAX_CORNER_CHECKS:
         return
@@ -679,15 +654,36 @@ def _check_design(experiment: Experiment, src: str) -> None:
         for corner in itertools.product(*ends):
             point = dict(zip(sampling.names, corner, strict=True))
             try:
-                with_overrides(base, {**cell, **point}, src)
+                with_overrides(experiment.base, {**cell, **point}, src)
             except ScenarioError as exc:
-                shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in point.items())
-                where = ", ".join(f"{k} = {json.dumps(v)}" for k, v in cell.items())
                 raise ScenarioError(
                     src,
                     "sampling.ranges",
-                    f"the ranges include points that are not valid scenarios, e.g. {shown}"
-                    + (f" (in the cell {where})" if where else "")
+                    "the ranges include points that are not valid scenarios, e.g. "
+                    + _shown(point)
+                    + (f" (in the cell {_shown(cell)})" if cell else "")
+                    + f": {exc.field}: {exc.message}",
+                ) from None
+
+
+def _check_particles(experiment: Experiment, cells: list[dict[str, Any]], src: str) -> None:
+    """Check every distinct particle of the posterior in each cell (see :func:`_check_design`)."""
+    posterior = experiment.posterior
+    if posterior is None:
+        return
+    distinct = posterior.distinct()
+    if len(distinct) * len(cells) > MAX_PARTICLE_CHECKS:
+        cells = cells[:1]
+    for cell in cells:
+        for i in distinct:
+            try:
+                with_overrides(experiment.base, {**cell, **dict(posterior.parameters(i))}, src)
+            except ScenarioError as exc:
+                raise ScenarioError(
+                    src,
+                    "posterior.file",
+                    f"particle {i} of {experiment.posterior_file} is not a valid scenario"
+                    + (f" in the cell {_shown(cell)}" if cell else "")
                     + f": {exc.field}: {exc.message}",
                 ) from None
 
@@ -804,7 +800,6 @@ def with_base_overrides(
     base = with_overrides(experiment.base, dict(overrides), source)
     changed = dataclasses.replace(experiment, base=base)
     _check_design(changed, source)
-    _check_particles(changed, source)
     return changed
 
 
